@@ -1,0 +1,249 @@
+"""The tables of mas, as SQLModel classes.
+
+The service layer writes through Core statements on these tables (`Case.__table__` …): the
+transition path must stay near the database's own cost, and an ORM flush per object cannot.
+Reads for pages may use the ORM freely.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, text
+from sqlmodel import Field, SQLModel
+
+from mas.db import UTCDateTime
+
+
+def _fk(target: str, *, nullable: bool = True, index: bool = True, name: str | None = None) -> Any:
+    # A named constraint is created after both tables exist (team <-> user refer to each other).
+    foreign_key = ForeignKey(target, use_alter=True, name=name) if name else ForeignKey(target)
+    return Field(default=None, sa_column=Column(Integer, foreign_key, nullable=nullable, index=index))
+
+
+def _at(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Team(SQLModel, table=True):
+    """A leerplicht team and its werkgebied."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    default_region: str = "midden"
+    coordinator_id: Optional[int] = _fk("user.id", index=False, name="fk_team_coordinator_id_user")
+    bestuurlijk_contact_name: Optional[str] = None
+    bestuurlijk_contact_email: Optional[str] = None
+    created_at: datetime = _at()
+
+
+class Organisation(SQLModel, table=True):
+    """A partner agency (school, SWV, GGD, wijkteam, Halt, RvdK, OM, …)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    kind: str = Field(index=True)
+    brin: Optional[str] = Field(default=None, index=True)  # schools only
+    municipality: Optional[str] = None
+    contact_name: Optional[str] = None
+    contact_email: Optional[str] = None
+    escalation_name: Optional[str] = None
+    escalation_email: Optional[str] = None
+    is_active: bool = True
+    created_at: datetime = _at()
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+    role: str = Field(index=True)  # casusregisseur | coordinator | partner | admin
+    team_id: Optional[int] = _fk("team.id")
+    organisation_id: Optional[int] = _fk("organisation.id")
+    password_hash: Optional[str] = None
+    is_active: bool = True
+    created_at: datetime = _at()
+
+
+class Youth(SQLModel, table=True):
+    """A jongere. BSN passes the elfproef; either a BSN or an onderwijsnummer is known."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    given_name: str
+    family_name: str
+    birth_on: date
+    bsn: Optional[str] = Field(default=None, unique=True)
+    onderwijsnummer: Optional[str] = Field(default=None, unique=True)
+    municipality: Optional[str] = None  # of the address
+    school_id: Optional[int] = _fk("organisation.id")
+    education_kind: Optional[str] = None  # po, vo, mbo, vso, …
+    education_level: Optional[str] = None  # vmbo-b, havo, mbo-2, …
+    created_at: datetime = _at()
+
+
+class Guardian(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    youth_id: int = _fk("youth.id", nullable=False)
+    name: str
+    relation: str  # moeder, vader, voogd, pleegouder, …
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    has_custody: bool = True
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last case number handed out per year (MAS-2026-000123)."""
+
+    __tablename__ = "reference_counter"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True)
+    team_id: int = _fk("team.id", nullable=False)
+    casusregisseur_id: Optional[int] = _fk("user.id")
+    youth_id: int = _fk("youth.id", nullable=False)
+    state: str = Field(index=True)
+    version: int = 1
+    region: str  # vakantieregio, from the school's municipality or the team's default
+    first_absent_on: date  # first day without education; may be backdated
+    route: Optional[str] = None  # vrijwillig | halt | civiel | strafrechtelijk
+    gesprek_report: Optional[str] = None
+    maatwerkplan: Optional[dict] = _json()
+    offer_started_on: Optional[date] = None
+    closing_reason: Optional[str] = None
+    previous_case_id: Optional[int] = _fk("case.id")
+    has_suspensions: bool = False  # spares the hot path a query when there are none
+    opened_at: datetime = _at()
+    closed_at: Optional[datetime] = _at(nullable=True)
+    updated_at: datetime = _at()
+
+
+# At most one open case per youth: a new signal joins it instead.
+Index(
+    "uq_case_open_per_youth",
+    Case.__table__.c.youth_id,
+    unique=True,
+    sqlite_where=text("state != 'afgesloten'"),
+    postgresql_where=text("state != 'afgesloten'"),
+)
+
+
+class Signal(SQLModel, table=True):
+    """A melding: one case has one or more."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    youth_id: int = _fk("youth.id", nullable=False)
+    kind: str  # absoluut, relatief, lrv, signaal, luxe, te_laat
+    source: str  # school, duo, ouder, wijkteam, …
+    reporter_name: Optional[str] = None
+    reporter_function: Optional[str] = None
+    reporter_phone: Optional[str] = None
+    reporter_email: Optional[str] = None
+    period_first_on: Optional[date] = None
+    period_last_on: Optional[date] = None
+    hours_missed: Optional[float] = None
+    description: Optional[str] = None
+    received_at: datetime = _at()
+
+
+class Step(SQLModel, table=True):
+    """A task within a case, assigned to an organisation."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    organisation_id: int = _fk("organisation.id", nullable=False)
+    title: str
+    description: Optional[str] = None
+    due_at: datetime = _at()
+    status: str = Field(default="open", index=True)  # open | done | cancelled
+    version: int = 1
+    created_by_id: Optional[int] = _fk("user.id", index=False)
+    created_at: datetime = _at()
+    completed_at: Optional[datetime] = _at(nullable=True)
+    completed_by_id: Optional[int] = _fk("user.id", index=False)
+    completion_note: Optional[str] = None
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only journal of a case: every change, and every note, is one row."""
+
+    __tablename__ = "case_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    at: datetime = _at()
+    actor_id: Optional[int] = _fk("user.id", index=False)  # None: the system (scheduler)
+    actor_role: str
+    kind: str
+    from_state: Optional[str] = None
+    to_state: Optional[str] = None
+    reason: Optional[str] = None
+    data: Optional[dict] = _json()
+
+
+class Deadline(SQLModel, table=True):
+    """One generation of one running clock, with what it was computed from.
+
+    A new generation (a new row) starts when a state is entered again or a due date moves
+    to a later moment; the old row is closed and stays as history.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    step_id: Optional[int] = _fk("step.id")
+    kind: str  # a state name, "thuiszitterspact", "lrv" or "step"
+    generation: int = 1
+    started_on: date
+    due_at: Optional[datetime] = _at(nullable=True)  # None while paused by an open suspension
+    rule: str
+    inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rung: int = 0
+    status: str = "open"  # open | met | closed | stopped
+    closed_at: Optional[datetime] = _at(nullable=True)
+    closed_reason: Optional[str] = None
+
+    __table_args__ = (
+        # One row per generation of a clock (NULL step ids would not collide in a plain
+        # unique constraint, hence two partial indexes).
+        Index(
+            "uq_deadline_case_clock_generation", "case_id", "kind", "generation", unique=True,
+            sqlite_where=text("step_id IS NULL"), postgresql_where=text("step_id IS NULL"),
+        ),
+        Index(
+            "uq_deadline_step_generation", "step_id", "generation", unique=True,
+            sqlite_where=text("step_id IS NOT NULL"), postgresql_where=text("step_id IS NOT NULL"),
+        ),
+        Index("ix_deadline_case_status", "case_id", "status"),
+        # The sweep reads an index range of due rows, never a scan of all open ones.
+        Index(
+            "ix_deadline_open_due",
+            "due_at",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+
+class Suspension(SQLModel, table=True):
+    """Opschorting: pauses the case's school-day clocks, never the Thuiszitterspact clock."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    first_on: date
+    last_on: Optional[date] = None  # None: still running
+    reason: str
+    created_by_id: Optional[int] = _fk("user.id", index=False)
+    created_at: datetime = _at()
+
+
+TABLES = SQLModel.metadata

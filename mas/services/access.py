@@ -1,0 +1,42 @@
+"""Who may do what to which case: the one access policy, used by every front end.
+
+Deny by default: each function answers True only for the cases it names.
+"""
+
+from __future__ import annotations
+
+from mas.services.actors import Actor
+from mas.services.errors import Forbidden, NotFound
+from mas.workflows.definition import Transition
+
+
+def directs(actor: Actor, case) -> bool:
+    """The case's own casusregisseur, or the coordinator of the case's team."""
+    if actor.role == "casusregisseur":
+        return actor.id is not None and actor.id == case.casusregisseur_id
+    if actor.role == "coordinator":
+        return actor.team_id is not None and actor.team_id == case.team_id
+    return False
+
+
+def in_team(actor: Actor, case) -> bool:
+    """Team members may read the team's cases (a casusregisseur covers for a colleague)."""
+    return actor.role in ("casusregisseur", "coordinator") and actor.team_id == case.team_id
+
+
+def may_fire(actor: Actor, case, transition: Transition) -> bool:
+    return actor.role in transition.roles and directs(actor, case)
+
+
+def require_directs(actor: Actor, case) -> None:
+    if directs(actor, case):
+        return
+    if actor.role in ("partner", "admin") or not in_team(actor, case):
+        # Not even confirm that the case exists.
+        raise NotFound("Zaak niet gevonden.")
+    raise Forbidden("Alleen de casusregisseur van deze zaak of de coördinator van het team mag dit doen.")
+
+
+def require_system(actor: Actor) -> None:
+    if not actor.is_system:
+        raise Forbidden("Alleen het systeem mag dit doen.")

@@ -1,0 +1,384 @@
+"""Open a case from a signal, fire transitions, notes, route changes, hand-overs.
+
+Every function takes the caller's transaction (`conn`) and the moment (`now`, aware UTC),
+changes the case with Core statements and writes its event(s). The caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, exc, select, update
+from sqlalchemy.engine import Connection
+
+from mas.calendar import local_date
+from mas.models import Case, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
+from mas.services import clocks, deadlines, events
+from mas.services.access import require_directs
+from mas.services.actors import Actor
+from mas.services.context import ServiceContext
+from mas.services.errors import (CaseClosed, Conflict, Forbidden, GuardDataError, InvalidTransition, NotFound,
+                                 ValidationError)
+from mas.services.inputs import SignalInput, YouthInput
+from mas.workflows.guards import clean_guard_data
+from mas.workflows.machine import MachineError, next_state
+
+FINAL = "afgesloten"
+_c, _y, _g, _sig, _org, _ref, _u, _team = (
+    Case.__table__, Youth.__table__, Guardian.__table__, Signal.__table__, Organisation.__table__,
+    ReferenceCounter.__table__, User.__table__, Team.__table__,
+)
+
+_SELECT_CASE = select(
+    _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
+    _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
+).where(_c.c.id == bindparam("case_id"))
+_LATEST_CASE_OF_YOUTH = (
+    select(_c.c.id, _c.c.state, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
+    .order_by(_c.c.id.desc()).limit(1)
+)
+_NEXT_REFERENCE = (
+    update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
+)
+_INSERT_CASE = _c.insert().returning(_c.c.id)
+_INSERT_YOUTH = _y.insert().returning(_y.c.id)
+_INSERT_SIGNAL = _sig.insert()
+_INSERT_GUARDIAN = _g.insert()
+
+
+@dataclass(frozen=True)
+class SignalResult:
+    case_id: int
+    reference: str
+    joined: bool  # True: the signal joined the youth's open case
+    previous_case_id: int | None = None
+
+
+def get_case(conn: Connection, case_id: int):
+    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).one_or_none()
+    if row is None:
+        raise NotFound("Zaak niet gevonden.")
+    return row
+
+
+def case_id_for(conn: Connection, reference: str) -> int:
+    found = conn.execute(select(_c.c.id).where(_c.c.reference == reference)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("Zaak niet gevonden.")
+    return found
+
+
+def _next_reference(conn: Connection, year: int) -> str:
+    number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one_or_none()
+    if number is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(_ref.insert(), {"year": year, "last": 1})
+            number = 1
+        except exc.IntegrityError:  # another transaction created this year's counter first
+            number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one()
+    return f"MAS-{year}-{number:06d}"
+
+
+def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> int:
+    key = (_y.c.bsn == youth.bsn) if youth.bsn else (_y.c.onderwijsnummer == youth.onderwijsnummer)
+    found = conn.execute(select(_y.c.id).where(key)).scalar_one_or_none()
+    if found is not None:
+        return found
+    youth_id = conn.execute(_INSERT_YOUTH, {
+        "given_name": youth.given_name, "family_name": youth.family_name, "birth_on": youth.birth_on,
+        "bsn": youth.bsn, "onderwijsnummer": youth.onderwijsnummer, "municipality": youth.municipality,
+        "school_id": youth.school_id, "education_kind": youth.education_kind,
+        "education_level": youth.education_level, "created_at": now,
+    }).scalar_one()
+    if youth.guardians:
+        conn.execute(_INSERT_GUARDIAN, [
+            {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
+             "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
+        ])
+    return youth_id
+
+
+def _may_receive(actor: Actor, team_id: int) -> None:
+    if actor.is_system:
+        return
+    if actor.role in ("casusregisseur", "coordinator") and actor.team_id == team_id:
+        return
+    raise Forbidden("Alleen medewerkers van het team kunnen een signaal invoeren.")
+
+
+_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = select(
+    select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
+    select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
+)
+
+
+def _region(conn: Connection, ctx: ServiceContext, youth: YouthInput, team_id: int) -> str:
+    """The vakantieregio follows the school's municipality, else the team's default."""
+    municipality, team_region = conn.execute(
+        _SCHOOL_MUNICIPALITY_AND_TEAM_REGION, {"school_id": youth.school_id, "team_id": team_id}
+    ).one()
+    if municipality and municipality.strip().lower() in ctx.settings.municipality_regions:
+        return ctx.settings.region_for(municipality)
+    if team_region is None:
+        raise ValidationError("Onbekend team.", field="team_id")
+    return team_region
+
+
+def _signal_row(signal: SignalInput, case_id: int, youth_id: int, now: datetime) -> dict:
+    return {
+        "case_id": case_id, "youth_id": youth_id, "kind": signal.kind, "source": signal.source,
+        "reporter_name": signal.reporter_name, "reporter_function": signal.reporter_function,
+        "reporter_phone": signal.reporter_phone, "reporter_email": signal.reporter_email,
+        "period_first_on": signal.period_first_on, "period_last_on": signal.period_last_on,
+        "hours_missed": signal.hours_missed, "description": signal.description, "received_at": now,
+    }
+
+
+def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: YouthInput, signal: SignalInput, *,
+                   team_id: int, now: datetime, casusregisseur_id: int | None = None,
+                   first_absent_on=None) -> SignalResult:
+    """A new signal joins the youth's open case, or opens a new case (linked to a closed one)."""
+    _may_receive(actor, team_id)
+    today = local_date(now)
+    youth = youth.cleaned(today)
+    signal.check()
+    first_absent_on = first_absent_on or signal.period_first_on or today
+    if first_absent_on > today:
+        raise ValidationError("De eerste dag zonder onderwijs ligt in de toekomst.", field="first_absent_on")
+    youth_id = _find_or_create_youth(conn, youth, now)
+    latest = conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
+    if latest is not None and latest.state != FINAL:
+        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
+        events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
+                      data={"kind": signal.kind, "source": signal.source})
+        reference = conn.execute(select(_c.c.reference).where(_c.c.id == latest.id)).scalar_one()
+        return SignalResult(latest.id, reference, joined=True)
+    return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
+                      casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
+                      previous_case_id=latest.id if latest is not None else None)
+
+
+def _check_casusregisseur(conn: Connection, user_id: int | None, team_id: int) -> None:
+    if user_id is None:
+        return
+    row = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == user_id)).one_or_none()
+    if row is None or not row.is_active or row.role not in ("casusregisseur", "coordinator") or row.team_id != team_id:
+        raise ValidationError("Kies een casusregisseur uit dit team.", field="casusregisseur_id")
+
+
+def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casusregisseur_id, first_absent_on,
+               previous_case_id) -> SignalResult:
+    if casusregisseur_id is None and actor.role == "casusregisseur":
+        casusregisseur_id = actor.id
+    _check_casusregisseur(conn, casusregisseur_id, team_id)
+    today = local_date(now)
+    region = _region(conn, ctx, youth, team_id)
+    reference = _next_reference(conn, today.year)
+    try:
+        case_id = conn.execute(_INSERT_CASE, {
+            "reference": reference, "team_id": team_id, "casusregisseur_id": casusregisseur_id,
+            "youth_id": youth_id, "state": ctx.workflow.initial, "version": 1, "region": region,
+            "first_absent_on": first_absent_on, "previous_case_id": previous_case_id,
+            "has_suspensions": False, "opened_at": now, "updated_at": now,
+        }).scalar_one()
+    except exc.IntegrityError:
+        # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
+        # the caller's transaction rolls back whole.
+        raise Conflict("Voor deze jongere is zojuist een zaak geopend. Probeer het opnieuw.") from None
+    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, now))
+    started = [
+        clocks.state_clock(ctx, ctx.workflow.initial, today, region),
+        clocks.pact_clock(ctx, first_absent_on),
+        clocks.lrv_clock(ctx, first_absent_on, region),
+    ]
+    for computed in started:
+        if computed is not None:
+            deadlines.start_generation(conn, computed, case_id)
+    events.record(conn, case_id, actor, "zaak_geopend", now, to_state=ctx.workflow.initial, data={
+        "reference": reference, "signal_kind": signal.kind, "source": signal.source,
+        "first_absent_on": first_absent_on, "previous_case_id": previous_case_id, "region": region,
+    })
+    return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id)
+
+
+# Which case columns each transition writes, from its cleaned guard data.
+def _case_changes(trigger: str, data: dict, now: datetime) -> dict:
+    if trigger == "naar_zorgtafel":
+        return {"gesprek_report": data["gesprek_report"], "route": data["route"]}
+    if trigger == "maatwerkplan_vastgesteld":
+        return {"maatwerkplan": events.jsonable(data)}
+    if trigger == "aanbod_gestart":
+        return {"offer_started_on": data["offer_started_on"]}
+    if trigger == "terugval":
+        return {"offer_started_on": None}
+    if "closing_reason" in data:
+        return {"closing_reason": data["closing_reason"], "closed_at": now}
+    return {}
+
+
+_UPDATE_STATEMENTS: dict[tuple[str, ...], object] = {}
+
+
+def _update_case_statement(columns: tuple[str, ...]):
+    """Prebuilt `UPDATE case … WHERE id AND version = seen` per set of changed columns."""
+    stmt = _UPDATE_STATEMENTS.get(columns)
+    if stmt is None:
+        stmt = (
+            update(_c)
+            .where(_c.c.id == bindparam("w_id"), _c.c.version == bindparam("w_version"))
+            .values(version=_c.c.version + 1, **{col: bindparam(col, type_=_c.c[col].type) for col in columns})
+        )
+        _UPDATE_STATEMENTS[columns] = stmt
+    return stmt
+
+
+def _bump(conn: Connection, case, changes: dict) -> None:
+    """Write `changes` if the case is still at the version this request read; else Conflict."""
+    columns = tuple(sorted(changes))
+    result = conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes})
+    if result.rowcount != 1:
+        current = conn.execute(select(_c.c.version).where(_c.c.id == case.id)).scalar_one_or_none()
+        raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
+
+
+def _check_version(case, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=case.version)
+
+
+def _semantic_errors(conn: Connection, trigger: str, data: dict, case, today) -> dict[str, str]:
+    errors = {}
+    for name in ("offer_started_on", "home_again_on"):
+        if name in data and data[name] > today:
+            errors[name] = "Deze datum mag niet in de toekomst liggen."
+    if "home_again_on" in data and case.offer_started_on and data["home_again_on"] < case.offer_started_on:
+        errors["home_again_on"] = "Deze datum ligt vóór de start van het aanbod."
+    if "offer_started_on" in data and data["offer_started_on"] < case.first_absent_on:
+        errors["offer_started_on"] = "Deze datum ligt vóór de eerste dag zonder onderwijs."
+    org_id = data.get("responsible_organisation_id")
+    if org_id is not None and conn.execute(
+        select(_org.c.id).where(_org.c.id == org_id, _org.c.is_active.is_(True))
+    ).scalar_one_or_none() is None:
+        errors["responsible_organisation_id"] = "Kies een bestaande organisatie."
+    return errors
+
+
+def _transition(ctx: ServiceContext, case, trigger: str, actor: Actor):
+    transition = {t.trigger: t for t in ctx.workflow.transitions}.get(trigger)
+    if transition is None:
+        raise InvalidTransition(f"Onbekende overgang '{trigger}'.")
+    if case.state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
+    if case.state not in transition.sources:
+        raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase '{case.state}'.")
+    if actor.role not in transition.roles:
+        raise Forbidden("Uw rol mag deze overgang niet uitvoeren.")
+    return transition
+
+
+def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trigger: str, *, now: datetime,
+         expected_version: int | None, data: dict | None = None, reason: str | None = None) -> str:
+    """Fire one transition of the flow; returns the new state."""
+    case = get_case(conn, case_id)
+    require_directs(actor, case)
+    transition = _transition(ctx, case, trigger, actor)
+    _check_version(case, expected_version)
+    cleaned, errors = clean_guard_data(transition, data, reason)
+    today = local_date(now)
+    errors.update(_semantic_errors(conn, trigger, cleaned, case, today) if not errors else {})
+    if errors:
+        raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
+    try:
+        dest = next_state(case.state, trigger, ctx.workflow)
+    except MachineError:
+        raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase '{case.state}'.") from None
+    _bump(conn, case, {"state": dest, "updated_at": now, **_case_changes(trigger, cleaned, now)})
+    clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
+    events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
+                  reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
+    return dest
+
+
+def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
+    """Leaving a state closes its clock; entering one starts the next generation of its clock."""
+    log: dict = {}
+    if dest == FINAL:
+        log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.trigger})")
+        return log
+    deadlines.close_clock(conn, case.id, case.state, now, f"fase verlaten ({transition.trigger})", status="met")
+    suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else ()
+    plan = events.jsonable(data) if dest == "aanbod" else case.maatwerkplan
+    computed = clocks.state_clock(ctx, dest, today, case.region, suspensions, plan)
+    if computed is not None:
+        deadlines.start_generation(conn, computed, case.id)
+        log["started"] = {"kind": dest, "due_at": computed.due_at}
+    if transition.pact == "stop":
+        deadlines.close_clock(conn, case.id, "thuiszitterspact", now,
+                              f"aanbod gestart op {data['offer_started_on'].isoformat()}", status="stopped")
+        log["thuiszitterspact"] = "gestopt"
+    elif transition.pact == "restart":
+        # Only a stopped clock restarts: if no offer ever started, the youth never left home
+        # and the running clock keeps counting from the first day without education.
+        home_since = data.get("home_again_on") or today
+        if not _pact_running(conn, case.id):
+            deadlines.start_generation(conn, clocks.pact_clock(ctx, home_since), case.id)
+            log["thuiszitterspact"] = f"opnieuw vanaf {home_since.isoformat()}"
+    return log
+
+
+_d = deadlines._d
+_PACT_RUNNING = select(_d.c.id).where(
+    _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == "open"
+).limit(1)
+
+
+def _pact_running(conn: Connection, case_id: int) -> bool:
+    return conn.execute(_PACT_RUNNING, {"case_id": case_id}).first() is not None
+
+
+def add_note(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:
+    """A note in the journal: an event; it does not change the case's version."""
+    case = get_case(conn, case_id)
+    require_directs(actor, case)
+    if not (text or "").strip():
+        raise ValidationError("Een notitie mag niet leeg zijn.", field="text")
+    events.record(conn, case.id, actor, "notitie", now, data={"text": text.strip()})
+
+
+def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, route: str, *, now: datetime,
+                 expected_version: int | None, reason: str) -> None:
+    case = get_case(conn, case_id)
+    require_directs(actor, case)
+    if case.state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten.")
+    _check_version(case, expected_version)
+    errors = {}
+    if route not in ctx.workflow.routes:
+        errors["route"] = "Kies een van de routes."
+    if not (reason or "").strip():
+        errors["reason"] = "Geef een reden voor het wijzigen van de route."
+    if errors:
+        raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
+    old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
+    _bump(conn, case, {"route": route, "updated_at": now})
+    events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
+
+
+def hand_over(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, to_user_id: int, *,
+              now: datetime, expected_version: int | None, reason: str | None = None) -> None:
+    """Hand the case to another casusregisseur of the same team."""
+    case = get_case(conn, case_id)
+    require_directs(actor, case)
+    if case.state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten.")
+    _check_version(case, expected_version)
+    target = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == to_user_id)).one_or_none()
+    if target is None or not target.is_active or target.role != "casusregisseur" or target.team_id != case.team_id:
+        raise ValidationError("Kies een actieve casusregisseur uit het team van deze zaak.", field="to_user_id")
+    if to_user_id == case.casusregisseur_id:
+        raise ValidationError("Deze casusregisseur heeft de zaak al.", field="to_user_id")
+    _bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
+    events.record(conn, case.id, actor, "overgedragen", now, reason=(reason or "").strip() or None,
+                  data={"from_user_id": case.casusregisseur_id, "to_user_id": to_user_id})

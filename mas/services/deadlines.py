@@ -1,0 +1,148 @@
+"""Deadline rows: start a generation, close, extend, suspend/resume, recompute.
+
+A generation is one row. Moving a due date later (extension, suspension, recompute) closes
+the row and starts the next generation from rung zero; the old row stays as history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
+
+from mas.calendar import local_date
+from mas.models import Case, Deadline, Suspension
+from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
+from mas.services.context import ServiceContext
+
+_d = Deadline.__table__
+_s = Suspension.__table__
+_c = Case.__table__
+
+_next_clock_generation = (
+    select(func.coalesce(func.max(_d.c.generation), 0) + 1)
+    .where(_d.c.case_id == bindparam("g_case_id"), _d.c.kind == bindparam("g_kind"), _d.c.step_id.is_(None))
+    .scalar_subquery()
+)
+_next_step_generation = (
+    select(func.coalesce(func.max(_d.c.generation), 0) + 1)
+    .where(_d.c.step_id == bindparam("g_step_id"))
+    .scalar_subquery()
+)
+_INSERT_CLOCK = _d.insert().values(generation=_next_clock_generation)
+_INSERT_STEP_CLOCK = _d.insert().values(generation=_next_step_generation)
+
+_CLOSE_CLOCK = (
+    update(_d)
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
+           _d.c.step_id.is_(None), _d.c.status == "open")
+    .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
+)
+_CLOSE_STEP_CLOCK = (
+    update(_d)
+    .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == "open")
+    .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
+)
+_CLOSE_ALL = (
+    update(_d)
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == "open")
+    .values(status="closed", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
+)
+_SUSPENSIONS = select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindparam("case_id")).order_by(_s.c.first_on)
+
+
+def start_generation(conn: Connection, computed: Computed, case_id: int, step_id: int | None = None) -> None:
+    params = computed.row(case_id, step_id)
+    if step_id is None:
+        conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
+    else:
+        conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id})
+
+
+def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
+    result = conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status,
+                                         "closed_at": now, "closed_reason": reason})
+    return result.rowcount
+
+
+def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:
+    return conn.execute(_CLOSE_STEP_CLOCK, {"w_step_id": step_id, "status": status, "closed_at": now,
+                                            "closed_reason": reason}).rowcount
+
+
+def close_all(conn: Connection, case_id: int, now: datetime, reason: str) -> int:
+    return conn.execute(_CLOSE_ALL, {"w_case_id": case_id, "closed_at": now, "closed_reason": reason}).rowcount
+
+
+def suspensions_of(conn: Connection, case_id: int) -> list[Interval]:
+    return [(r.first_on, r.last_on) for r in conn.execute(_SUSPENSIONS, {"case_id": case_id})]
+
+
+def open_deadlines(conn: Connection, case_id: int) -> list:
+    return list(conn.execute(
+        select(_d).where(_d.c.case_id == case_id, _d.c.status == "open").order_by(_d.c.id)
+    ))
+
+
+def move(conn: Connection, old, new: Computed, now: datetime, reason: str) -> dict | None:
+    """Put `new` in place of the open row `old`; returns the change, or None if nothing moved.
+
+    A due moment that moves later and has not yet passed re-arms the ladder (a new generation
+    from rung zero). One that is still overdue keeps the rungs it reached: updated in place.
+    """
+    if old.due_at == new.due_at:
+        if old.inputs != new.inputs:
+            conn.execute(update(_d).where(_d.c.id == old.id).values(inputs=new.inputs))
+        return None
+    change = {
+        "deadline_id": old.id, "kind": old.kind, "step_id": old.step_id,
+        "old_due_at": old.due_at.isoformat() if old.due_at else None,
+        "new_due_at": new.due_at.isoformat() if new.due_at else None,
+    }
+    still_overdue = new.due_at is not None and new.due_at <= now
+    if still_overdue and old.due_at is not None and old.due_at <= now:
+        conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs))
+        change["in_place"] = True
+        return change
+    conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == "open")
+                 .values(status="closed", closed_at=now, closed_reason=reason))
+    start_generation(conn, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id, old.step_id)
+    return change
+
+
+def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, reason: str,
+                   only_school_days: bool = False) -> list[dict]:
+    """Recompute every open computed deadline of one case; return the changes made."""
+    suspensions = suspensions_of(conn, case.id) if case.has_suspensions else []
+    changes = []
+    for row in open_deadlines(conn, case.id):
+        if row.rule not in COMPUTED_RULES or (only_school_days and row.rule not in SCHOOL_DAY_RULES):
+            continue
+        new = recompute(ctx, row.kind, row.rule, row.inputs, row.started_on, case.region, suspensions, case.maatwerkplan)
+        if new is None:
+            continue
+        change = move(conn, row, new, now, reason)
+        if change:
+            changes.append(change)
+    return changes
+
+
+def today(now: datetime) -> date:
+    return local_date(now)
+
+
+def iter_open_case_ids(conn: Connection, batch: int = 500) -> Iterable[int]:
+    """Cases with at least one open computed deadline, in id order (for `mas deadlines recompute`)."""
+    last = 0
+    while True:
+        ids = list(conn.execute(
+            select(_d.c.case_id).where(_d.c.status == "open", _d.c.case_id > last)
+            .group_by(_d.c.case_id).order_by(_d.c.case_id).limit(batch)
+        ).scalars())
+        if not ids:
+            return
+        yield from ids
+        last = ids[-1]
+

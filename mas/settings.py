@@ -1,0 +1,170 @@
+"""One frozen, validated Settings object, read from the environment and config/.
+
+Secrets only ever come from the environment (or, in development, from a key generated once
+and kept in instance/). Everything else is a commented default in config/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_DIR = PACKAGE_DIR.parent / "config"
+ENVIRONMENTS = ("development", "test", "production")
+REGIONS = ("noord", "midden", "zuid")
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """The configuration is unusable; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class StateClock:
+    """The clock a state starts when a case enters it."""
+
+    state: str
+    rule: str  # "school_days" | "calendar_months" | "planned_start"
+    amount: int
+
+
+@dataclass(frozen=True)
+class ClockSettings:
+    states: Mapping[str, StateClock]
+    thuiszitterspact_months: int = 3
+    lrv_school_days: int = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str = field(repr=False)
+    base_url: str
+    instance_dir: Path
+    config_dir: Path
+    default_region: str
+    clocks: ClockSettings
+    municipality_regions: Mapping[str, str]
+    terminology: Mapping[str, str]
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def term(self, key: str) -> str:
+        """The team's word for a role, e.g. 'leerrechtondersteuner' for 'leerplichtambtenaar'."""
+        return self.terminology.get(key, key)
+
+    def region_for(self, municipality: str | None) -> str:
+        """The vakantieregio of a municipality, or the default when the table does not know it."""
+        if municipality:
+            region = self.municipality_regions.get(municipality.strip().lower())
+            if region:
+                return region
+        return self.default_region
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"configuration file missing: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+
+
+def _parse_clocks(data: dict, path: Path) -> ClockSettings:
+    states: dict[str, StateClock] = {}
+    for state, spec in data.get("state", {}).items():
+        rules = [r for r in ("school_days", "calendar_months", "planned_start") if r in spec]
+        if len(rules) != 1:
+            raise SettingsError(
+                f"{path}: [state.{state}] needs exactly one of school_days, calendar_months, planned_start"
+            )
+        amount = spec[rules[0]]
+        if not isinstance(amount, int) or amount < 0:
+            raise SettingsError(f"{path}: [state.{state}] {rules[0]} must be a whole number >= 0")
+        states[state] = StateClock(state=state, rule=rules[0], amount=amount)
+    case = data.get("case", {})
+    months = case.get("thuiszitterspact_months", 3)
+    lrv = case.get("lrv_school_days", 20)
+    for name, value in (("thuiszitterspact_months", months), ("lrv_school_days", lrv)):
+        if not isinstance(value, int) or value <= 0:
+            raise SettingsError(f"{path}: [case] {name} must be a whole number > 0")
+    return ClockSettings(states=states, thuiszitterspact_months=months, lrv_school_days=lrv)
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """Development only: generate a secret once and keep it, so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Build Settings from the environment (MAS_*) and config/; keyword overrides win (tests)."""
+    env_vars = os.environ if environ is None else environ
+    env = overrides.pop("env", None) or env_vars.get("MAS_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"MAS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    instance_dir = Path(overrides.pop("instance_dir", None) or env_vars.get("MAS_INSTANCE_DIR") or Path.cwd() / "instance")
+    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+
+    database_url = overrides.pop("database_url", None) or env_vars.get("MAS_DATABASE_URL") or (
+        f"sqlite:///{(instance_dir / 'mas.sqlite3').as_posix()}"
+    )
+    secret_key = overrides.pop("secret_key", None) or env_vars.get("MAS_SECRET_KEY", "")
+    if env == "production":
+        if len(secret_key) < MIN_SECRET_LENGTH or len(set(secret_key)) < 10:
+            raise SettingsError(
+                f"MAS_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} characters in production"
+            )
+    elif not secret_key:
+        secret_key = _instance_secret(instance_dir) if env == "development" else secrets.token_urlsafe(32)
+
+    base_url = (overrides.pop("base_url", None) or env_vars.get("MAS_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError("MAS_BASE_URL must start with http:// or https://")
+    if env == "production" and not base_url.startswith("https://"):
+        raise SettingsError("MAS_BASE_URL must use https:// in production")
+
+    general = _read_toml(config_dir / "mas.toml")
+    default_region = general.get("default_region", "midden")
+    if default_region not in REGIONS:
+        raise SettingsError(f"{config_dir / 'mas.toml'}: default_region must be one of {', '.join(REGIONS)}")
+    regions = {}
+    for region, municipalities in _read_toml(config_dir / "vakantieregio.toml").get("region", {}).items():
+        if region not in REGIONS:
+            raise SettingsError(f"{config_dir / 'vakantieregio.toml'}: unknown region {region!r}")
+        for municipality in municipalities:
+            regions[municipality.strip().lower()] = region
+    clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
+
+    settings = Settings(
+        env=env,
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        instance_dir=instance_dir,
+        config_dir=config_dir,
+        default_region=default_region,
+        clocks=clocks,
+        municipality_regions=regions,
+        terminology=dict(general.get("terminology", {})),
+    )
+    if overrides:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")
+    return settings
