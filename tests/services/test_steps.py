@@ -1,0 +1,91 @@
+"""Steps: assigned to an organisation, own version, own clock; partners finish their own."""
+
+from datetime import timedelta
+
+import pytest
+
+from mas.models import Step
+from mas.services import steps
+from mas.services.errors import CaseClosed, Conflict, NotFound, ValidationError
+from tests.factories import fire, open_case
+from tests.services.helpers import case_row, deadlines_of, events_of
+
+
+def _assign(db, ctx, world, case_id, now, org=None, days=7):
+    with db.begin() as conn:
+        return steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=org or world.wijkteam,
+                                 title="Huisbezoek", due_at=now + timedelta(days=days), now=now)
+
+
+def _step(db, step_id):
+    with db.read() as conn:
+        return steps.get_step(conn, step_id)
+
+
+def test_assigning_a_step_starts_its_clock(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    step_id = _assign(db, ctx, world, case_id, now)
+    [clock] = [d for d in deadlines_of(db, case_id, "step")]
+    assert (clock.step_id, clock.status, clock.generation, clock.due_at) == (step_id, "open", 1, now + timedelta(days=7))
+    assert events_of(db, case_id)[-1].kind == "stap_toegewezen"
+
+
+def test_the_assigned_partner_completes_without_touching_the_case_version(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    step_id = _assign(db, ctx, world, case_id, now)
+    with db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_wijkteam, step_id, now=now, expected_version=1, note="Bezocht.")
+    step = _step(db, step_id)
+    assert (step.status, step.version, step.completion_note) == ("done", 2, "Bezocht.")
+    assert case_row(db, case_id).version == 1
+    assert deadlines_of(db, case_id, "step")[0].status == "met"
+
+
+def test_another_partner_cannot_see_or_complete_the_step(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    step_id = _assign(db, ctx, world, case_id, now)
+    with pytest.raises(NotFound), db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=1)
+    assert _step(db, step_id).status == "open"
+
+
+def test_a_stale_step_version_is_refused(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    step_id = _assign(db, ctx, world, case_id, now)
+    with db.begin() as conn:
+        steps.reassign_step(conn, ctx, world.regisseur_a, step_id, organisation_id=world.ggd, now=now,
+                            expected_version=1, reason="GGD neemt het over")
+    with pytest.raises(Conflict), db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=1)
+    with db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=2)
+
+
+def test_reassigning_starts_a_new_generation(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    step_id = _assign(db, ctx, world, case_id, now)
+    with db.begin() as conn:
+        steps.reassign_step(conn, ctx, world.regisseur_a, step_id, organisation_id=world.ggd, now=now,
+                            expected_version=1, due_at=now + timedelta(days=10))
+    clocks = deadlines_of(db, case_id, "step")
+    assert [(c.generation, c.status) for c in clocks] == [(1, "closed"), (2, "open")]
+    assert _step(db, step_id).organisation_id == world.ggd
+
+
+def test_step_input_is_checked(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    with pytest.raises(ValidationError) as err:
+        _assign(db, ctx, world, case_id, now, days=-1)
+    assert err.value.field == "due_at"
+    with pytest.raises(ValidationError) as err:
+        _assign(db, ctx, world, case_id, now, org=999)
+    assert err.value.field == "organisation_id"
+
+
+def test_no_steps_on_a_closed_case(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    fire(db, ctx, world, case_id, "sluiten", now)
+    with pytest.raises(CaseClosed):
+        _assign(db, ctx, world, case_id, now)
+    with db.read() as conn:
+        assert conn.execute(Step.__table__.select()).first() is None
