@@ -123,3 +123,12 @@ def world(db, now):
     from tests.factories import build_world
 
     return build_world(db, now)
+
+
+@pytest.fixture
+def app(settings):
+    from mas.web import create_app
+
+    application = create_app(settings)
+    yield application
+    application.extensions["mas"]["db"].dispose()

@@ -1,12 +1,11 @@
 """The public overview: counts per state, no personal data, security headers."""
 
-from mas.web import create_app
 from tests.factories import open_case
 
 
-def test_overview_counts_cases_without_personal_data(settings, db, ctx, world, now):
+def test_overview_counts_cases_without_personal_data(app, db, ctx, world, now):
     open_case(db, ctx, world, now, given_name="Zeldzamevoornaam", bsn="111222333")
-    client = create_app(settings).test_client()
+    client = app.test_client()
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
