@@ -292,6 +292,21 @@ class SchoolCalendar:
         """Whether the holiday table knows the school holidays of `day`'s school year."""
         return _school_year_of(day) in self._covered_years
 
+    def is_working_day(self, day: date) -> bool:
+        """Monday-Friday and not a public holiday (school holidays are working days): when e-mail may leave."""
+        o = day.toordinal()
+        return _weekday(o) < 5 and o not in self._window_for(o, o).public
+
+    def school_day_before(self, day: date, n: int, region: str) -> date:
+        """The n-th school day before `day` (n >= 1), for reminders ahead of a due date."""
+        _check_region(region)
+        o = day.toordinal()
+        days = self._window_for(o - 60 - 3 * n, o).days[region]
+        i = bisect_left(days, o) - n
+        if i < 0:
+            raise ValueError("too far before the calendar's window")
+        return date.fromordinal(days[i])
+
     def is_school_day(self, day: date, region: str) -> bool:
         _check_region(region)
         o = day.toordinal()
@@ -524,6 +539,11 @@ def _parse_extra(path: Path, i: int, row: Any) -> ExtraFreeDay:
 def end_of_day(day: date) -> datetime:
     """23:59:59 Dutch time on `day`, as an aware UTC datetime (CET or CEST as that day has)."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=TZ).astimezone(timezone.utc)
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 Dutch time on `day`, as an aware UTC datetime."""
+    return datetime.combine(day, time(0, 0), tzinfo=TZ).astimezone(timezone.utc)
 
 
 def local_date(moment: datetime) -> date:

@@ -16,9 +16,10 @@ from sqlmodel import Field, SQLModel
 from mas.db import UTCDateTime
 
 
-def _fk(target: str, *, nullable: bool = True, index: bool = True, name: str | None = None) -> Any:
-    # A named constraint is created after both tables exist (team <-> user refer to each other).
-    foreign_key = ForeignKey(target, use_alter=True, name=name) if name else ForeignKey(target)
+def _fk(target: str, *, nullable: bool = True, index: bool = True, name: str | None = None,
+        use_alter: bool = False) -> Any:
+    # use_alter: the constraint is created after both tables exist (team <-> user refer to each other).
+    foreign_key = ForeignKey(target, use_alter=use_alter, name=name)
     return Field(default=None, sa_column=Column(Integer, foreign_key, nullable=nullable, index=index))
 
 
@@ -37,7 +38,7 @@ class Team(SQLModel, table=True):
     name: str = Field(unique=True)
     municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     default_region: str = "midden"
-    coordinator_id: Optional[int] = _fk("user.id", index=False, name="fk_team_coordinator_id_user")
+    coordinator_id: Optional[int] = _fk("user.id", index=False, name="fk_team_coordinator_id_user", use_alter=True)
     bestuurlijk_contact_name: Optional[str] = None
     bestuurlijk_contact_email: Optional[str] = None
     created_at: datetime = _at()
@@ -189,6 +190,17 @@ class CaseEvent(SQLModel, table=True):
     to_state: Optional[str] = None
     reason: Optional[str] = None
     data: Optional[dict] = _json()
+    # Set on escalation events only: the rung of one deadline generation, raised at most once.
+    deadline_id: Optional[int] = _fk("deadline.id", index=False, name="fk_case_event_deadline_id_deadline")
+    rung: Optional[int] = None
+
+    __table_args__ = (
+        Index("ix_case_event_case_at", "case_id", "at"),
+        Index(
+            "uq_case_event_deadline_rung", "deadline_id", "rung", unique=True,
+            sqlite_where=text("deadline_id IS NOT NULL"), postgresql_where=text("deadline_id IS NOT NULL"),
+        ),
+    )
 
 
 class Deadline(SQLModel, table=True):
@@ -207,7 +219,8 @@ class Deadline(SQLModel, table=True):
     due_at: Optional[datetime] = _at(nullable=True)  # None while paused by an open suspension
     rule: str
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    rung: int = 0
+    rung: int = 0  # the highest level of its ladder reached (reminder or rung); 0 = none
+    next_at: Optional[datetime] = _at(nullable=True)  # when the next level falls due; None = ladder done
     status: str = "open"  # open | met | closed | stopped
     closed_at: Optional[datetime] = _at(nullable=True)
     closed_reason: Optional[str] = None
@@ -231,6 +244,12 @@ class Deadline(SQLModel, table=True):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
+        Index(
+            "ix_deadline_open_next",
+            "next_at",
+            sqlite_where=text("status = 'open' AND next_at IS NOT NULL"),
+            postgresql_where=text("status = 'open' AND next_at IS NOT NULL"),
+        ),
     )
 
 
@@ -244,6 +263,34 @@ class Suspension(SQLModel, table=True):
     reason: str
     created_by_id: Optional[int] = _fk("user.id", index=False)
     created_at: datetime = _at()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail waiting to leave, written in the same transaction as the event that causes it.
+
+    The dispatcher renders and sends it after commit. `idempotency_key` makes each
+    (deadline, generation, rung, recipient) one row; `message_id` stays the same on every
+    attempt, so a rare duplicate after a crash is recognisable as one.
+    """
+
+    __tablename__ = "outbox_message"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    message_id: str
+    template: str  # reminder | rung | doorzetten | digest | step_assigned
+    recipient: str
+    context: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    case_id: Optional[int] = _fk("case.id", index=False)
+    status: str = "pending"  # pending | sending | sent | dead
+    attempts: int = 0
+    not_before: datetime = _at()  # the sending window's next opening
+    claimed_at: Optional[datetime] = _at(nullable=True)
+    claimed_by: Optional[str] = None
+    sent_at: Optional[datetime] = _at(nullable=True)
+    last_error: Optional[str] = None
+    created_at: datetime = _at()
+
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
 
 
 TABLES = SQLModel.metadata

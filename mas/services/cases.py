@@ -195,7 +195,7 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
     ]
     for computed in started:
         if computed is not None:
-            deadlines.start_generation(conn, computed, case_id)
+            deadlines.start_generation(conn, ctx, computed, case_id, region)
     events.record(conn, case_id, actor, "zaak_geopend", now, to_state=ctx.workflow.initial, data={
         "reference": reference, "signal_kind": signal.kind, "source": signal.source,
         "first_absent_on": first_absent_on, "previous_case_id": previous_case_id, "region": region,
@@ -312,7 +312,7 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
     plan = events.jsonable(data) if dest == "aanbod" else case.maatwerkplan
     computed = clocks.state_clock(ctx, dest, today, case.region, suspensions, plan)
     if computed is not None:
-        deadlines.start_generation(conn, computed, case.id)
+        deadlines.start_generation(conn, ctx, computed, case.id, case.region)
         log["started"] = {"kind": dest, "due_at": computed.due_at}
     if transition.pact == "stop":
         deadlines.close_clock(conn, case.id, "thuiszitterspact", now,
@@ -323,7 +323,7 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
         # and the running clock keeps counting from the first day without education.
         home_since = data.get("home_again_on") or today
         if not _pact_running(conn, case.id):
-            deadlines.start_generation(conn, clocks.pact_clock(ctx, home_since), case.id)
+            deadlines.start_generation(conn, ctx, clocks.pact_clock(ctx, home_since), case.id, case.region)
             log["thuiszitterspact"] = f"opnieuw vanaf {home_since.isoformat()}"
     return log
 

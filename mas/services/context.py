@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mas.calendar import SchoolCalendar
+from mas.ladder import Ladders, load_ladders
 from mas.settings import Settings
 from mas.workflows import WORKFLOW, Workflow, validate
 
@@ -16,10 +17,16 @@ from mas.workflows import WORKFLOW, Workflow, validate
 class ServiceContext:
     settings: Settings
     calendar: SchoolCalendar
+    ladders: Ladders
     workflow: Workflow = WORKFLOW
 
 
 def make_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceContext:
     """Load the calendar and refuse to start on a flow that cannot run."""
     validate(workflow, set(settings.clocks.states))
-    return ServiceContext(settings=settings, calendar=SchoolCalendar.from_config(settings.config_dir), workflow=workflow)
+    return ServiceContext(
+        settings=settings,
+        calendar=SchoolCalendar.from_config(settings.config_dir),
+        ladders=load_ladders(settings.config_dir),
+        workflow=workflow,
+    )

@@ -53,8 +53,12 @@ _CLOSE_ALL = (
 _SUSPENSIONS = select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindparam("case_id")).order_by(_s.c.first_on)
 
 
-def start_generation(conn: Connection, computed: Computed, case_id: int, step_id: int | None = None) -> None:
+def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
+                     step_id: int | None = None) -> None:
+    """Insert the next generation of a clock, its ladder armed from rung zero."""
     params = computed.row(case_id, step_id)
+    params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
+                                               ctx.calendar)
     if step_id is None:
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
@@ -86,7 +90,8 @@ def open_deadlines(conn: Connection, case_id: int) -> list:
     ))
 
 
-def move(conn: Connection, old, new: Computed, now: datetime, reason: str) -> dict | None:
+def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str, now: datetime,
+         reason: str) -> dict | None:
     """Put `new` in place of the open row `old`; returns the change, or None if nothing moved.
 
     A due moment that moves later and has not yet passed re-arms the ladder (a new generation
@@ -103,12 +108,14 @@ def move(conn: Connection, old, new: Computed, now: datetime, reason: str) -> di
     }
     still_overdue = new.due_at is not None and new.due_at <= now
     if still_overdue and old.due_at is not None and old.due_at <= now:
-        conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs))
+        next_at = ctx.ladders.next_after(old.kind, old.rung, new.due_at, old.started_on, region, ctx.calendar)
+        conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
     conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == "open")
                  .values(status="closed", closed_at=now, closed_reason=reason))
-    start_generation(conn, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id, old.step_id)
+    start_generation(conn, ctx, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id,
+                     region, old.step_id)
     return change
 
 
@@ -123,7 +130,7 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
         new = recompute(ctx, row.kind, row.rule, row.inputs, row.started_on, case.region, suspensions, case.maatwerkplan)
         if new is None:
             continue
-        change = move(conn, row, new, now, reason)
+        change = move(conn, ctx, row, new, case.region, now, reason)
         if change:
             changes.append(change)
     return changes

@@ -79,8 +79,8 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
         "version": 1, "created_by_id": actor.id, "created_at": now,
     }).scalar_one()
     deadlines.start_generation(
-        conn, clocks.fixed_clock("step", local_date(now), due_at, "uiterste datum van de stap", set_by=actor.id),
-        case.id, step_id,
+        conn, ctx, clocks.fixed_clock("step", local_date(now), due_at, "uiterste datum van de stap", set_by=actor.id),
+        case.id, case.region, step_id,
     )
     events.record(conn, case.id, actor, "stap_toegewezen", now,
                   data={"step_id": step_id, "organisation_id": organisation_id, "title": title.strip(), "due_at": due_at})
@@ -120,8 +120,8 @@ def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
     # A new assignee starts with a fresh ladder.
     deadlines.close_step_clock(conn, step.id, now, "stap overgedragen")
     deadlines.start_generation(
-        conn, clocks.fixed_clock("step", local_date(now), due, "uiterste datum van de stap", set_by=actor.id),
-        case.id, step.id,
+        conn, ctx, clocks.fixed_clock("step", local_date(now), due, "uiterste datum van de stap", set_by=actor.id),
+        case.id, case.region, step.id,
     )
     events.record(conn, case.id, actor, "stap_overgedragen", now, reason=(reason or "").strip() or None, data={
         "step_id": step.id, "from_organisation_id": step.organisation_id, "to_organisation_id": organisation_id,

@@ -48,7 +48,7 @@ def extend_deadline(conn: Connection, ctx: ServiceContext, actor: Actor, deadlin
         raise ValidationError("De termijn kan zo niet worden verlengd.", errors=errors)
     new = clocks.fixed_clock(row.kind, row.started_on, due_at, "verlengd", reason=reason.strip(),
                              previous_due_at=row.due_at.isoformat() if row.due_at else None, set_by=actor.id)
-    change = deadlines.move(conn, row, new, now, f"verlengd: {reason.strip()}")
+    change = deadlines.move(conn, ctx, row, new, case.region, now, f"verlengd: {reason.strip()}")
     if row.step_id is not None:
         conn.execute(update(_st).where(_st.c.id == row.step_id).values(due_at=due_at, version=_st.c.version + 1))
     events.record(conn, case.id, actor, "termijn_verlengd", now, reason=reason.strip(), data=change)
