@@ -69,6 +69,65 @@ def deadlines_recompute() -> None:
     click.echo(f"{len(changes)} termijn(en) gewijzigd.")
 
 
+def _parse_now(value: str):
+    """ISO moment; without an offset it is local Europe/Amsterdam time."""
+    from datetime import datetime, timezone
+
+    from mas.calendar import TZ
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("gebruik een ISO-tijdstip, bijvoorbeeld 2027-03-01T09:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TZ)
+    return moment.astimezone(timezone.utc)
+
+
+@main.command()
+@click.option("--now", "now_text", required=True, help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset).")
+def tick(now_text: str) -> None:
+    """Run every scheduler job once as if it were NOW, and print what it did."""
+    from mas.db import Database
+    from mas.notifications.transport import transport_for
+    from mas.scheduler import tick as run_tick
+    from mas.services.context import make_context
+
+    now = _parse_now(now_text)
+    settings = _settings()
+    report = run_tick(Database(settings.database_url), make_context(settings), now, transport_for(settings))
+    click.echo(f"tijdstip: {now.isoformat()}")
+    click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
+    click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "
+               f"(waarvan dagoverzichten: {report.digests_queued})")
+    click.echo(f"berichten verzonden: {report.sent}, later opnieuw: {report.retried}, mislukt: {report.dead}")
+
+
+@main.command()
+@click.option("--sweep-every", default=60.0, show_default=True, help="Seconden tussen twee termijncontroles.")
+@click.option("--dispatch-every", default=10.0, show_default=True, help="Seconden tussen twee verzendrondes.")
+@click.option("--digest-every", default=300.0, show_default=True, help="Seconden tussen twee dagoverzicht-controles.")
+def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) -> None:
+    """Run the scheduler (deadline sweep, e-mail dispatcher, daily digest) in this process."""
+    import logging
+
+    from mas.db import Database
+    from mas.notifications.transport import transport_for
+    from mas.scheduler import build_scheduler
+    from mas.services.context import make_context
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    sched = build_scheduler(Database(settings.database_url), make_context(settings), transport_for(settings),
+                            blocking=True, sweep_every=sweep_every, dispatch_every=dispatch_every,
+                            digest_every=digest_every)
+    click.echo("mas scheduler draait (stoppen: Ctrl+C)")
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -90,10 +149,24 @@ def demo(host: str, port: int) -> None:
     settings = _settings()
     if not settings.database_url.startswith("sqlite"):
         raise click.ClickException("mas demo werkt alleen met de ingebouwde SQLite-database.")
+    from mas.db import Database
+    from mas.notifications.transport import transport_for
+    from mas.scheduler import build_scheduler
+    from mas.services.context import make_context
+
     created = ensure_demo(settings)
     click.echo("Demodata aangemaakt." if created else "Demodata was er al.")
+    # The demo runs the scheduler beside the server (never under a reloader: it would run twice).
+    sched = build_scheduler(Database(settings.database_url), make_context(settings), transport_for(settings),
+                            blocking=False)
+    sched.start()
+    if settings.smtp.host is None:
+        click.echo(f"E-mails worden niet verstuurd maar bewaard in {settings.instance_dir / 'mail'}")
     click.echo(f"mas draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
-    create_app(settings).run(host=host, port=port, use_reloader=False)
+    try:
+        create_app(settings).run(host=host, port=port, use_reloader=False)
+    finally:
+        sched.shutdown(wait=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -213,7 +213,9 @@ class Deadline(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     step_id: Optional[int] = _fk("step.id")
-    kind: str  # a state name, "thuiszitterspact", "lrv" or "step"
+    # The partner organisation whose contacts the ladder reaches (steps, doorzetten).
+    organisation_id: Optional[int] = _fk("organisation.id", index=False, name="fk_deadline_organisation_id_organisation")
+    kind: str  # a state name, "thuiszitterspact", "lrv", "step" or "doorzetten"
     generation: int = 1
     started_on: date
     due_at: Optional[datetime] = _at(nullable=True)  # None while paused by an open suspension
@@ -233,7 +235,7 @@ class Deadline(SQLModel, table=True):
             sqlite_where=text("step_id IS NULL"), postgresql_where=text("step_id IS NULL"),
         ),
         Index(
-            "uq_deadline_step_generation", "step_id", "generation", unique=True,
+            "uq_deadline_step_kind_generation", "step_id", "kind", "generation", unique=True,
             sqlite_where=text("step_id IS NOT NULL"), postgresql_where=text("step_id IS NOT NULL"),
         ),
         Index("ix_deadline_case_status", "case_id", "status"),

@@ -41,6 +41,18 @@ class ClockSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where e-mail goes. No host: messages are written to instance/mail/ (the demo)."""
+
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None = field(repr=False)
+    starttls: bool
+    mail_from: str
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     database_url: str
@@ -52,6 +64,7 @@ class Settings:
     clocks: ClockSettings
     municipality_regions: Mapping[str, str]
     terminology: Mapping[str, str]
+    smtp: SmtpSettings
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +127,28 @@ def _instance_secret(instance_dir: Path) -> str:
     return key
 
 
+def _parse_smtp(env_vars: Mapping[str, str], override: SmtpSettings | None) -> SmtpSettings:
+    if override is not None:
+        return override
+    port_text = env_vars.get("MAS_SMTP_PORT", "25")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError("MAS_SMTP_PORT must be a port number")
+    starttls = env_vars.get("MAS_SMTP_STARTTLS", "false").lower()
+    if starttls not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError("MAS_SMTP_STARTTLS must be true or false")
+    mail_from = env_vars.get("MAS_MAIL_FROM", "mas@localhost")
+    if "@" not in mail_from:
+        raise SettingsError("MAS_MAIL_FROM must be an e-mail address")
+    return SmtpSettings(
+        host=env_vars.get("MAS_SMTP_HOST") or None,
+        port=int(port_text),
+        user=env_vars.get("MAS_SMTP_USER") or None,
+        password=env_vars.get("MAS_SMTP_PASSWORD") or None,
+        starttls=starttls in ("true", "1", "yes"),
+        mail_from=mail_from,
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from the environment (MAS_*) and config/; keyword overrides win (tests)."""
     env_vars = os.environ if environ is None else environ
@@ -153,6 +188,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
             regions[municipality.strip().lower()] = region
     clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
 
+    smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
+
     settings = Settings(
         env=env,
         database_url=database_url,
@@ -164,6 +201,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         clocks=clocks,
         municipality_regions=regions,
         terminology=dict(general.get("terminology", {})),
+        smtp=smtp,
     )
     if overrides:
         raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
 from mas.models import Organisation, Step
+from mas.notifications import outbox
 from mas.services import clocks, deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
@@ -32,12 +33,27 @@ def get_step(conn: Connection, step_id: int):
     return row
 
 
-def _check_org(conn: Connection, organisation_id) -> None:
+def _check_org(conn: Connection, organisation_id):
     found = conn.execute(
-        select(_org.c.id).where(_org.c.id == organisation_id, _org.c.is_active.is_(True))
-    ).scalar_one_or_none()
+        select(_org.c.id, _org.c.contact_email).where(_org.c.id == organisation_id, _org.c.is_active.is_(True))
+    ).one_or_none()
     if found is None:
         raise ValidationError("Kies een bestaande organisatie.", field="organisation_id")
+    return found
+
+
+def _tell_organisation(conn: Connection, ctx: ServiceContext, org, case, step_id: int, due_at: datetime,
+                       now: datetime, generation_key: str) -> None:
+    """The organisation's contact hears of a new step (reference, due date, link; nothing personal)."""
+    if not org.contact_email:
+        return
+    outbox.queue(conn, ctx, [outbox.row(
+        ctx, key=f"step:{step_id}:{generation_key}:{org.contact_email}", template="step_assigned",
+        recipient=org.contact_email, case_id=case.id, now=now,
+        not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
+        context={"reference": case.reference, "due_at": due_at.isoformat(), "since": local_date(now).isoformat(),
+                 "link": outbox.partner_link(ctx)},
+    )])
 
 
 def _check_due(due_at: datetime, now: datetime) -> None:
@@ -71,7 +87,7 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
     case = _open_case_for(conn, actor, case_id)
     if not (title or "").strip():
         raise ValidationError("Geef de stap een omschrijving.", field="title")
-    _check_org(conn, organisation_id)
+    org = _check_org(conn, organisation_id)
     _check_due(due_at, now)
     step_id = conn.execute(_st.insert().returning(_st.c.id), {
         "case_id": case.id, "organisation_id": organisation_id, "title": title.strip(),
@@ -80,8 +96,9 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
     }).scalar_one()
     deadlines.start_generation(
         conn, ctx, clocks.fixed_clock("step", local_date(now), due_at, "uiterste datum van de stap", set_by=actor.id),
-        case.id, case.region, step_id,
+        case.id, case.region, step_id, organisation_id,
     )
+    _tell_organisation(conn, ctx, org, case, step_id, due_at, now, "1")
     events.record(conn, case.id, actor, "stap_toegewezen", now,
                   data={"step_id": step_id, "organisation_id": organisation_id, "title": title.strip(), "due_at": due_at})
     return step_id
@@ -112,7 +129,7 @@ def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
     case = _open_case_for(conn, actor, step.case_id)
     if step.status != "open":
         raise ValidationError("Alleen een openstaande stap kan worden overgedragen.", field="status")
-    _check_org(conn, organisation_id)
+    org = _check_org(conn, organisation_id)
     due = due_at or step.due_at
     if due_at is not None:
         _check_due(due_at, now)
@@ -121,8 +138,9 @@ def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
     deadlines.close_step_clock(conn, step.id, now, "stap overgedragen")
     deadlines.start_generation(
         conn, ctx, clocks.fixed_clock("step", local_date(now), due, "uiterste datum van de stap", set_by=actor.id),
-        case.id, case.region, step.id,
+        case.id, case.region, step.id, organisation_id,
     )
+    _tell_organisation(conn, ctx, org, case, step.id, due, now, f"v{step.version + 1}")
     events.record(conn, case.id, actor, "stap_overgedragen", now, reason=(reason or "").strip() or None, data={
         "step_id": step.id, "from_organisation_id": step.organisation_id, "to_organisation_id": organisation_id,
         "due_at": due,

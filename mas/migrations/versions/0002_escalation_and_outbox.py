@@ -52,6 +52,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_at', mas.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('organisation_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_deadline_organisation_id_organisation', 'organisation', ['organisation_id'], ['id'])
+        # A step can have a "doorzetten" clock beside its own: generations count per kind.
+        batch_op.drop_index('uq_deadline_step_generation', sqlite_where=sa.text('step_id IS NOT NULL'), postgresql_where=sa.text('step_id IS NOT NULL'))
+        batch_op.create_index('uq_deadline_step_kind_generation', ['step_id', 'kind', 'generation'], unique=True, sqlite_where=sa.text('step_id IS NOT NULL'), postgresql_where=sa.text('step_id IS NOT NULL'))
         batch_op.create_index('ix_deadline_open_next', ['next_at'], unique=False, sqlite_where=sa.text("status = 'open' AND next_at IS NOT NULL"), postgresql_where=sa.text("status = 'open' AND next_at IS NOT NULL"))
 
 
@@ -59,6 +64,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index('ix_deadline_open_next', sqlite_where=sa.text("status = 'open' AND next_at IS NOT NULL"), postgresql_where=sa.text("status = 'open' AND next_at IS NOT NULL"))
+        batch_op.drop_index('uq_deadline_step_kind_generation', sqlite_where=sa.text('step_id IS NOT NULL'), postgresql_where=sa.text('step_id IS NOT NULL'))
+        batch_op.create_index('uq_deadline_step_generation', ['step_id', 'generation'], unique=True, sqlite_where=sa.text('step_id IS NOT NULL'), postgresql_where=sa.text('step_id IS NOT NULL'))
+        batch_op.drop_constraint('fk_deadline_organisation_id_organisation', type_='foreignkey')
+        batch_op.drop_column('organisation_id')
         batch_op.drop_column('next_at')
 
     with op.batch_alter_table('case_event', schema=None) as batch_op:

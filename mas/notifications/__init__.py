@@ -1,0 +1,1 @@
+"""E-mail: the transactional outbox (queue), rendering (Jinja2) and sending (SMTP)."""

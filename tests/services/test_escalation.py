@@ -1,0 +1,156 @@
+"""The escalation ladder: reminders, rungs, catch-up after downtime, doorzetten, digest."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from mas.calendar import TZ, end_of_day, start_of_day
+from mas.models import CaseEvent, OutboxMessage
+from mas.services import doorzetten as dz
+from mas.services import steps, timekeeping
+from mas.services.digest import queue_digests
+from mas.services.errors import ValidationError
+from mas.services.escalation import sweep
+from tests.factories import open_case
+from tests.services.helpers import case_row, deadlines_of, open_deadline
+
+
+def local(*args):
+    return datetime(*args, tzinfo=TZ).astimezone(timezone.utc)
+
+
+def outbox(db):
+    o = OutboxMessage.__table__
+    with db.read() as conn:
+        return conn.execute(select(o).order_by(o.c.id)).all()
+
+
+def ladder_events(db, case_id):
+    e = CaseEvent.__table__
+    with db.read() as conn:
+        return conn.execute(select(e).where(e.c.case_id == case_id, e.c.deadline_id.is_not(None)).order_by(e.c.id)).all()
+
+
+def test_a_new_clock_arms_its_first_level(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    # signaal: due Tue 10 March; the reminder two school days before falls at the start of Fri 6 March.
+    assert open_deadline(db, case_id, "signaal").next_at == start_of_day(date(2026, 3, 6))
+    # Thuiszitterspact from Mon 2 Feb: first warning six weeks later, Mon 16 March 00:00.
+    assert open_deadline(db, case_id, "thuiszitterspact").next_at == start_of_day(date(2026, 3, 16))
+
+
+def test_reminder_then_rung_each_once(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    assert sweep(db, ctx, local(2026, 3, 5, 12)).levels_raised == 0
+    result = sweep(db, ctx, local(2026, 3, 6, 8))
+    assert (result.levels_raised, result.messages_queued) == (1, 1)
+    [message] = outbox(db)
+    assert (message.template, message.recipient) == ("reminder", "regisseur.a@example.org")
+    assert message.context["reference"] == case_row(db, case_id).reference
+    # The same moment again, or a little later: nothing new.
+    assert sweep(db, ctx, local(2026, 3, 6, 8)).levels_raised == 0
+    assert sweep(db, ctx, local(2026, 3, 9, 8)).levels_raised == 0
+    # The LRV milestone (end of Mon 9 March) has its own ladder; the signaal clock is due at
+    # the end of Tue 10 March, when rung 1 reaches the casusregisseur once.
+    assert [d[1] for d in sweep(db, ctx, local(2026, 3, 10, 23, 59)).details] == ["lrv"]
+    assert [d[1] for d in sweep(db, ctx, local(2026, 3, 11, 0, 0)).details] == ["signaal"]
+    assert sweep(db, ctx, local(2026, 3, 11, 0, 0)).levels_raised == 0
+    signaal = open_deadline(db, case_id, "signaal")
+    assert signaal.rung == 2 and signaal.next_at == end_of_day(date(2026, 3, 17))  # +5 school days
+    assert [(e.kind, e.data["deadline_kind"]) for e in ladder_events(db, case_id)] == [
+        ("herinnering", "signaal"), ("escalatie", "lrv"), ("escalatie", "signaal")]
+
+
+def test_after_downtime_every_rung_is_recorded_but_only_the_highest_sends(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    result = sweep(db, ctx, local(2026, 3, 30, 9))
+    levels = {(e.data["deadline_kind"], e.rung) for e in ladder_events(db, case_id)}
+    # signaal: reminder + three rungs (the last at the end of Tue 24 March); LRV: its one rung;
+    # Thuiszitterspact: the six-week warning (Mon 16 March).
+    assert levels == {("signaal", 1), ("signaal", 2), ("signaal", 3), ("signaal", 4), ("lrv", 1), ("thuiszitterspact", 1)}
+    assert result.recorded_only == 3
+    sent = {(m.context["kind"], m.template, m.recipient) for m in outbox(db)}
+    assert sent == {
+        ("signaal", "rung", "wethouder@utrecht.example"),  # rung 3: the bestuurlijk contact
+        ("lrv", "rung", "regisseur.a@example.org"),
+        ("thuiszitterspact", "rung", "regisseur.a@example.org"),
+    }
+    assert all(e.data["sent"] == (e.rung == 4) for e in ladder_events(db, case_id) if e.data["deadline_kind"] == "signaal")
+    assert sweep(db, ctx, local(2026, 3, 30, 9)).levels_raised == 0
+    assert open_deadline(db, case_id, "signaal").next_at is None  # ladder done
+
+
+def test_messages_wait_for_the_sending_window(db, ctx, world, now):
+    open_case(db, ctx, world, now)
+    sweep(db, ctx, local(2026, 3, 7, 10))  # a Saturday: the reminder is queued for Monday 07:00
+    [message] = outbox(db)
+    assert message.not_before == local(2026, 3, 9, 7, 0)
+
+
+def test_step_ladder_reaches_the_organisation_then_its_manager(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    with db.begin() as conn:
+        step_id = steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.wijkteam,
+                                    title="Huisbezoek", due_at=end_of_day(date(2026, 3, 12)), now=now)
+    assigned = [m for m in outbox(db) if m.template == "step_assigned"]
+    assert [m.recipient for m in assigned] == ["wijkteam@example.org"]
+    sweep(db, ctx, local(2026, 3, 13, 9))  # due passed: rung 1
+    step_mail = {m.recipient for m in outbox(db) if m.context.get("kind") == "step" and m.template == "rung"}
+    assert step_mail == {"wijkteam@example.org", "regisseur.a@example.org"}
+    sweep(db, ctx, local(2026, 3, 20, 9))  # +5 school days: the organisation's manager and the coordinator
+    step_mail = {m.recipient for m in outbox(db) if m.context.get("kind") == "step" and m.context["rung"] == 2}
+    assert step_mail == {"manager.wijkteam@example.org", "coordinator.a@example.org"}
+    with db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_wijkteam, step_id, now=local(2026, 3, 20, 10), expected_version=1)
+    before = len(outbox(db))
+    sweep(db, ctx, local(2026, 4, 30, 9))
+    assert not [m for m in outbox(db)[before:] if m.context.get("kind") == "step"]
+
+
+def test_an_extension_rearms_the_ladder_from_rung_zero(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    sweep(db, ctx, local(2026, 3, 11, 9))
+    old = open_deadline(db, case_id, "signaal")
+    assert old.rung == 2
+    with db.begin() as conn:
+        timekeeping.extend_deadline(conn, ctx, world.regisseur_a, old.id, due_at=end_of_day(date(2026, 3, 20)),
+                                    reason="Gesprek verzet op verzoek van ouders", now=local(2026, 3, 11, 10))
+    new = open_deadline(db, case_id, "signaal")
+    assert (new.generation, new.rung, new.next_at) == (2, 0, start_of_day(date(2026, 3, 18)))
+    sweep(db, ctx, local(2026, 3, 18, 8))
+    assert open_deadline(db, case_id, "signaal").rung == 1
+    keys = [m.idempotency_key for m in outbox(db)]
+    assert len(keys) == len(set(keys))
+
+
+def test_doorzetten_tells_the_escalation_contact_at_once(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    with db.begin() as conn:
+        step_id = steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.ggd,
+                                    title="Onderzoek jeugdarts", due_at=now + timedelta(days=10), now=now)
+    with pytest.raises(ValidationError) as err, db.begin() as conn:
+        dz.doorzetten(conn, ctx, world.regisseur_a, case_id, step_id=step_id, reason="", due_at=now, now=now)
+    assert set(err.value.errors) == {"reason", "due_at"}
+    with db.begin() as conn:
+        told = dz.doorzetten(conn, ctx, world.regisseur_a, case_id, step_id=step_id, reason="Wacht al drie weken",
+                             due_at=end_of_day(date(2026, 3, 6)), now=now)
+    assert told == 1
+    [mail] = [m for m in outbox(db) if m.template == "doorzetten"]
+    assert mail.recipient == "manager.ggd@example.org" and mail.not_before == now
+    clocks = {(d.kind, d.status) for d in deadlines_of(db, case_id) if d.step_id == step_id}
+    assert clocks == {("step", "closed"), ("doorzetten", "open")}
+    sweep(db, ctx, local(2026, 3, 9, 9))
+    rung_mail = {m.recipient for m in outbox(db) if m.context.get("kind") == "doorzetten"}
+    assert rung_mail == {"manager.ggd@example.org", "regisseur.a@example.org"}
+
+
+def test_digest_once_a_working_day_after_the_window_opens(db, ctx, world, now):
+    open_case(db, ctx, world, now)
+    assert queue_digests(db, ctx, local(2026, 3, 9, 6, 30)) == 0  # before 07:00
+    assert queue_digests(db, ctx, local(2026, 3, 9, 7, 5)) == 1
+    assert queue_digests(db, ctx, local(2026, 3, 9, 12, 0)) == 0  # already queued today
+    assert queue_digests(db, ctx, local(2026, 3, 14, 9, 0)) == 0  # Saturday
+    [digest] = [m for m in outbox(db) if m.template == "digest"]
+    assert digest.recipient == "regisseur.a@example.org"
+    assert {i["reference"] for i in digest.context["items"]} == {"MAS-2026-000001"}
