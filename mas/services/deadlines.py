@@ -28,7 +28,7 @@ _next_clock_generation = (
 )
 _next_step_generation = (
     select(func.coalesce(func.max(_d.c.generation), 0) + 1)
-    .where(_d.c.step_id == bindparam("g_step_id"))
+    .where(_d.c.step_id == bindparam("g_step_id"), _d.c.kind == bindparam("g_kind"))
     .scalar_subquery()
 )
 _INSERT_CLOCK = _d.insert().values(generation=_next_clock_generation)
@@ -54,15 +54,16 @@ _SUSPENSIONS = select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindpar
 
 
 def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
-                     step_id: int | None = None) -> None:
+                     step_id: int | None = None, organisation_id: int | None = None) -> None:
     """Insert the next generation of a clock, its ladder armed from rung zero."""
     params = computed.row(case_id, step_id)
+    params["organisation_id"] = organisation_id
     params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
                                                ctx.calendar)
     if step_id is None:
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
-        conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id})
+        conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id, "g_kind": computed.kind})
 
 
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
@@ -115,7 +116,7 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
     conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == "open")
                  .values(status="closed", closed_at=now, closed_reason=reason))
     start_generation(conn, ctx, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id,
-                     region, old.step_id)
+                     region, old.step_id, old.organisation_id)
     return change
 
 
