@@ -40,6 +40,50 @@ def db_upgrade() -> None:
     click.echo(f"Database bijgewerkt: {database.engine.url.render_as_string(hide_password=True)}")
 
 
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["casusregisseur", "coordinator", "partner", "admin"]))
+@click.option("--name", default=None, help="Weergavenaam (standaard het e-mailadres).")
+@click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
+@click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
+def user_create(email: str, role: str, name: str | None, team_name: str | None, org_name: str | None) -> None:
+    """Create an account; the password is read from standard input."""
+    from sqlalchemy import select
+
+    from mas.db import Database, utcnow
+    from mas.models import Organisation, Team
+    from mas.services import auth
+    from mas.services.errors import ValidationError
+
+    password = sys.stdin.readline().rstrip("\n")
+    settings = _settings()
+    database = Database(settings.database_url)
+    t, o = Team.__table__, Organisation.__table__
+    try:
+        with database.begin() as conn:
+            team_id = org_id = None
+            if team_name:
+                team_id = conn.execute(select(t.c.id).where(t.c.name == team_name)).scalar_one_or_none()
+                if team_id is None:
+                    raise click.ClickException(f"Onbekend team: {team_name}")
+            if org_name:
+                org_id = conn.execute(select(o.c.id).where(o.c.name == org_name)).scalar_one_or_none()
+                if org_id is None:
+                    raise click.ClickException(f"Onbekende organisatie: {org_name}")
+            user_id, secret = auth.create_user(conn, email=email, name=name or email, role=role, password=password,
+                                               now=utcnow(), team_id=team_id, organisation_id=org_id)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
+    click.echo(f"Sleutel voor de authenticator-app: {secret}")
+    click.echo(auth.provisioning_uri(secret, email.strip().lower()))
+
+
 @main.command()
 def workflow() -> None:
     """Print the case flow as Mermaid text."""
@@ -163,8 +207,11 @@ def demo(host: str, port: int) -> None:
     if settings.smtp.host is None:
         click.echo(f"E-mails worden niet verstuurd maar bewaard in {settings.instance_dir / 'mail'}")
     click.echo(f"mas draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    click.echo("Inloggen zonder tweestapsverificatie (alleen in de demo): regisseur@demo.mas.example, "
+               "coordinator@demo.mas.example, wijkteam@demo.mas.example of beheer@demo.mas.example, "
+               "wachtwoord mas-demo-2026")
     try:
-        create_app(settings).run(host=host, port=port, use_reloader=False)
+        create_app(settings, require_totp=False).run(host=host, port=port, use_reloader=False)
     finally:
         sched.shutdown(wait=False)
 

@@ -12,13 +12,15 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from mas.db import Database, upgrade, utcnow
-from mas.models import Organisation, Team, User
-from mas.services import cases, steps
+from mas.models import Organisation, Team
+from mas.services import auth, cases, steps
 from mas.services.actors import Actor
 from mas.services.context import make_context
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 from mas.settings import Settings
 
+# Shown on the demo's login page; two-factor login is switched off in `mas demo` only.
+DEMO_PASSWORD = "mas-demo-2026"
 GIVEN = ["Sem", "Noah", "Liam", "Lucas", "Emma", "Julia", "Mila", "Tess", "Daan", "Yara", "Finn", "Zoë",
          "Amir", "Sara", "Jesse", "Nora", "Milan", "Lotte", "Ayoub", "Fenna"]
 FAMILY = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Bos", "Yilmaz",
@@ -81,16 +83,15 @@ def _seed_organisations(conn, now) -> dict[str, int]:
 
 
 def _seed_people(conn, now, orgs) -> tuple[int, list[Actor]]:
-    t, u = Team.__table__, User.__table__
+    t = Team.__table__
     team_id = conn.execute(t.insert().returning(t.c.id), dict(
         name="Leerplicht Utrecht", municipalities=["Utrecht", "Stichtse Vecht"], default_region="midden",
         bestuurlijk_contact_name="Wethouder Onderwijs", bestuurlijk_contact_email="wethouder@demo.mas.example",
         created_at=now)).scalar_one()
 
     def user(email, name, role, team=None, org=None) -> Actor:
-        uid = conn.execute(u.insert().returning(u.c.id), dict(
-            email=email, name=name, role=role, team_id=team, organisation_id=org, is_active=True,
-            created_at=now)).scalar_one()
+        uid, _secret = auth.create_user(conn, email=email, name=name, role=role, password=DEMO_PASSWORD, now=now,
+                                        team_id=team, organisation_id=org)
         return Actor(id=uid, role=role, team_id=team, organisation_id=org)
 
     coordinator = user("coordinator@demo.mas.example", "Karin de Coördinator", "coordinator", team=team_id)

@@ -68,7 +68,61 @@ class User(SQLModel, table=True):
     team_id: Optional[int] = _fk("team.id")
     organisation_id: Optional[int] = _fk("organisation.id")
     password_hash: Optional[str] = None
+    totp_secret: Optional[str] = None
+    totp_last_step: Optional[int] = None  # refuses a second use of the same code
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    locked_until: Optional[datetime] = _at(nullable=True)  # login throttle, shared by all processes
     is_active: bool = True
+    created_at: datetime = _at()
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session. The browser holds only the token; its hash is stored.
+
+    Flask-Login's user id is this token, so logout, a password change or disabling the
+    account ends every session at once (no remember cookie outlives them).
+    """
+
+    __tablename__ = "user_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    user_id: int = _fk("user.id", nullable=False)
+    created_at: datetime = _at()
+    last_seen_at: datetime = _at()
+    ended_at: Optional[datetime] = _at(nullable=True)
+    ended_reason: Optional[str] = None
+
+
+class AccessLog(SQLModel, table=True):
+    """Every read of a case, search and export (NEN 7513): who, what, when, role, basis.
+
+    Append-only: the app has no route that changes or deletes a row.
+    """
+
+    __tablename__ = "access_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _at()
+    user_id: Optional[int] = _fk("user.id", index=False)
+    role: str
+    action: str  # read_case | search | export | denied
+    case_id: Optional[int] = _fk("case.id")
+    basis: str  # own_case | team | assigned_step | none
+    detail: Optional[dict] = _json()
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A partner asks for more time on its step; the casusregisseur approves or refuses."""
+
+    __tablename__ = "extension_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    step_id: int = _fk("step.id", nullable=False)
+    requested_by_id: int = _fk("user.id", nullable=False, index=False)
+    reason: str
+    proposed_due_at: datetime = _at()
+    status: str = "open"  # open | approved | refused
+    decided_by_id: Optional[int] = _fk("user.id", index=False)
+    decided_at: Optional[datetime] = _at(nullable=True)
+    decision_note: Optional[str] = None
     created_at: datetime = _at()
 
 

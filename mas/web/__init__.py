@@ -1,40 +1,107 @@
 """The Flask app factory. It never starts a scheduler: every web worker would run one.
 
 Production: `gunicorn 'mas.web:create_app()'` with MAS_ENV=production and the MAS_* settings.
+A request's way: deny-by-default check → view parses → service (rules, events, outbox) →
+one commit → redirect or page.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Callable
 
-from mas.db import Database
+from flask import Flask, g, render_template
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from mas.db import Database, utcnow
+from mas.services import auth as auth_service
 from mas.services.context import make_context
 from mas.settings import Settings, load_settings
+from mas.web import security
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+class LoginUser(UserMixin):
+    """Flask-Login's user: its id is the session token, never the user id."""
+
+    def __init__(self, session_user: auth_service.SessionUser):
+        self.session_user = session_user
+
+    def get_id(self) -> str:
+        return self.session_user.token
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, require_totp: bool = True) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
+    secure = settings.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="mas_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_DURATION=0,
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound the token
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
+    db = Database(settings.database_url)
     app.extensions["mas"] = {
         "settings": settings,
         "context": make_context(settings),  # refuses to start on an invalid flow or calendar
-        "db": Database(settings.database_url),
+        "db": db,
+        "clock": clock,
+        "require_totp": require_totp,
     }
-    from mas.web.overview import bp as overview_bp
+    CSRFProtect(app)
+    login = LoginManager(app)
+    login.session_protection = "basic"
 
-    app.register_blueprint(overview_bp)
+    @login.user_loader
+    def _load(token: str):
+        with db.begin() as conn:
+            found = auth_service.load_session(conn, token, clock())
+        return LoginUser(found) if found else None
+
+    from mas.web import admin, auth, cases, overview, partner
+
+    for module in (overview, auth, cases, partner, admin):
+        app.register_blueprint(module.bp)
+    security.register_roles(app)
+
+    @app.before_request
+    def _deny_by_default():
+        g.mas_user = current_user.session_user if current_user.is_authenticated else None
+        return security.enforce()
+
+    @app.context_processor
+    def _globals():
+        return {"me": g.get("mas_user"), "term": settings.term, "settings": settings}
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return render_template("error.html", title="Formulier verlopen",
+                               message="Het formulier is verlopen of ongeldig. Laad de pagina opnieuw."), 400
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return render_template("error.html", title="Niet gevonden",
+                               message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cache-Control"] = "no-store"
+        if secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    from mas.web.filters import register_filters
+
+    register_filters(app)
     return app

@@ -1,32 +1,34 @@
-"""Public pages that show no case content: the flow and the number of cases per state.
-
-Case pages arrive with logins (the browser UI issue); until then nothing personal is served.
-"""
+"""Home (to each role's own start page), the workflow diagram, and the health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
-from sqlalchemy import func, select
+from flask import Blueprint, g, redirect, render_template
+from sqlalchemy import select
 
-from mas.models import Case
-from mas.workflows import to_mermaid
+from mas.web import context as web
+from mas.web.diagram import workflow_svg
+from mas.web.security import roles
 
 bp = Blueprint("overview", __name__)
 
 
 @bp.get("/")
+@roles("casusregisseur", "coordinator", "partner", "admin")
 def index():
-    mas = current_app.extensions["mas"]
-    workflow = mas["context"].workflow
-    case = Case.__table__
-    with mas["db"].read() as conn:
-        counts = dict(conn.execute(select(case.c.state, func.count()).group_by(case.c.state)).all())
-    return render_template("overview.html", workflow=workflow, counts=counts, mermaid=to_mermaid(workflow),
-                           settings=mas["settings"])
+    from mas.web.auth import home_for
+
+    return redirect(home_for(g.mas_user.actor.role))
+
+
+@bp.get("/workflow")
+@roles("casusregisseur", "coordinator", "partner", "admin")
+def workflow():
+    wf = web.ctx().workflow
+    return render_template("workflow.html", svg=workflow_svg(wf), workflow=wf)
 
 
 @bp.get("/healthz")
 def healthz():
-    with current_app.extensions["mas"]["db"].read() as conn:
+    with web.db().read() as conn:
         conn.execute(select(1))
     return {"status": "ok"}

@@ -1,0 +1,204 @@
+"""Accounts, passwords, two-factor codes and server-side sessions.
+
+Passwords are hashed with argon2; every account has a TOTP secret (files with BSNs call for
+two factors); failed logins lock the account for a while, counted in the database so the
+throttle holds across web workers. A session is a row: the browser holds a random token,
+the database its hash. Idle timeout 30 minutes, absolute 12 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from mas.models import Organisation, Team, User, UserSession
+from mas.services.actors import ROLES, Actor
+from mas.services.errors import ValidationError
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+TOUCH_EVERY = timedelta(seconds=60)  # spare a write on every request
+
+_u, _s, _t, _o = User.__table__, UserSession.__table__, Team.__table__, Organisation.__table__
+_hasher = PasswordHasher()
+
+
+class LoginFailed(Exception):
+    """Wrong e-mail, password or code, or the account is locked: one message for all."""
+
+    message = "Inloggen is niet gelukt. Controleer uw gegevens of probeer het over een kwartier opnieuw."
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What a request knows about who is logged in."""
+
+    token: str
+    session_id: int
+    actor: Actor
+    name: str
+    email: str
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Kies een wachtwoord van minstens {MIN_PASSWORD_LENGTH} tekens.", field="password")
+
+
+def create_user(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
+                team_id: int | None = None, organisation_id: int | None = None) -> tuple[int, str]:
+    """Create an account; returns (user id, TOTP secret to enrol in an authenticator app)."""
+    email = (email or "").strip().lower()
+    errors = {}
+    if "@" not in email:
+        errors["email"] = "Vul een geldig e-mailadres in."
+    elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email)).first():
+        errors["email"] = "Er is al een account met dit e-mailadres."
+    if role not in ROLES:
+        errors["role"] = "Kies een rol."
+    if role == "partner" and (organisation_id is None or team_id is not None):
+        errors["organisation_id"] = "Een partner hoort bij een organisatie (en niet bij een team)."
+    if role in ("casusregisseur", "coordinator") and (team_id is None or organisation_id is not None):
+        errors["team_id"] = "Een casusregisseur of coördinator hoort bij een team."
+    if team_id is not None and not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():
+        errors["team_id"] = "Onbekend team."
+    if organisation_id is not None and not conn.execute(select(_o.c.id).where(_o.c.id == organisation_id)).first():
+        errors["organisation_id"] = "Onbekende organisatie."
+    try:
+        check_password_strength(password)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
+    secret = pyotp.random_base32()
+    user_id = conn.execute(_u.insert().returning(_u.c.id), {
+        "email": email, "name": (name or email).strip(), "role": role, "team_id": team_id,
+        "organisation_id": organisation_id, "password_hash": _hasher.hash(password), "totp_secret": secret,
+        "failed_logins": 0, "is_active": True, "created_at": now,
+    }).scalar_one()
+    return user_id, secret
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="mas")
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step the code belongs to (now ±30 s), or None."""
+    totp = pyotp.TOTP(secret)
+    code = (code or "").strip().replace(" ", "")
+    for drift in (0, -1, 1):
+        moment = now + timedelta(seconds=30 * drift)
+        if secrets.compare_digest(totp.at(moment), code):
+            return totp.timecode(moment)
+    return None
+
+
+def _fail(conn: Connection, user, now: datetime) -> None:
+    failed = user.failed_logins + 1
+    values = {"failed_logins": failed}
+    if failed >= MAX_FAILED_LOGINS:
+        values = {"failed_logins": 0, "locked_until": now + LOCKOUT}
+    conn.execute(update(_u).where(_u.c.id == user.id).values(**values))
+
+
+def authenticate(conn: Connection, *, email: str, password: str, code: str | None, now: datetime,
+                 require_totp: bool = True) -> int:
+    """Check e-mail, password and code; returns the user id or raises LoginFailed.
+
+    The caller commits even on failure: the failed attempt must count.
+    """
+    user = conn.execute(select(_u).where(func.lower(_u.c.email) == (email or "").strip().lower())).one_or_none()
+    if user is None or not user.is_active or not user.password_hash:
+        _hasher.hash("timing equaliser")  # same work whether or not the account exists
+        raise LoginFailed()
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed()
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        _fail(conn, user, now)
+        raise LoginFailed() from None
+    step = None
+    if require_totp:
+        step = _totp_step(user.totp_secret or "", code or "", now) if user.totp_secret else None
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            _fail(conn, user, now)
+            raise LoginFailed()
+    conn.execute(update(_u).where(_u.c.id == user.id).values(
+        failed_logins=0, locked_until=None, totp_last_step=step if step is not None else user.totp_last_step))
+    return user.id
+
+
+def start_session(conn: Connection, user_id: int, now: datetime) -> str:
+    """A fresh session at every login; returns the token for the browser."""
+    token = secrets.token_urlsafe(32)
+    conn.execute(_s.insert(), {"token_hash": _hash_token(token), "user_id": user_id, "created_at": now,
+                               "last_seen_at": now})
+    return token
+
+
+_SESSION = (
+    select(_s.c.id, _s.c.created_at, _s.c.last_seen_at, _s.c.ended_at, _u.c.id.label("user_id"), _u.c.role,
+           _u.c.team_id, _u.c.organisation_id, _u.c.name, _u.c.email, _u.c.is_active)
+    .select_from(_s.join(_u, _u.c.id == _s.c.user_id))
+)
+
+
+def load_session(conn: Connection, token: str, now: datetime) -> SessionUser | None:
+    """The session's user, or None if it ended, idled out, ran out, or the account is off."""
+    if not token:
+        return None
+    row = conn.execute(_SESSION.where(_s.c.token_hash == _hash_token(token))).one_or_none()
+    if row is None or row.ended_at is not None or not row.is_active:
+        return None
+    if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:
+        conn.execute(update(_s).where(_s.c.id == row.id, _s.c.ended_at.is_(None))
+                     .values(ended_at=now, ended_reason="verlopen"))
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        conn.execute(update(_s).where(_s.c.id == row.id).values(last_seen_at=now))
+    actor = Actor(id=row.user_id, role=row.role, team_id=row.team_id, organisation_id=row.organisation_id)
+    return SessionUser(token=token, session_id=row.id, actor=actor, name=row.name, email=row.email)
+
+
+def end_session(conn: Connection, token: str, now: datetime, reason: str = "uitgelogd") -> None:
+    conn.execute(update(_s).where(_s.c.token_hash == _hash_token(token), _s.c.ended_at.is_(None))
+                 .values(ended_at=now, ended_reason=reason))
+
+
+def end_all_sessions(conn: Connection, user_id: int, now: datetime, reason: str) -> None:
+    conn.execute(update(_s).where(_s.c.user_id == user_id, _s.c.ended_at.is_(None))
+                 .values(ended_at=now, ended_reason=reason))
+
+
+def change_password(conn: Connection, user_id: int, *, current: str, new: str, now: datetime) -> None:
+    user = conn.execute(select(_u).where(_u.c.id == user_id)).one()
+    try:
+        _hasher.verify(user.password_hash or "", current or "")
+    except (VerificationError, InvalidHashError):
+        raise ValidationError("Het huidige wachtwoord klopt niet.", field="current") from None
+    check_password_strength(new)
+    conn.execute(update(_u).where(_u.c.id == user_id).values(password_hash=_hasher.hash(new)))
+    end_all_sessions(conn, user_id, now, "wachtwoord gewijzigd")
+
+
+def set_active(conn: Connection, user_id: int, *, is_active: bool, now: datetime) -> None:
+    conn.execute(update(_u).where(_u.c.id == user_id).values(is_active=is_active))
+    if not is_active:
+        end_all_sessions(conn, user_id, now, "account uitgeschakeld")

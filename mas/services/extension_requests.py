@@ -1,0 +1,74 @@
+"""A partner asks for more time on its step; the case's director approves or refuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from mas.models import Deadline, ExtensionRequest
+from mas.services import events
+from mas.services.access import require_directs
+from mas.services.actors import Actor
+from mas.services.cases import FINAL, get_case
+from mas.services.context import ServiceContext
+from mas.services.errors import CaseClosed, NotFound, ValidationError
+from mas.services.steps import get_step
+from mas.services.timekeeping import extend_deadline
+
+_x, _d = ExtensionRequest.__table__, Deadline.__table__
+
+
+def request_extension(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: int, *, reason: str,
+                      proposed_due_at: datetime, now: datetime) -> int:
+    step = get_step(conn, step_id)
+    if actor.role != "partner" or actor.organisation_id != step.organisation_id:
+        raise NotFound("Stap niet gevonden.")
+    if get_case(conn, step.case_id).state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten.")
+    errors = {}
+    if step.status != "open":
+        errors["step_id"] = "Deze stap is al afgerond."
+    if not (reason or "").strip():
+        errors["reason"] = "Geef een reden voor het uitstel."
+    if proposed_due_at.tzinfo is None or proposed_due_at <= max(now, step.due_at):
+        errors["proposed_due_at"] = "De voorgestelde datum moet na de huidige uiterste datum liggen."
+    if conn.execute(select(_x.c.id).where(_x.c.step_id == step.id, _x.c.status == "open")).first():
+        errors["step_id"] = "Er loopt al een verzoek om uitstel voor deze stap."
+    if errors:
+        raise ValidationError("Het verzoek om uitstel kan zo niet worden ingediend.", errors=errors)
+    request_id = conn.execute(_x.insert().returning(_x.c.id), {
+        "step_id": step.id, "requested_by_id": actor.id, "reason": reason.strip(), "proposed_due_at": proposed_due_at,
+        "status": "open", "created_at": now,
+    }).scalar_one()
+    events.record(conn, step.case_id, actor, "uitstel_gevraagd", now, reason=reason.strip(),
+                  data={"step_id": step.id, "request_id": request_id, "proposed_due_at": proposed_due_at})
+    return request_id
+
+
+def decide_extension(conn: Connection, ctx: ServiceContext, actor: Actor, request_id: int, *, approve: bool,
+                     now: datetime, note: str | None = None) -> None:
+    request = conn.execute(select(_x).where(_x.c.id == request_id)).one_or_none()
+    if request is None:
+        raise NotFound("Verzoek niet gevonden.")
+    step = get_step(conn, request.step_id)
+    case = get_case(conn, step.case_id)
+    require_directs(actor, case)
+    if request.status != "open":
+        raise ValidationError("Over dit verzoek is al besloten.", field="request_id")
+    if not approve and not (note or "").strip():
+        raise ValidationError("Geef aan waarom het uitstel wordt geweigerd.", field="note")
+    conn.execute(update(_x).where(_x.c.id == request.id, _x.c.status == "open").values(
+        status="approved" if approve else "refused", decided_by_id=actor.id, decided_at=now,
+        decision_note=(note or "").strip() or None))
+    if approve:
+        deadline_id = conn.execute(select(_d.c.id).where(_d.c.step_id == step.id, _d.c.status == "open")
+                                   .order_by(_d.c.id.desc())).scalars().first()
+        if deadline_id is None:
+            raise ValidationError("Deze stap heeft geen lopende termijn meer.", field="request_id")
+        extend_deadline(conn, ctx, actor, deadline_id, due_at=request.proposed_due_at,
+                        reason=f"uitstel toegestaan: {request.reason}", now=now)
+    else:
+        events.record(conn, case.id, actor, "uitstel_geweigerd", now, reason=note.strip(),
+                      data={"step_id": step.id, "request_id": request.id})

@@ -1,0 +1,174 @@
+"""Read models for the pages: the werkvoorraad, a case, a partner's steps.
+
+Each function checks the actor against what it reads (deny by default), logs case reads,
+and sends a fixed number of statements however many rows the page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from mas.calendar import local_date
+from mas.models import (AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian, Organisation, Signal, Step, Suspension,
+                        Team, User, Youth)
+from mas.services.access import directs, in_team, may_fire
+from mas.services.actors import Actor
+from mas.services.audit import log_access
+from mas.services.context import ServiceContext
+from mas.services.errors import NotFound
+
+_c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t = (
+    Case.__table__, Youth.__table__, Deadline.__table__, Organisation.__table__, Step.__table__, User.__table__,
+    CaseEvent.__table__, Guardian.__table__, Signal.__table__, Suspension.__table__, ExtensionRequest.__table__,
+    Team.__table__,
+)
+PAGE_SIZE = 50
+_RECENT = timedelta(days=14)  # a partner still sees what it finished lately
+
+
+@dataclass(frozen=True)
+class Filters:
+    scope: str = "mine"  # mine | team
+    state: str | None = None
+    school_id: int | None = None
+    overdue: bool = False
+    q: str | None = None
+    page: int = 1
+
+
+def _nearest_due():
+    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == "open")
+            .correlate(_c).scalar_subquery())
+
+
+def _pact_due():
+    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == "open",
+                                                _d.c.kind == "thuiszitterspact").correlate(_c).scalar_subquery())
+
+
+def _escalated(now: datetime):
+    return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == "open", _d.c.rung > 0,
+                                       _d.c.due_at <= now).correlate(_c).scalar_subquery())
+
+
+def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime) -> dict:
+    """Open cases, nearest deadline first: mine, or (coordinator, or asked for) the team's."""
+    if actor.role not in ("casusregisseur", "coordinator") or actor.team_id is None:
+        raise NotFound("Pagina niet gevonden.")
+    scope = "team" if actor.role == "coordinator" or filters.scope == "team" else "mine"
+    where = [_c.c.team_id == actor.team_id, _c.c.state != "afgesloten"]
+    if scope == "mine":
+        where.append(_c.c.casusregisseur_id == actor.id)
+    if filters.state:
+        where.append(_c.c.state == filters.state)
+    if filters.school_id:
+        where.append(_y.c.school_id == filters.school_id)
+    nearest = _nearest_due()
+    if filters.overdue:
+        where.append(nearest <= now)
+    if filters.q:
+        needle = f"%{filters.q.strip().lower()}%"
+        where.append(or_(func.lower(_c.c.reference).like(needle), func.lower(_y.c.given_name).like(needle),
+                         func.lower(_y.c.family_name).like(needle)))
+        log_access(conn, actor, "search", now, basis="team" if scope == "team" else "own_case",
+                   detail={"q": filters.q.strip()})
+    base = _c.join(_y, _y.c.id == _c.c.youth_id).outerjoin(_o, _o.c.id == _y.c.school_id)
+    total = conn.execute(select(func.count()).select_from(base).where(*where)).scalar_one()
+    page = max(1, filters.page)
+    rows = conn.execute(
+        select(_c.c.id, _c.c.reference, _c.c.state, _c.c.casusregisseur_id, _c.c.region, _y.c.given_name,
+               _y.c.family_name, _o.c.name.label("school"), nearest.label("nearest_due"),
+               _pact_due().label("pact_due"), _escalated(now).label("escalated"))
+        .select_from(base).where(*where)
+        .order_by(nearest.is_(None), nearest, _c.c.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    today = local_date(now)
+    items = []
+    for row in rows:
+        school_days_left = None
+        if row.nearest_due is not None:
+            due_day = local_date(row.nearest_due)
+            school_days_left = (ctx.calendar.school_days_between(today, due_day, row.region) if due_day >= today
+                                else -ctx.calendar.school_days_between(due_day, today, row.region))
+        items.append({
+            "id": row.id, "reference": row.reference, "state": row.state, "name": f"{row.given_name} {row.family_name}",
+            "school": row.school, "nearest_due": row.nearest_due, "school_days_left": school_days_left,
+            "is_overdue": row.nearest_due is not None and row.nearest_due <= now,
+            "pact_days_left": (local_date(row.pact_due) - today).days if row.pact_due else None,
+            "is_escalated": bool(row.escalated), "is_mine": row.casusregisseur_id == actor.id,
+        })
+    schools = conn.execute(select(_o.c.id, _o.c.name).where(_o.c.kind == "school").order_by(_o.c.name)).all()
+    return {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "scope": scope,
+            "schools": schools}
+
+
+def read_basis(actor: Actor, case) -> str | None:
+    """On what basis this actor may read the whole case, or None."""
+    if actor.role == "casusregisseur" and case.casusregisseur_id == actor.id:
+        return "own_case"
+    if in_team(actor, case):
+        return "team"
+    return None
+
+
+def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: str, now: datetime) -> dict:
+    case = conn.execute(select(_c).where(_c.c.reference == reference)).one_or_none()
+    basis = read_basis(actor, case) if case is not None else None
+    if basis is None:
+        log_access(conn, actor, "denied", now, case_id=case.id if case is not None else None,
+                   detail={"reference": reference})
+        raise NotFound("Zaak niet gevonden.")
+    log_access(conn, actor, "read_case", now, case_id=case.id, basis=basis)
+    youth = conn.execute(select(_y).where(_y.c.id == case.youth_id)).one()
+    org_rows = conn.execute(select(_o).where(_o.c.is_active.is_(True)).order_by(_o.c.name)).all()
+    orgs = {o.id: o for o in org_rows}
+    users = {u.id: u for u in conn.execute(select(_u.c.id, _u.c.name, _u.c.role, _u.c.is_active)
+                                           .where(or_(_u.c.team_id == case.team_id, _u.c.organisation_id.is_not(None))))}
+    transitions = [t for t in ctx.workflow.transitions_from(case.state) if may_fire(actor, case, t)]
+    return {
+        "case": case, "youth": youth, "basis": basis, "may_direct": directs(actor, case),
+        "school": orgs.get(youth.school_id),
+        "guardians": conn.execute(select(_g).where(_g.c.youth_id == youth.id).order_by(_g.c.id)).all(),
+        "signals": conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at)).all(),
+        "deadlines": conn.execute(select(_d).where(_d.c.case_id == case.id).order_by(_d.c.status != "open", _d.c.due_at,
+                                                                                      _d.c.id)).all(),
+        "events": conn.execute(select(_e).where(_e.c.case_id == case.id).order_by(_e.c.at.desc(), _e.c.id.desc())).all(),
+        "steps": conn.execute(select(_st).where(_st.c.case_id == case.id).order_by(_st.c.status != "open", _st.c.due_at)).all(),
+        "suspensions": conn.execute(select(_sus).where(_sus.c.case_id == case.id).order_by(_sus.c.first_on)).all(),
+        "extension_requests": conn.execute(
+            select(_x).join(_st, _st.c.id == _x.c.step_id).where(_st.c.case_id == case.id, _x.c.status == "open")
+        ).all(),
+        "organisations": org_rows, "orgs": orgs, "users": users,
+        "colleagues": [u for u in users.values() if u.role == "casusregisseur" and u.is_active and u.id != case.casusregisseur_id],
+        "transitions": transitions,
+        "team": conn.execute(select(_t).where(_t.c.id == case.team_id)).one(),
+    }
+
+
+def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
+    """Only the steps assigned to the partner's own organisation, overdue first, and of each
+    case only what the step needs: reference, first name, school."""
+    if actor.role != "partner" or actor.organisation_id is None:
+        raise NotFound("Pagina niet gevonden.")
+    school = _o.alias("school")
+    rows = conn.execute(
+        select(_st.c.id, _st.c.title, _st.c.description, _st.c.due_at, _st.c.status, _st.c.version,
+               _c.c.id.label("case_id"), _c.c.reference, _y.c.given_name, school.c.name.label("school"),
+               select(func.count()).where(_x.c.step_id == _st.c.id, _x.c.status == "open")
+               .correlate(_st).scalar_subquery().label("open_requests"))
+        .select_from(_st.join(_c, _c.c.id == _st.c.case_id).join(_y, _y.c.id == _c.c.youth_id)
+                     .outerjoin(school, school.c.id == _y.c.school_id))
+        .where(_st.c.organisation_id == actor.organisation_id,
+               or_(_st.c.status == "open", and_(_st.c.status == "done", _st.c.completed_at >= now - _RECENT)))
+        .order_by(_st.c.status != "open", _st.c.due_at > now, _st.c.due_at)
+    ).all()
+    if rows:  # one statement for the whole page
+        conn.execute(AccessLog.__table__.insert(), [
+            {"at": now, "user_id": actor.id, "role": actor.role, "action": "read_step", "case_id": row.case_id,
+             "basis": "assigned_step", "detail": {"step_id": row.id}} for row in rows
+        ])
+    return rows

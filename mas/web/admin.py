@@ -1,0 +1,140 @@
+"""Beheer: users, teams, organisations, and e-mails that could not be delivered.
+
+Admins see no case content: no youth, no journal; undelivered mail shows its reference-free
+envelope (recipient, kind, error) only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from mas.models import Organisation, Team, User
+from mas.services import admin as admin_service
+from mas.services import auth as auth_service
+from mas.services.errors import ServiceError
+from mas.web import context as web
+from mas.web.forms import FormReader
+from mas.web.security import roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+_u, _t, _o = User.__table__, Team.__table__, Organisation.__table__
+
+
+def _lists(conn):
+    return {
+        "users": conn.execute(select(_u).order_by(_u.c.role, _u.c.name)).all(),
+        "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
+        "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),
+    }
+
+
+def _page(template: str, errors=None, status=200, **extra):
+    with web.db().read() as conn:
+        data = _lists(conn)
+    return render_template(template, errors=errors or {}, values=request.form if errors else {},
+                           kinds=admin_service.ORGANISATION_KINDS, **data, **extra), status
+
+
+@bp.get("/users")
+@roles("admin")
+def users():
+    return _page("admin/users.html")
+
+
+@bp.post("/users")
+@roles("admin")
+def create_user():
+    read = FormReader(request.form)
+    team_id, org_id = read.integer("team_id"), read.integer("organisation_id")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            admin_service.require_admin(web.actor())
+            _, secret = auth_service.create_user(
+                conn, email=request.form.get("email", ""), name=request.form.get("name", ""),
+                role=request.form.get("role", ""), password=request.form.get("password", ""), now=web.now(),
+                team_id=team_id, organisation_id=org_id)
+    except ServiceError as exc:
+        return _page("admin/users.html", exc.errors or {"form": exc.message}, 422)
+    email = request.form.get("email", "").strip().lower()
+    return _page("admin/users.html", enrolled={"email": email, "secret": secret,
+                                              "uri": auth_service.provisioning_uri(secret, email)})
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles("admin")
+def set_active(user_id: int):
+    active = request.form.get("active") == "1"
+    with web.db().begin() as conn:
+        admin_service.require_admin(web.actor())
+        auth_service.set_active(conn, user_id, is_active=active, now=web.now())
+    flash("Account ingeschakeld." if active else "Account uitgeschakeld; alle sessies zijn beëindigd.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/teams")
+@roles("admin")
+def teams():
+    return _page("admin/teams.html")
+
+
+@bp.post("/teams")
+@roles("admin")
+def create_team():
+    form = request.form
+    try:
+        with web.db().begin() as conn:
+            admin_service.create_team(
+                conn, web.actor(), name=form.get("name", ""), default_region=form.get("default_region", ""),
+                municipalities=form.get("municipalities", "").split(","), now=web.now(),
+                bestuurlijk_contact_name=form.get("bestuurlijk_contact_name") or None,
+                bestuurlijk_contact_email=form.get("bestuurlijk_contact_email") or None)
+    except ServiceError as exc:
+        return _page("admin/teams.html", exc.errors or {"form": exc.message}, 422)
+    flash("Team aangemaakt.")
+    return redirect(url_for("admin.teams"))
+
+
+@bp.get("/organisations")
+@roles("admin")
+def organisations():
+    return _page("admin/organisations.html")
+
+
+@bp.post("/organisations")
+@roles("admin")
+def create_organisation():
+    form = request.form
+    fields = {k: form.get(k) for k in ("brin", "municipality", "contact_name", "contact_email", "escalation_name",
+                                       "escalation_email")}
+    try:
+        with web.db().begin() as conn:
+            admin_service.create_organisation(conn, web.actor(), name=form.get("name", ""), kind=form.get("kind", ""),
+                                              now=web.now(), **fields)
+    except ServiceError as exc:
+        return _page("admin/organisations.html", exc.errors or {"form": exc.message}, 422)
+    flash("Organisatie aangemaakt.")
+    return redirect(url_for("admin.organisations"))
+
+
+@bp.get("/outbox")
+@roles("admin")
+def outbox():
+    from mas.notifications.dispatcher import dead_messages
+
+    with web.db().read() as conn:
+        rows = dead_messages(conn)
+    return render_template("admin/outbox.html", rows=rows)
+
+
+@bp.post("/outbox/<int:message_pk>/resend")
+@roles("admin")
+def resend(message_pk: int):
+    from mas.notifications.dispatcher import resend as resend_message
+
+    with web.db().begin() as conn:
+        admin_service.require_admin(web.actor())
+        resend_message(conn, message_pk, web.now())
+    flash("Het bericht staat weer in de wachtrij.")
+    return redirect(url_for("admin.outbox"))

@@ -1,0 +1,78 @@
+"""Log in (password + TOTP code), log out (POST), change password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from mas.services import auth as auth_service
+from mas.services.errors import ValidationError
+from mas.web import context as web
+from mas.web.security import roles, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(role: str) -> str:
+    return {"partner": url_for("partner.steps"), "admin": url_for("admin.users")}.get(role, url_for("cases.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    require_totp = current_app.extensions["mas"]["require_totp"]
+    if request.method == "GET":
+        return render_template("auth/login.html", require_totp=require_totp, email="", error=None,
+                               next=safe_next(request.args.get("next")))
+    email = request.form.get("email", "")
+    target = safe_next(request.form.get("next"))
+    with web.db().begin() as conn:  # committed even on failure: the failed attempt counts
+        try:
+            user_id = auth_service.authenticate(conn, email=email, password=request.form.get("password", ""),
+                                                code=request.form.get("code"), now=web.now(),
+                                                require_totp=require_totp)
+            token = auth_service.start_session(conn, user_id, web.now())
+        except auth_service.LoginFailed as failed:
+            error = failed.message
+            user_id = None
+    if user_id is None:
+        return render_template("auth/login.html", require_totp=require_totp, email=email, error=error,
+                               next=target), 401
+    session.clear()  # a fresh session at login
+    with web.db().begin() as conn:
+        found = auth_service.load_session(conn, token, web.now())
+    from mas.web import LoginUser
+
+    login_user(LoginUser(found), remember=False)
+    return redirect(target or home_for(found.actor.role))
+
+
+@bp.post("/logout")
+@roles("casusregisseur", "coordinator", "partner", "admin")
+def logout():
+    from flask import g
+
+    with web.db().begin() as conn:
+        auth_service.end_session(conn, g.mas_user.token, web.now())
+    logout_user()
+    session.clear()
+    flash("U bent uitgelogd.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@roles("casusregisseur", "coordinator", "partner", "admin")
+def account():
+    errors = {}
+    if request.method == "POST":
+        try:
+            with web.db().begin() as conn:
+                auth_service.change_password(conn, web.actor().id, current=request.form.get("current", ""),
+                                             new=request.form.get("new", ""), now=web.now())
+        except ValidationError as exc:
+            errors = exc.errors or {"new": exc.message}
+        else:
+            logout_user()
+            session.clear()
+            flash("Uw wachtwoord is gewijzigd. Log opnieuw in; al uw sessies zijn beëindigd.")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/account.html", errors=errors), (422 if errors else 200)

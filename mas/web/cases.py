@@ -1,0 +1,306 @@
+"""The casusregisseur's pages: werkvoorraad, new signal, the case page and its actions.
+
+Views parse, call one service inside one transaction, and redirect; on a refused action the
+case page is shown again with the errors beside the fields and what was typed kept.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from mas.models import CaseEvent, Organisation, User
+from mas.services import cases as case_service
+from mas.services import doorzetten as dz
+from mas.services import extension_requests, steps, timekeeping, views
+from mas.services.audit import who_looked
+from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
+from mas.services.inputs import SIGNAL_KINDS, SIGNAL_SOURCES, GuardianInput, SignalInput, YouthInput
+from mas.web import context as web
+from mas.web.forms import FormReader
+from mas.web.security import roles
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+DIRECTORS = ("casusregisseur", "coordinator")
+
+
+def _filters() -> views.Filters:
+    args = request.args
+    school = args.get("school", "")
+    page = args.get("page", "1")
+    return views.Filters(scope=args.get("scope", "mine"), state=args.get("state") or None,
+                         school_id=int(school) if school.isdigit() else None, overdue=args.get("overdue") == "1",
+                         q=(args.get("q") or "").strip() or None, page=int(page) if page.isdigit() else 1)
+
+
+@bp.get("")
+@roles(*DIRECTORS)
+def index():
+    filters = _filters()
+    with web.db().begin() as conn:
+        data = views.werkvoorraad(conn, web.ctx(), web.actor(), filters, web.now())
+    return render_template("cases/list.html", filters=filters, workflow=web.ctx().workflow, **data)
+
+
+def _team_choices(conn):
+    u = User.__table__
+    return conn.execute(select(u.c.id, u.c.name).where(u.c.team_id == web.actor().team_id, u.c.role == "casusregisseur",
+                                                       u.c.is_active.is_(True)).order_by(u.c.name)).all()
+
+
+def _schools(conn):
+    o = Organisation.__table__
+    return conn.execute(select(o.c.id, o.c.name, o.c.brin).where(o.c.kind == "school", o.c.is_active.is_(True))
+                        .order_by(o.c.name)).all()
+
+
+def _signal_from_form(form) -> tuple[YouthInput, SignalInput, dict]:
+    read = FormReader(form)
+    guardians = ()
+    if read.text("guardian_name"):
+        guardians = (GuardianInput(name=read.text("guardian_name"), relation=read.text("guardian_relation") or "ouder",
+                                   phone=read.text("guardian_phone"), email=read.text("guardian_email"),
+                                   has_custody=form.get("guardian_custody") == "1"),)
+    youth = YouthInput(
+        given_name=read.text("given_name") or "", family_name=read.text("family_name") or "",
+        birth_on=read.date("birth_on", True, "Geboortedatum"), bsn=read.text("bsn"),
+        onderwijsnummer=read.text("onderwijsnummer"), municipality=read.text("municipality"),
+        school_id=read.integer("school_id"), education_kind=read.text("education_kind"),
+        education_level=read.text("education_level"), guardians=guardians,
+    )
+    signal = SignalInput(
+        kind=form.get("kind", ""), source=form.get("source", ""), reporter_name=read.text("reporter_name"),
+        reporter_function=read.text("reporter_function"), reporter_phone=read.text("reporter_phone"),
+        reporter_email=read.text("reporter_email"), period_first_on=read.date("period_first_on"),
+        period_last_on=read.date("period_last_on"), hours_missed=read.number("hours_missed"),
+        description=read.text("description"),
+    )
+    extra = {"first_absent_on": read.date("first_absent_on"), "casusregisseur_id": read.integer("casusregisseur_id")}
+    read.check()
+    return youth, signal, extra
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*DIRECTORS)
+def new():
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            youth, signal, extra = _signal_from_form(request.form)
+            with web.db().begin() as conn:
+                result = case_service.receive_signal(
+                    conn, web.ctx(), web.actor(), youth, signal, team_id=web.actor().team_id, now=web.now(),
+                    casusregisseur_id=extra["casusregisseur_id"], first_absent_on=extra["first_absent_on"])
+        except ServiceError as exc:
+            errors, status = exc.errors or {"form": exc.message}, 422
+        else:
+            flash(f"Het signaal is toegevoegd aan de lopende zaak {result.reference}." if result.joined
+                  else f"Zaak {result.reference} is geopend.")
+            return redirect(url_for("cases.show", reference=result.reference))
+    with web.db().read() as conn:
+        regisseurs, schools = _team_choices(conn), _schools(conn)
+    return render_template("cases/new.html", errors=errors, values=request.form, regisseurs=regisseurs,
+                           schools=schools, kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES), status
+
+
+def _render_case(reference: str, *, errors=None, form=None, values=None, conflict=None, status=200):
+    with web.db().begin() as conn:
+        data = views.case_page(conn, web.ctx(), web.actor(), reference, web.now())
+    return render_template("cases/show.html", errors=errors or {}, open_form=form, values=values or {},
+                           conflict=conflict, ctx=web.ctx(), now=web.now(), **data), status
+
+
+@bp.get("/<reference>")
+@roles(*DIRECTORS)
+def show(reference: str):
+    return _render_case(reference)
+
+
+def _changes_since(case_id: int, seen_event_id: int) -> list:
+    e = CaseEvent.__table__
+    with web.db().read() as conn:
+        return conn.execute(select(e).where(e.c.case_id == case_id, e.c.id > seen_event_id).order_by(e.c.id)).all()
+
+
+def _act(reference: str, form_name: str, action, done: str):
+    """Run one service action on the case; on refusal show the page again with the form kept."""
+    try:
+        with web.db().begin() as conn:
+            case_id = case_service.case_id_for(conn, reference)
+            action(conn, case_id)
+    except NotFound:
+        raise
+    except Conflict as exc:
+        seen = request.form.get("seen_event_id", "0")
+        changes = _changes_since(case_service_case_id(reference), int(seen) if seen.isdigit() else 0)
+        return _render_case(reference, form=form_name, values=request.form, status=409,
+                            conflict={"message": exc.message, "changes": changes})
+    except ServiceError as exc:
+        return _render_case(reference, form=form_name, values=request.form, status=422,
+                            errors=exc.errors or {"form": exc.message})
+    flash(done)
+    return redirect(url_for("cases.show", reference=reference))
+
+
+def case_service_case_id(reference: str) -> int:
+    with web.db().read() as conn:
+        return case_service.case_id_for(conn, reference)
+
+
+def _version() -> int | None:
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.post("/<reference>/transition/<trigger>")
+@roles(*DIRECTORS)
+def transition(reference: str, trigger: str):
+    def run(conn, case_id):
+        if _version() is None:
+            raise ValidationError("Het formulier mist de versie van de zaak; laad de pagina opnieuw.", field="form")
+        case_service.fire(conn, web.ctx(), web.actor(), case_id, trigger, now=web.now(), expected_version=_version(),
+                          data=request.form.to_dict(), reason=request.form.get("reason"))
+    return _act(reference, f"t-{trigger}", run, "De zaak is bijgewerkt.")
+
+
+@bp.post("/<reference>/notes")
+@roles(*DIRECTORS)
+def note(reference: str):
+    return _act(reference, "note", lambda conn, case_id: case_service.add_note(
+        conn, web.ctx(), web.actor(), case_id, request.form.get("text", ""), now=web.now()), "Notitie toegevoegd.")
+
+
+@bp.post("/<reference>/route")
+@roles(*DIRECTORS)
+def route(reference: str):
+    return _act(reference, "route", lambda conn, case_id: case_service.change_route(
+        conn, web.ctx(), web.actor(), case_id, request.form.get("route", ""), now=web.now(),
+        expected_version=_version(), reason=request.form.get("reason", "")), "De route is gewijzigd.")
+
+
+@bp.post("/<reference>/handover")
+@roles(*DIRECTORS)
+def handover(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        to_user = read.integer("to_user_id", True, "De nieuwe casusregisseur")
+        read.check()
+        case_service.hand_over(conn, web.ctx(), web.actor(), case_id, to_user, now=web.now(),
+                               expected_version=_version(), reason=request.form.get("reason"))
+    return _act(reference, "handover", run, "De zaak is overgedragen.")
+
+
+@bp.post("/<reference>/steps")
+@roles(*DIRECTORS)
+def assign_step(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        org = read.integer("organisation_id", True, "De organisatie")
+        due = read.end_of("due_on", True, "De uiterste datum")
+        read.check()
+        steps.assign_step(conn, web.ctx(), web.actor(), case_id, organisation_id=org, title=request.form.get("title", ""),
+                          description=request.form.get("description"), due_at=due, now=web.now())
+    return _act(reference, "step", run, "De stap is toegewezen.")
+
+
+@bp.post("/<reference>/steps/<int:step_id>/reassign")
+@roles(*DIRECTORS)
+def reassign_step(reference: str, step_id: int):
+    def run(conn, case_id):
+        _step_of(conn, case_id, step_id)
+        read = FormReader(request.form)
+        org = read.integer("organisation_id", True, "De organisatie")
+        due = read.end_of("due_on", False)
+        version = read.integer("step_version", True, "De versie van de stap")
+        read.check()
+        steps.reassign_step(conn, web.ctx(), web.actor(), step_id, organisation_id=org, due_at=due, now=web.now(),
+                            expected_version=version, reason=request.form.get("reason"))
+    return _act(reference, f"reassign-{step_id}", run, "De stap is overgedragen.")
+
+
+def _step_of(conn, case_id: int, step_id: int):
+    step = steps.get_step(conn, step_id)
+    if step.case_id != case_id:
+        raise NotFound("Stap niet gevonden.")
+    return step
+
+
+@bp.post("/<reference>/deadlines/<int:deadline_id>/extend")
+@roles(*DIRECTORS)
+def extend(reference: str, deadline_id: int):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        due = read.end_of("due_on", True, "De nieuwe datum")
+        read.check()
+        _deadline_of(conn, case_id, deadline_id)
+        timekeeping.extend_deadline(conn, web.ctx(), web.actor(), deadline_id, due_at=due,
+                                    reason=request.form.get("reason", ""), now=web.now())
+    return _act(reference, f"extend-{deadline_id}", run, "De termijn is verlengd.")
+
+
+def _deadline_of(conn, case_id: int, deadline_id: int) -> None:
+    from mas.models import Deadline
+    d = Deadline.__table__
+    if conn.execute(select(d.c.id).where(d.c.id == deadline_id, d.c.case_id == case_id)).first() is None:
+        raise NotFound("Termijn niet gevonden.")
+
+
+@bp.post("/<reference>/suspensions")
+@roles(*DIRECTORS)
+def suspend(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        first = read.date("first_on", True, "De begindatum")
+        last = read.date("last_on")
+        read.check()
+        timekeeping.suspend(conn, web.ctx(), web.actor(), case_id, first_on=first, last_on=last,
+                            reason=request.form.get("reason", ""), now=web.now())
+    return _act(reference, "suspend", run, "De opschorting is vastgelegd.")
+
+
+@bp.post("/<reference>/suspensions/<int:suspension_id>/resume")
+@roles(*DIRECTORS)
+def resume(reference: str, suspension_id: int):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        last = read.date("last_on", True, "De laatste opgeschorte dag")
+        read.check()
+        from mas.models import Suspension
+        s = Suspension.__table__
+        if conn.execute(select(s.c.id).where(s.c.id == suspension_id, s.c.case_id == case_id)).first() is None:
+            raise NotFound("Opschorting niet gevonden.")
+        timekeeping.resume(conn, web.ctx(), web.actor(), suspension_id, last_on=last, now=web.now())
+    return _act(reference, f"resume-{suspension_id}", run, "De opschorting is beëindigd.")
+
+
+@bp.post("/<reference>/doorzetten")
+@roles(*DIRECTORS)
+def doorzetten(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        due = read.end_of("due_on", True, "De nieuwe termijn")
+        step_id = read.integer("step_id")
+        read.check()
+        if step_id is not None:
+            _step_of(conn, case_id, step_id)
+        dz.doorzetten(conn, web.ctx(), web.actor(), case_id, reason=request.form.get("reason", ""), due_at=due,
+                      now=web.now(), step_id=step_id)
+    return _act(reference, "doorzetten", run, "Doorgezet: de escalatiecontactpersoon krijgt direct bericht.")
+
+
+@bp.post("/<reference>/extension-requests/<int:request_id>")
+@roles(*DIRECTORS)
+def decide_extension(reference: str, request_id: int):
+    approve = request.form.get("decision") == "approve"
+    return _act(reference, f"request-{request_id}", lambda conn, case_id: extension_requests.decide_extension(
+        conn, web.ctx(), web.actor(), request_id, approve=approve, now=web.now(), note=request.form.get("note")),
+        "Uitstel toegestaan." if approve else "Uitstel geweigerd.")
+
+
+@bp.get("/<reference>/access-log")
+@roles("coordinator")
+def access_log(reference: str):
+    with web.db().begin() as conn:
+        data = views.case_page(conn, web.ctx(), web.actor(), reference, web.now())
+        rows = who_looked(conn, data["case"].id)
+    return render_template("cases/access_log.html", case=data["case"], rows=rows)

@@ -1,0 +1,61 @@
+"""Partner agencies: only the steps assigned to their own organisation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from mas.services import extension_requests, steps, views
+from mas.services.errors import ServiceError
+from mas.web import context as web
+from mas.web.forms import FormReader
+from mas.web.security import roles
+
+bp = Blueprint("partner", __name__, url_prefix="/partner")
+
+
+def _render(errors=None, open_form=None, status=200):
+    with web.db().begin() as conn:
+        rows = views.partner_steps(conn, web.actor(), web.now())
+    return render_template("partner/steps.html", rows=rows, errors=errors or {}, open_form=open_form,
+                           values=request.form if errors else {}, now=web.now()), status
+
+
+@bp.get("")
+@roles("partner")
+def steps():
+    return _render()
+
+
+
+
+@bp.post("/steps/<int:step_id>/done")
+@roles("partner")
+def done(step_id: int):
+    read = FormReader(request.form)
+    version = read.integer("version", True, "De versie")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            steps.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
+                                note=request.form.get("note"))
+    except ServiceError as exc:
+        return _render(exc.errors or {"form": exc.message}, f"done-{step_id}", 409 if exc.code == "conflict" else 422)
+    flash("De stap is afgerond. Dank u wel.")
+    return redirect(url_for("partner.steps"))
+
+
+@bp.post("/steps/<int:step_id>/extension")
+@roles("partner")
+def extension(step_id: int):
+    read = FormReader(request.form)
+    due = read.end_of("due_on", True, "De voorgestelde datum")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            extension_requests.request_extension(conn, web.ctx(), web.actor(), step_id,
+                                                 reason=request.form.get("reason", ""), proposed_due_at=due,
+                                                 now=web.now())
+    except ServiceError as exc:
+        return _render(exc.errors or {"form": exc.message}, f"ext-{step_id}", 422)
+    flash("Uw verzoek om uitstel is verstuurd naar de casusregisseur.")
+    return redirect(url_for("partner.steps"))

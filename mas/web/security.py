@@ -1,0 +1,69 @@
+"""Deny by default: every endpoint is either on the public list or names the roles it serves.
+
+An endpoint that is neither is refused (and the route sweep test fails), so a new route
+cannot be reachable by accident. Object-level checks (this case, this step) stay in the
+service layer, which every view calls.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import abort, g, redirect, request, url_for
+
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz"})
+ENDPOINT_ROLES: dict[str, frozenset[str]] = {}
+ALL_ROLES = frozenset({"casusregisseur", "coordinator", "partner", "admin"})
+
+
+def roles(*allowed: str) -> Callable:
+    """Declare who may call a view; registered under its endpoint when the blueprint is."""
+    unknown = set(allowed) - ALL_ROLES
+    assert not unknown, unknown
+
+    def decorate(view):
+        view.mas_roles = frozenset(allowed)
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.mas_roles = view.mas_roles
+        return wrapper
+
+    return decorate
+
+
+def register_roles(app) -> None:
+    for endpoint, view in app.view_functions.items():
+        allowed = getattr(view, "mas_roles", None)
+        if allowed is not None:
+            ENDPOINT_ROLES[endpoint] = allowed
+
+
+def enforce() -> object | None:
+    """before_request: login and role, or refuse."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        abort(404)
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = g.get("mas_user")
+    if user is None:
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    allowed = ENDPOINT_ROLES.get(endpoint)
+    if allowed is None or user.actor.role not in allowed:
+        abort(404)  # not even confirm the page exists for this role
+    return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths: never an open redirect to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
