@@ -101,7 +101,8 @@ def open_case(db, ctx, world: World, now: datetime, actor: Actor | None = None, 
     actor = actor or world.regisseur_a
     with db.begin() as conn:
         return cases.receive_signal(conn, ctx, actor, youth(**youth_overrides), signal(), team_id=actor.team_id or world.team_a,
-                                    now=now, casusregisseur_id=world.regisseur_a.id)
+                                    now=now, casusregisseur_id=actor.id if actor.role == "casusregisseur"
+                                    else world.regisseur_a.id)
 
 
 GUARD_DATA = {

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from mas.models import AccessLog, User
+from mas.models import AccessLog, Case, User
 from mas.services.actors import Actor
 
-_a, _u = AccessLog.__table__, User.__table__
+_a, _u, _c = AccessLog.__table__, User.__table__, Case.__table__
 _INSERT = _a.insert()
 
 
@@ -21,6 +21,15 @@ def log_access(conn: Connection, actor: Actor, action: str, now: datetime, *, ca
                basis: str = "none", detail: dict | None = None) -> None:
     conn.execute(_INSERT, {"at": now, "user_id": actor.id, "role": actor.role, "action": action,
                            "case_id": case_id, "basis": basis, "detail": detail})
+
+
+def log_denied(conn: Connection, actor: Actor, now: datetime, *, path: str, method: str,
+               reference: str | None = None) -> None:
+    """A refused request for something the actor may not see: logged, with the case if known."""
+    case_id = None
+    if reference:
+        case_id = conn.execute(select(_c.c.id).where(_c.c.reference == reference)).scalar_one_or_none()
+    log_access(conn, actor, "denied", now, case_id=case_id, detail={"path": path, "method": method})
 
 
 def who_looked(conn: Connection, case_id: int, limit: int = 200) -> list:

@@ -118,9 +118,7 @@ def read_basis(actor: Actor, case) -> str | None:
 def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: str, now: datetime) -> dict:
     case = conn.execute(select(_c).where(_c.c.reference == reference)).one_or_none()
     basis = read_basis(actor, case) if case is not None else None
-    if basis is None:
-        log_access(conn, actor, "denied", now, case_id=case.id if case is not None else None,
-                   detail={"reference": reference})
+    if basis is None:  # the refusal is logged by the caller, outside this rolled-back transaction
         raise NotFound("Zaak niet gevonden.")
     log_access(conn, actor, "read_case", now, case_id=case.id, basis=basis)
     youth = conn.execute(select(_y).where(_y.c.id == case.youth_id)).one()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -85,8 +85,18 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         return render_template("error.html", title="Formulier verlopen",
                                message="Het formulier is verlopen of ongeldig. Laad de pagina opnieuw."), 400
 
+    from mas.services.errors import NotFound as ServiceNotFound
+
     @app.errorhandler(404)
+    @app.errorhandler(ServiceNotFound)
     def _not_found(error):
+        if g.get("mas_user") is not None:
+            from mas.services.audit import log_denied
+
+            # Its own transaction: the request's own one was rolled back with the refusal.
+            with db.begin() as conn:
+                log_denied(conn, g.mas_user.actor, clock(), path=request.path, method=request.method,
+                           reference=(request.view_args or {}).get("reference"))
         return render_template("error.html", title="Niet gevonden",
                                message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404
 

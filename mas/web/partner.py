@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from mas.services import extension_requests, steps, views
-from mas.services.errors import ServiceError
+from mas.services import extension_requests, views
+from mas.services import steps as step_service
+from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
@@ -36,8 +37,10 @@ def done(step_id: int):
     try:
         read.check()
         with web.db().begin() as conn:
-            steps.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
+            step_service.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
                                 note=request.form.get("note"))
+    except NotFound:
+        raise
     except ServiceError as exc:
         return _render(exc.errors or {"form": exc.message}, f"done-{step_id}", 409 if exc.code == "conflict" else 422)
     flash("De stap is afgerond. Dank u wel.")
@@ -55,6 +58,8 @@ def extension(step_id: int):
             extension_requests.request_extension(conn, web.ctx(), web.actor(), step_id,
                                                  reason=request.form.get("reason", ""), proposed_due_at=due,
                                                  now=web.now())
+    except NotFound:
+        raise
     except ServiceError as exc:
         return _render(exc.errors or {"form": exc.message}, f"ext-{step_id}", 422)
     flash("Uw verzoek om uitstel is verstuurd naar de casusregisseur.")

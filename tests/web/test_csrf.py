@@ -1,0 +1,69 @@
+"""With CSRF on (as in production): every state-changing request without a token is refused
+and changes nothing."""
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import func, select, update
+
+from mas.models import TABLES, User
+from mas.services import auth
+from mas.web import create_app
+from tests.factories import open_case
+from tests.web.conftest import PASSWORD, SECRET, email_of
+from tests.web.test_access import ROLE_USERS, _fill
+
+
+@pytest.fixture
+def csrf_app(settings, world, clock, db):
+    with db.begin() as conn:
+        conn.execute(update(User.__table__).values(password_hash=auth._hasher.hash(PASSWORD), totp_secret=SECRET))
+    app = create_app(settings, clock=clock)
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    yield app
+    app.extensions["mas"]["db"].dispose()
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _login(app, clock, name):
+    from datetime import timedelta
+    client = app.test_client()
+    token = _token(client.get("/login").get_data(as_text=True))
+    data = {"email": email_of(name), "password": PASSWORD, "code": pyotp.TOTP(SECRET).at(clock.now)}
+    assert client.post("/login", data=data).status_code == 400  # the login form needs its token too
+    clock.now += timedelta(seconds=30)
+    data["code"] = pyotp.TOTP(SECRET).at(clock.now)
+    assert client.post("/login", data={**data, "csrf_token": token}).status_code == 302
+    clock.now += timedelta(seconds=30)
+    return client
+
+
+def _counts(db):
+    with db.read() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in TABLES.sorted_tables if t.name not in ("access_log", "user_session")}
+
+
+def test_every_post_without_token_is_refused(csrf_app, clock, db, ctx, world, now):
+    case = open_case(db, ctx, world, now)
+    clients = {role: _login(csrf_app, clock, name) for role, name in ROLE_USERS.items()}
+    values = {"reference": case.reference, "trigger": "plan_gesprek", "step_id": 1, "deadline_id": 1,
+              "suspension_id": 1, "request_id": 1, "message_pk": 1, "user_id": world.partner_ggd.id}
+    before = _counts(db)
+    posts = [r for r in csrf_app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 15
+    for rule in posts:
+        url = _fill(rule.rule, {k: values[k] for k in rule.arguments})
+        for role, client in clients.items():
+            response = client.post(url, data={"version": "1", "text": "x", "reason": "x", "active": "0"})
+            assert response.status_code in (400, 404), (role, url, response.status_code)
+    assert _counts(db) == before
+    # And with the token the same kind of request goes through.
+    client = clients["casusregisseur"]
+    token = _token(client.get(f"/cases/{case.reference}").get_data(as_text=True))
+    response = client.post(f"/cases/{case.reference}/notes", data={"text": "Met token", "csrf_token": token})
+    assert response.status_code == 302
