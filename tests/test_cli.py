@@ -1,5 +1,7 @@
 """The `mas` command."""
 
+from datetime import datetime, timezone
+
 import subprocess
 import sys
 
@@ -56,3 +58,27 @@ def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "mas.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("demo", "serve", "db", "workflow", "deadlines"):
         assert command in out.stdout
+
+
+def test_user_create_reads_the_password_from_stdin(tmp_path):
+    runner = CliRunner()
+    env = _env(tmp_path)
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    from mas.settings import load_settings
+    from mas.models import User
+    db = Database(load_settings(environ=env).database_url)
+    with db.begin() as conn:
+        conn.execute(Team.__table__.insert(), {"name": "Leerplicht Zwolle", "municipalities": ["Zwolle"],
+                                               "default_region": "noord", "created_at": datetime.now(timezone.utc)})
+    result = runner.invoke(main, ["user", "create", "Lisa@Zwolle.example", "--role", "casusregisseur",
+                                  "--team", "Leerplicht Zwolle"], input="een lang wachtwoord\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "otpauth://totp/" in result.output and "een lang wachtwoord" not in result.output
+    with db.read() as conn:
+        row = conn.execute(select(User.__table__).where(User.__table__.c.email == "lisa@zwolle.example")).one()
+    assert row.role == "casusregisseur" and row.password_hash.startswith("$argon2") and row.totp_secret
+    short = runner.invoke(main, ["user", "create", "x@y.example", "--role", "admin"], input="kort\n", env=env)
+    assert short.exit_code != 0 and "12 tekens" in short.output
+    unknown = runner.invoke(main, ["user", "create", "p@y.example", "--role", "partner", "--org", "Nergens"],
+                            input="een lang wachtwoord\n", env=env)
+    assert unknown.exit_code != 0 and "Onbekende organisatie" in unknown.output
