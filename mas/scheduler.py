@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from mas.db import Database, utcnow
-from mas.notifications.dispatcher import dispatch
+from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
 from mas.services.context import ServiceContext
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
@@ -64,15 +64,17 @@ def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickRep
     return report
 
 
-def run_dispatch(db: Database, ctx: ServiceContext, now: datetime, transport, report: TickReport | None = None,
-                 worker: str | None = None) -> TickReport:
+def run_dispatch(db: Database, ctx: ServiceContext, clock: Callable[[], datetime], transport,
+                 report: TickReport | None = None, worker: str | None = None) -> TickReport:
+    """Batch after batch while full ones come back, each claimed at a fresh moment (so a long
+    backlog never carries claims stamped long ago that another dispatcher would take over)."""
     report = report or TickReport()
     while True:
-        result = dispatch(db, ctx, now, transport, worker=worker or worker_name())
+        result = dispatch(db, ctx, clock(), transport, worker=worker or worker_name())
         report.sent += result.sent
         report.retried += result.retried
         report.dead += result.dead
-        if result.sent + result.retried + result.dead == 0:
+        if result.claimed < DEFAULT_BATCH or result.halted:
             return report
 
 
@@ -80,7 +82,7 @@ def tick(db: Database, ctx: ServiceContext, now: datetime, transport) -> TickRep
     """Every job once, as if it were `now` (`mas tick --now …`)."""
     report = run_sweep(db, ctx, now)
     run_digest(db, ctx, now, report)
-    run_dispatch(db, ctx, now, transport, report)
+    run_dispatch(db, ctx, lambda: now, transport, report)
     return report
 
 
@@ -99,9 +101,9 @@ def build_scheduler(db: Database, ctx: ServiceContext, transport, *, blocking: b
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(job_defaults=JOB_DEFAULTS, timezone="UTC")
     worker = worker_name()
     scheduler.add_job(_guarded("sweep", lambda: run_sweep(db, ctx, clock())), "interval", seconds=sweep_every,
-                      id="sweep", next_run_time=clock())
-    scheduler.add_job(_guarded("dispatch", lambda: run_dispatch(db, ctx, clock(), transport, worker=worker)),
-                      "interval", seconds=dispatch_every, id="dispatch", next_run_time=clock())
+                      id="sweep", name="termijncontrole", next_run_time=clock())
+    scheduler.add_job(_guarded("dispatch", lambda: run_dispatch(db, ctx, clock, transport, worker=worker)),
+                      "interval", seconds=dispatch_every, id="dispatch", name="verzenden", next_run_time=clock())
     scheduler.add_job(_guarded("digest", lambda: run_digest(db, ctx, clock())), "interval", seconds=digest_every,
-                      id="digest", next_run_time=clock())
+                      id="digest", name="dagoverzicht", next_run_time=clock())
     return scheduler
