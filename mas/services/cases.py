@@ -13,14 +13,14 @@ from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
-from mas.models import Case, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
+from mas.models import Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
 from mas.services import clocks, deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.context import ServiceContext
 from mas.services.errors import (CaseClosed, Conflict, Forbidden, GuardDataError, InvalidTransition, NotFound,
                                  ValidationError)
-from mas.services.inputs import SignalInput, YouthInput
+from mas.services.inputs import SignalInput, YouthInput, validate_signal
 from mas.workflows.guards import clean_guard_data
 from mas.workflows.machine import MachineError, next_state
 
@@ -142,11 +142,8 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     """A new signal joins the youth's open case, or opens a new case (linked to a closed one)."""
     _may_receive(actor, team_id)
     today = local_date(now)
-    youth = youth.cleaned(today)
-    signal.check()
+    youth = validate_signal(youth, signal, today, first_absent_on)
     first_absent_on = first_absent_on or signal.period_first_on or today
-    if first_absent_on > today:
-        raise ValidationError("De eerste dag zonder onderwijs ligt in de toekomst.", field="first_absent_on")
     youth_id = _find_or_create_youth(conn, youth, now)
     latest = conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
     if latest is not None and latest.state != FINAL:
@@ -306,6 +303,8 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
     log: dict = {}
     if dest == FINAL:
         log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.trigger})")
+        # Open steps lapse with the case: partners no longer see them as work to do.
+        log["steps_cancelled"] = conn.execute(_CANCEL_OPEN_STEPS, {"w_case_id": case.id}).rowcount
         return log
     deadlines.close_clock(conn, case.id, case.state, now, f"fase verlaten ({transition.trigger})", status="met")
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else ()
@@ -328,6 +327,11 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
     return log
 
 
+_st = Step.__table__
+_CANCEL_OPEN_STEPS = (
+    update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
+    .values(status="cancelled", version=_st.c.version + 1)
+)
 _d = deadlines._d
 _PACT_RUNNING = select(_d.c.id).where(
     _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == "open"

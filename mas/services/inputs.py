@@ -56,7 +56,9 @@ class YouthInput:
             errors["given_name"] = "Voornaam is verplicht."
         if not (self.family_name or "").strip():
             errors["family_name"] = "Achternaam is verplicht."
-        if not isinstance(self.birth_on, date) or self.birth_on >= today:
+        if self.birth_on is None:
+            errors["birth_on"] = "Geboortedatum is verplicht."
+        elif not isinstance(self.birth_on, date) or self.birth_on >= today:
             errors["birth_on"] = "Geboortedatum moet in het verleden liggen."
         bsn = (self.bsn or "").strip() or None
         onderwijsnummer = (self.onderwijsnummer or "").strip() or None
@@ -104,3 +106,27 @@ class SignalInput:
             errors["hours_missed"] = "Het aantal uren kan niet negatief zijn."
         if errors:
             raise ValidationError("De melding is niet compleet of niet juist.", errors=errors)
+
+
+def validate_signal(youth: YouthInput, signal: SignalInput, today: date, first_absent_on: date | None = None,
+                    errors: dict[str, str] | None = None) -> YouthInput:
+    """Check the youth and the melding together, so one submit reports every wrong field.
+
+    Returns the cleaned youth; raises ValidationError with all field errors (plus `errors`
+    the caller already found, e.g. a date it could not read).
+    """
+    found = dict(errors or {})
+    cleaned = youth
+    try:
+        cleaned = youth.cleaned(today)
+    except ValidationError as exc:
+        found = {**exc.errors, **found}
+    try:
+        signal.check()
+    except ValidationError as exc:
+        found = {**exc.errors, **found}
+    if first_absent_on is not None and first_absent_on > today:
+        found["first_absent_on"] = "De eerste dag zonder onderwijs ligt in de toekomst."
+    if found:
+        raise ValidationError("De gegevens zijn niet compleet of niet juist.", errors=found)
+    return cleaned

@@ -15,7 +15,8 @@ from mas.services import doorzetten as dz
 from mas.services import extension_requests, steps, timekeeping, views
 from mas.services.audit import who_looked
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
-from mas.services.inputs import SIGNAL_KINDS, SIGNAL_SOURCES, GuardianInput, SignalInput, YouthInput
+from mas.calendar import local_date
+from mas.services.inputs import SIGNAL_KINDS, SIGNAL_SOURCES, GuardianInput, SignalInput, YouthInput, validate_signal
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
@@ -76,7 +77,8 @@ def _signal_from_form(form) -> tuple[YouthInput, SignalInput, dict]:
         description=read.text("description"),
     )
     extra = {"first_absent_on": read.date("first_absent_on"), "casusregisseur_id": read.integer("casusregisseur_id")}
-    read.check()
+    # Every wrong field at once: what could not be read, and what the youth and melding rules refuse.
+    validate_signal(youth, signal, local_date(web.now()), extra["first_absent_on"], errors=read.errors)
     return youth, signal, extra
 
 
@@ -107,7 +109,8 @@ def _render_case(reference: str, *, errors=None, form=None, values=None, conflic
     with web.db().begin() as conn:
         data = views.case_page(conn, web.ctx(), web.actor(), reference, web.now())
     return render_template("cases/show.html", errors=errors or {}, open_form=form, values=values or {},
-                           conflict=conflict, ctx=web.ctx(), now=web.now(), **data), status
+                           conflict=conflict, ctx=web.ctx(), now=web.now(), kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES,
+                           **data), status
 
 
 @bp.get("/<reference>")

@@ -8,14 +8,14 @@ from markupsafe import Markup, escape
 
 from mas.workflows.definition import Workflow
 
-BOX_W, BOX_H, GAP, TOP = 130, 44, 46, 120
+BOX_W, BOX_H, GAP, TOP = 130, 44, 46, 70
 
 
 def workflow_svg(workflow: Workflow) -> Markup:
     names = [s.name for s in workflow.states]
     x = {name: 20 + i * (BOX_W + GAP) for i, name in enumerate(names)}
     width = 40 + len(names) * (BOX_W + GAP) - GAP
-    height = TOP + BOX_H + 130
+    height = TOP + BOX_H + 110
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         'aria-labelledby="wf-title wf-desc" class="workflow-diagram">',
@@ -34,14 +34,16 @@ def workflow_svg(workflow: Workflow) -> Markup:
                 parts.append(f'<line x1="{sx + BOX_W}" y1="{y}" x2="{dx}" y2="{y}" class="wf-edge" marker-end="url(#arrow)"/>')
             elif dx < sx:
                 below += 1
-                depth = TOP + BOX_H + 30 + 28 * below
+                depth = TOP + BOX_H + 24 + 30 * below
                 parts.append(f'<path d="M {sx + BOX_W / 2} {TOP + BOX_H} C {sx + BOX_W / 2} {depth}, {dx + BOX_W / 2} '
                              f'{depth}, {dx + BOX_W / 2} {TOP + BOX_H}" class="wf-edge wf-back" marker-end="url(#arrow)"/>')
-                parts.append(f'<text x="{(sx + dx + BOX_W) / 2}" y="{depth - 4 - 28 * 0.5}" class="wf-label">'
+                # A cubic with both controls at `depth` bottoms out at 3/4 of it: the label sits just below.
+                lowest = TOP + BOX_H + 0.75 * (depth - TOP - BOX_H)
+                parts.append(f'<text x="{(sx + dx + BOX_W) / 2}" y="{lowest + 14}" class="wf-label">'
                              f'{escape(t.label.split(":")[0])}</text>')
             else:
                 above += 1
-                lift = TOP - 18 - 14 * (above % 5)
+                lift = TOP - 14 - 9 * (above % 5)
                 parts.append(f'<path d="M {sx + BOX_W / 2} {TOP} C {sx + BOX_W / 2} {lift}, {dx + BOX_W / 2} {lift}, '
                              f'{dx + BOX_W / 2} {TOP}" class="wf-edge wf-close" marker-end="url(#arrow)"/>')
     for state in workflow.states:

@@ -89,3 +89,17 @@ def test_no_steps_on_a_closed_case(db, ctx, world, now):
         _assign(db, ctx, world, case_id, now)
     with db.read() as conn:
         assert conn.execute(Step.__table__.select()).first() is None
+
+
+def test_closing_the_case_cancels_its_open_steps(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    open_step = _assign(db, ctx, world, case_id, now)
+    done_step = _assign(db, ctx, world, case_id, now)
+    with db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_wijkteam, done_step, now=now, expected_version=1)
+    fire(db, ctx, world, case_id, "sluiten", now)
+    assert (_step(db, open_step).status, _step(db, open_step).version) == ("cancelled", 2)
+    assert _step(db, done_step).status == "done"
+    assert events_of(db, case_id)[-1].data["clocks"]["steps_cancelled"] == 1
+    with pytest.raises(ValidationError), db.begin() as conn:
+        steps.complete_step(conn, ctx, world.partner_wijkteam, open_step, now=now, expected_version=2)
