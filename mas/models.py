@@ -183,6 +183,15 @@ class Case(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
+# The werkvoorraad reads a team's (or one casusregisseur's) open cases, never its history.
+Index(
+    "ix_case_open_team_regisseur",
+    Case.__table__.c.team_id,
+    Case.__table__.c.casusregisseur_id,
+    sqlite_where=text("state != 'afgesloten'"),
+    postgresql_where=text("state != 'afgesloten'"),
+)
+
 # At most one open case per youth: a new signal joins it instead.
 Index(
     "uq_case_open_per_youth",

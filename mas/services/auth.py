@@ -160,19 +160,27 @@ _SESSION = (
 )
 
 
-def load_session(conn: Connection, token: str, now: datetime) -> SessionUser | None:
-    """The session's user, or None if it ended, idled out, ran out, or the account is off."""
+def load_session(db, token: str, now: datetime) -> SessionUser | None:
+    """The session's user, or None if it ended, idled out, ran out, or the account is off.
+
+    Reads in a read transaction; writes (ending an expired session, or noting activity at
+    most once a minute) only when there is something to write, so a page view does not
+    take the write lock.
+    """
     if not token:
         return None
-    row = conn.execute(_SESSION.where(_s.c.token_hash == _hash_token(token))).one_or_none()
+    with db.read() as conn:
+        row = conn.execute(_SESSION.where(_s.c.token_hash == _hash_token(token))).one_or_none()
     if row is None or row.ended_at is not None or not row.is_active:
         return None
     if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:
-        conn.execute(update(_s).where(_s.c.id == row.id, _s.c.ended_at.is_(None))
-                     .values(ended_at=now, ended_reason="verlopen"))
+        with db.begin() as conn:
+            conn.execute(update(_s).where(_s.c.id == row.id, _s.c.ended_at.is_(None))
+                         .values(ended_at=now, ended_reason="verlopen"))
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        conn.execute(update(_s).where(_s.c.id == row.id).values(last_seen_at=now))
+        with db.begin() as conn:
+            conn.execute(update(_s).where(_s.c.id == row.id).values(last_seen_at=now))
     actor = Actor(id=row.user_id, role=row.role, team_id=row.team_id, organisation_id=row.organisation_id)
     return SessionUser(token=token, session_id=row.id, actor=actor, name=row.name, email=row.email)
 

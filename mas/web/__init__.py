@@ -61,8 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     @login.user_loader
     def _load(token: str):
-        with db.begin() as conn:
-            found = auth_service.load_session(conn, token, clock())
+        found = auth_service.load_session(db, token, clock())
         return LoginUser(found) if found else None
 
     from mas.web import admin, auth, cases, overview, partner

@@ -38,8 +38,7 @@ def login():
         return render_template("auth/login.html", require_totp=require_totp, email=email, error=error,
                                next=target), 401
     session.clear()  # a fresh session at login
-    with web.db().begin() as conn:
-        found = auth_service.load_session(conn, token, web.now())
+    found = auth_service.load_session(web.db(), token, web.now())
     from mas.web import LoginUser
 
     login_user(LoginUser(found), remember=False)

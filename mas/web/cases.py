@@ -38,7 +38,8 @@ def _filters() -> views.Filters:
 @roles(*DIRECTORS)
 def index():
     filters = _filters()
-    with web.db().begin() as conn:
+    # Only a search is logged (a write); the plain list is read without taking the write lock.
+    with (web.db().begin() if filters.q else web.db().read()) as conn:
         data = views.werkvoorraad(conn, web.ctx(), web.actor(), filters, web.now())
     return render_template("cases/list.html", filters=filters, workflow=web.ctx().workflow, **data)
 
