@@ -27,40 +27,39 @@ def steps():
     return _render()
 
 
+def _act(form_name: str, action, done: str):
+    """One service call in one transaction; a refusal shows the page again with the form kept.
+    NotFound (someone else's step) is a 404 and is logged by the app's handler."""
+    try:
+        with web.db().begin() as conn:
+            action(conn)
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        return _render(exc.errors or {"form": exc.message}, form_name, 409 if exc.code == "conflict" else 422)
+    flash(done)
+    return redirect(url_for("partner.steps"))
 
 
 @bp.post("/steps/<int:step_id>/done")
 @roles("partner")
 def done(step_id: int):
-    read = FormReader(request.form)
-    version = read.integer("version", True, "De versie")
-    try:
+    def run(conn):
+        read = FormReader(request.form)
+        version = read.integer("version", True, "De versie")
         read.check()
-        with web.db().begin() as conn:
-            step_service.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
-                                note=request.form.get("note"))
-    except NotFound:
-        raise
-    except ServiceError as exc:
-        return _render(exc.errors or {"form": exc.message}, f"done-{step_id}", 409 if exc.code == "conflict" else 422)
-    flash("De stap is afgerond. Dank u wel.")
-    return redirect(url_for("partner.steps"))
+        step_service.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
+                                   note=request.form.get("note"))
+    return _act(f"done-{step_id}", run, "De stap is afgerond. Dank u wel.")
 
 
 @bp.post("/steps/<int:step_id>/extension")
 @roles("partner")
 def extension(step_id: int):
-    read = FormReader(request.form)
-    due = read.end_of("due_on", True, "De voorgestelde datum")
-    try:
+    def run(conn):
+        read = FormReader(request.form)
+        due = read.end_of("due_on", True, "De voorgestelde datum")
         read.check()
-        with web.db().begin() as conn:
-            extension_requests.request_extension(conn, web.ctx(), web.actor(), step_id,
-                                                 reason=request.form.get("reason", ""), proposed_due_at=due,
-                                                 now=web.now())
-    except NotFound:
-        raise
-    except ServiceError as exc:
-        return _render(exc.errors or {"form": exc.message}, f"ext-{step_id}", 422)
-    flash("Uw verzoek om uitstel is verstuurd naar de casusregisseur.")
-    return redirect(url_for("partner.steps"))
+        extension_requests.request_extension(conn, web.ctx(), web.actor(), step_id,
+                                             reason=request.form.get("reason", ""), proposed_due_at=due, now=web.now())
+    return _act(f"ext-{step_id}", run, "Uw verzoek om uitstel is verstuurd naar de casusregisseur.")
