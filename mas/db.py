@@ -57,10 +57,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if connection.get_execution_options().get("mas_read_only"):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: BEGIN needs none of SQLAlchemy's statement machinery.
+        driver = connection.connection.driver_connection
+        driver.execute("BEGIN" if connection.get_execution_options().get("mas_read_only") else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -62,8 +62,16 @@ def get_case(conn: Connection, case_id: int):
     return row
 
 
+_REFERENCE_OF = select(_c.c.reference).where(_c.c.id == bindparam("case_id"))
+_CASE_ID_FOR = select(_c.c.id).where(_c.c.reference == bindparam("reference"))
+_YOUTH_BY_BSN = select(_y.c.id).where(_y.c.bsn == bindparam("key"))
+_YOUTH_BY_ONDERWIJSNUMMER = select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key"))
+_USER_FOR_CASE = select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == bindparam("user_id"))
+_ACTIVE_ORGANISATION = select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
+
+
 def case_id_for(conn: Connection, reference: str) -> int:
-    found = conn.execute(select(_c.c.id).where(_c.c.reference == reference)).scalar_one_or_none()
+    found = conn.execute(_CASE_ID_FOR, {"reference": reference}).scalar_one_or_none()
     if found is None:
         raise NotFound("Zaak niet gevonden.")
     return found
@@ -82,8 +90,10 @@ def _next_reference(conn: Connection, year: int) -> str:
 
 
 def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> int:
-    key = (_y.c.bsn == youth.bsn) if youth.bsn else (_y.c.onderwijsnummer == youth.onderwijsnummer)
-    found = conn.execute(select(_y.c.id).where(key)).scalar_one_or_none()
+    if youth.bsn:
+        found = conn.execute(_YOUTH_BY_BSN, {"key": youth.bsn}).scalar_one_or_none()
+    else:
+        found = conn.execute(_YOUTH_BY_ONDERWIJSNUMMER, {"key": youth.onderwijsnummer}).scalar_one_or_none()
     if found is not None:
         return found
     youth_id = conn.execute(_INSERT_YOUTH, {
@@ -150,7 +160,7 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
         conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
                       data={"kind": signal.kind, "source": signal.source})
-        reference = conn.execute(select(_c.c.reference).where(_c.c.id == latest.id)).scalar_one()
+        reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
         return SignalResult(latest.id, reference, joined=True)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
@@ -160,7 +170,7 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
 def _check_casusregisseur(conn: Connection, user_id: int | None, team_id: int) -> None:
     if user_id is None:
         return
-    row = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == user_id)).one_or_none()
+    row = conn.execute(_USER_FOR_CASE, {"user_id": user_id}).one_or_none()
     if row is None or not row.is_active or row.role not in ("casusregisseur", "coordinator") or row.team_id != team_id:
         raise ValidationError("Kies een casusregisseur uit dit team.", field="casusregisseur_id")
 
@@ -255,15 +265,13 @@ def _semantic_errors(conn: Connection, trigger: str, data: dict, case, today) ->
     if "offer_started_on" in data and data["offer_started_on"] < case.first_absent_on:
         errors["offer_started_on"] = "Deze datum ligt vóór de eerste dag zonder onderwijs."
     org_id = data.get("responsible_organisation_id")
-    if org_id is not None and conn.execute(
-        select(_org.c.id).where(_org.c.id == org_id, _org.c.is_active.is_(True))
-    ).scalar_one_or_none() is None:
+    if org_id is not None and conn.execute(_ACTIVE_ORGANISATION, {"org_id": org_id}).scalar_one_or_none() is None:
         errors["responsible_organisation_id"] = "Kies een bestaande organisatie."
     return errors
 
 
 def _transition(ctx: ServiceContext, case, trigger: str, actor: Actor):
-    transition = {t.trigger: t for t in ctx.workflow.transitions}.get(trigger)
+    transition = ctx.workflow.transition(trigger)
     if transition is None:
         raise InvalidTransition(f"Onbekende overgang '{trigger}'.")
     if case.state == FINAL:
@@ -346,6 +354,8 @@ def add_note(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, 
     """A note in the journal: an event; it does not change the case's version."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
+    if case.state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
     if not (text or "").strip():
         raise ValidationError("Een notitie mag niet leeg zijn.", field="text")
     events.record(conn, case.id, actor, "notitie", now, data={"text": text.strip()})

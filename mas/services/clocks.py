@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Sequence
 
 from mas.calendar import ClockPaused, add_calendar_months, end_of_day
@@ -45,6 +46,20 @@ def _suspension_inputs(suspensions: Sequence[Interval]) -> list:
     return [[a.isoformat(), b.isoformat() if b else None] for a, b in suspensions]
 
 
+@lru_cache(maxsize=8192)
+def _school_day_due(cal, start: date, n: int, region: str, suspensions: tuple) -> date | None:
+    """Pure, so cached: every case opened on one day in one region shares the answer."""
+    try:
+        return cal.add_school_days(start, n, region, skip=suspensions)
+    except ClockPaused:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _month_due(start: date, months: int) -> date:
+    return add_calendar_months(start, months)
+
+
 def _school_days(ctx: ServiceContext, kind: str, rule: str, start: date, n: int, region: str,
                  suspensions: Sequence[Interval], extra: dict | None = None) -> Computed:
     cal = ctx.calendar
@@ -53,9 +68,8 @@ def _school_days(ctx: ServiceContext, kind: str, rule: str, start: date, n: int,
         inputs["suspensions"] = _suspension_inputs(suspensions)
     if extra:
         inputs.update(extra)
-    try:
-        due_on = cal.add_school_days(start, n, region, skip=suspensions)
-    except ClockPaused:
+    due_on = _school_day_due(cal, start, n, region, tuple(suspensions))
+    if due_on is None:
         inputs["paused"] = True
         return Computed(kind, start, None, rule, inputs)
     inputs["due_on"] = due_on.isoformat()
@@ -65,7 +79,7 @@ def _school_days(ctx: ServiceContext, kind: str, rule: str, start: date, n: int,
 
 
 def _months(ctx: ServiceContext, kind: str, rule: str, start: date, months: int) -> Computed:
-    due_on = add_calendar_months(start, months)
+    due_on = _month_due(start, months)
     inputs = {"rule": rule, "start": start.isoformat(), "months": months, "due_on": due_on.isoformat()}
     return Computed(kind, start, end_of_day(due_on), rule, inputs)
 

@@ -125,8 +125,11 @@ def validate_signal(youth: YouthInput, signal: SignalInput, today: date, first_a
         signal.check()
     except ValidationError as exc:
         found = {**exc.errors, **found}
-    if first_absent_on is not None and first_absent_on > today:
-        found["first_absent_on"] = "De eerste dag zonder onderwijs ligt in de toekomst."
+    # The clock starts at the first day without education: given, or the period's first day.
+    effective = first_absent_on or signal.period_first_on
+    if effective is not None and effective > today:
+        field = "first_absent_on" if first_absent_on is not None else "period_first_on"
+        found[field] = "De eerste dag zonder onderwijs kan niet in de toekomst liggen."
     if found:
         raise ValidationError("De gegevens zijn niet compleet of niet juist.", errors=found)
     return cleaned

@@ -162,5 +162,12 @@ class Workflow:
     def transitions_from(self, state: str) -> tuple[Transition, ...]:
         return tuple(t for t in self.transitions if state in t.sources)
 
+    def transition(self, trigger: str) -> Transition | None:
+        by_trigger = self.__dict__.get("_by_trigger")
+        if by_trigger is None:  # frozen: cache the index beside the fields, once
+            by_trigger = {t.trigger: t for t in self.transitions}
+            object.__setattr__(self, "_by_trigger", by_trigger)
+        return by_trigger.get(trigger)
+
 
 WORKFLOW = Workflow()
