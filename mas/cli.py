@@ -137,9 +137,11 @@ def tick(now_text: str) -> None:
     from mas.scheduler import tick as run_tick
     from mas.services.context import make_context
 
+    from mas.scheduler import open_database
+
     now = _parse_now(now_text)
     settings = _settings()
-    report = run_tick(Database(settings.database_url), make_context(settings), now, transport_for(settings))
+    report = run_tick(open_database(settings.database_url), make_context(settings), now, transport_for(settings))
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "
@@ -160,11 +162,14 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
     from mas.scheduler import build_scheduler
     from mas.services.context import make_context
 
+    from mas.scheduler import open_database, prepare_process
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
-    sched = build_scheduler(Database(settings.database_url), make_context(settings), transport_for(settings),
+    sched = build_scheduler(open_database(settings.database_url), make_context(settings), transport_for(settings),
                             blocking=True, sweep_every=sweep_every, dispatch_every=dispatch_every,
                             digest_every=digest_every)
+    prepare_process()
     click.echo("mas scheduler draait (stoppen: Ctrl+C)")
     try:
         sched.start()
@@ -201,7 +206,9 @@ def demo(host: str, port: int) -> None:
     created = ensure_demo(settings)
     click.echo("Demodata aangemaakt." if created else "Demodata was er al.")
     # The demo runs the scheduler beside the server (never under a reloader: it would run twice).
-    sched = build_scheduler(Database(settings.database_url), make_context(settings), transport_for(settings),
+    from mas.scheduler import open_database
+
+    sched = build_scheduler(open_database(settings.database_url), make_context(settings), transport_for(settings),
                             blocking=False)
     sched.start()
     if settings.smtp.host is None:

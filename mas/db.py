@@ -43,7 +43,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below own BEGIN instead of pysqlite.
@@ -53,6 +53,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if background_checkpoint:
+            # The scheduler's big sweep commits should not copy the WAL into the database
+            # (two fsyncs) while holding the write lock; its own job checkpoints between ticks.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -62,13 +66,13 @@ def _configure_sqlite(engine: Engine) -> None:
         driver.execute("BEGIN" if connection.get_execution_options().get("mas_read_only") else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, background_checkpoint: bool = False, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, background_checkpoint)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -78,9 +82,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 class Database:
     """An engine plus the two kinds of transaction mas uses."""
 
-    def __init__(self, url: str, **engine_kwargs):
+    def __init__(self, url: str, background_checkpoint: bool = False, **engine_kwargs):
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.engine = make_engine(url, background_checkpoint, **engine_kwargs)
 
     @property
     def dialect(self) -> str:
@@ -97,6 +101,14 @@ class Database:
         with self.engine.connect().execution_options(mas_read_only=True) as conn:
             with conn.begin():
                 yield conn
+
+    def checkpoint(self) -> None:
+        """SQLite: fold the WAL into the database without waiting for readers (PASSIVE).
+        PostgreSQL checkpoints by itself."""
+        if self.dialect != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
         self.engine.dispose()

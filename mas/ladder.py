@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -73,16 +74,7 @@ class Ladders:
         return self.by_kind.get("state" if deadline_kind in STATE_KINDS else deadline_kind)
 
     def moment(self, level: Level, due_at: datetime, started_on: date, region: str, cal: SchoolCalendar) -> datetime:
-        if level.unit == "school_days":
-            due_day = local_date(due_at)
-            if level.offset == 0:
-                return due_at
-            if level.offset < 0:  # a reminder: at the start of that school day
-                return start_of_day(cal.school_day_before(due_day, -level.offset, region))
-            return end_of_day(cal.add_school_days(due_day, level.offset, region))
-        if level.anchor == "start":
-            return start_of_day(started_on + timedelta(weeks=level.offset))
-        return due_at + timedelta(days=level.offset)
+        return _moment(level, due_at, started_on, region, cal)
 
     def next_after(self, kind: str, rung: int, due_at: datetime | None, started_on: date, region: str,
                    cal: SchoolCalendar) -> datetime | None:
@@ -91,6 +83,21 @@ class Ladders:
         if ladder is None or due_at is None or rung >= len(ladder.levels):
             return None
         return self.moment(ladder.levels[rung], due_at, started_on, region, cal)
+
+
+@lru_cache(maxsize=16384)
+def _moment(level: Level, due_at: datetime, started_on: date, region: str, cal: SchoolCalendar) -> datetime:
+    """Pure, so cached: due dates cluster on the ends of school days."""
+    if level.unit == "school_days":
+        due_day = local_date(due_at)
+        if level.offset == 0:
+            return due_at
+        if level.offset < 0:  # a reminder: at the start of that school day
+            return start_of_day(cal.school_day_before(due_day, -level.offset, region))
+        return end_of_day(cal.add_school_days(due_day, level.offset, region))
+    if level.anchor == "start":
+        return start_of_day(started_on + timedelta(weeks=level.offset))
+    return due_at + timedelta(days=level.offset)
 
 
 def _level(path: Path, kind: str, unit: str, number: int, spec: dict, reminder: bool, reminders: int) -> Level:

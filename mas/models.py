@@ -244,7 +244,7 @@ class CaseEvent(SQLModel, table=True):
 
     __tablename__ = "case_event"
     id: Optional[int] = Field(default=None, primary_key=True)
-    case_id: int = _fk("case.id", nullable=False)
+    case_id: int = _fk("case.id", nullable=False, index=False)  # ix_case_event_case_at leads with it
     at: datetime = _at()
     actor_id: Optional[int] = _fk("user.id", index=False)  # None: the system (scheduler)
     actor_role: str

@@ -9,6 +9,7 @@ app factory (each web worker would run one); `mas scheduler` runs it in its own 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -43,6 +44,18 @@ class TickReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+
+
+def open_database(url: str) -> Database:
+    """The scheduler's database: on SQLite it checkpoints the WAL in a job of its own."""
+    return Database(url, background_checkpoint=True)
+
+
+def prepare_process() -> None:
+    """A long-lived scheduler: what is loaded at start-up (settings, calendar, statements)
+    stays for good, so keep the garbage collector from walking it on every sweep."""
+    gc.collect()
+    gc.freeze()
 
 
 def worker_name() -> str:
@@ -83,6 +96,7 @@ def tick(db: Database, ctx: ServiceContext, now: datetime, transport) -> TickRep
     report = run_sweep(db, ctx, now)
     run_digest(db, ctx, now, report)
     run_dispatch(db, ctx, lambda: now, transport, report)
+    db.checkpoint()
     return report
 
 
@@ -96,7 +110,7 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 
 def build_scheduler(db: Database, ctx: ServiceContext, transport, *, blocking: bool, sweep_every: float = 60,
-                    dispatch_every: float = 10, digest_every: float = 300,
+                    dispatch_every: float = 10, digest_every: float = 300, checkpoint_every: float = 30,
                     clock: Callable[[], datetime] = utcnow):
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(job_defaults=JOB_DEFAULTS, timezone="UTC")
     worker = worker_name()
@@ -106,4 +120,6 @@ def build_scheduler(db: Database, ctx: ServiceContext, transport, *, blocking: b
                       "interval", seconds=dispatch_every, id="dispatch", name="verzenden", next_run_time=clock())
     scheduler.add_job(_guarded("digest", lambda: run_digest(db, ctx, clock())), "interval", seconds=digest_every,
                       id="digest", name="dagoverzicht", next_run_time=clock())
+    scheduler.add_job(_guarded("checkpoint", db.checkpoint), "interval", seconds=checkpoint_every, id="checkpoint",
+                      name="wal-checkpoint")
     return scheduler

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable
 from urllib.parse import urlsplit
 
@@ -21,10 +22,14 @@ _INSERT = _o.insert()
 TEMPLATES = ("reminder", "rung", "doorzetten", "digest", "step_assigned")
 
 
+@lru_cache(maxsize=8)
+def _domain(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "mas.local"
+
+
 def message_id(ctx: ServiceContext, key: str) -> str:
     """Stable per idempotency key: every attempt, and any duplicate, carries the same id."""
-    domain = urlsplit(ctx.settings.base_url).hostname or "mas.local"
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{_domain(ctx.settings.base_url)}>"
 
 
 def row(ctx: ServiceContext, *, key: str, template: str, recipient: str, context: dict, case_id: int | None,

@@ -65,7 +65,8 @@ _CLIMB = (
     .where(_d.c.id == bindparam("w_id"), _d.c.rung == bindparam("w_rung"), _d.c.status == "open")
     .values(rung=bindparam("rung"), next_at=bindparam("next_at"))
 )
-_INSERT_EVENT = _e.insert()
+# Constant columns live in the statement, so each row binds only what varies.
+_INSERT_EVENT = _e.insert().values(actor_id=None, actor_role=SYSTEM.role, reason=None, from_state=None, to_state=None)
 
 
 @dataclass
@@ -84,36 +85,39 @@ class SweepResult:
         self.details.extend(other.details)
 
 
-def _passed(ctx: ServiceContext, ladder: Ladder, row, now: datetime) -> list[Level]:
+def _climb(ctx: ServiceContext, ladder: Ladder, row, now: datetime) -> tuple[list[Level], datetime | None]:
+    """The levels passed by `now`, and when the next one falls due (None: ladder done).
+
+    Each moment is computed once: the first one not yet passed is the new next_at.
+    """
     passed = []
     for level in ladder.levels[row.rung:]:
-        if ctx.ladders.moment(level, row.due_at, row.started_on, row.region, ctx.calendar) > now:
-            break
+        moment = ctx.ladders.moment(level, row.due_at, row.started_on, row.region, ctx.calendar)
+        if moment > now:
+            return passed, moment
         passed.append(level)
-    return passed
+    return passed, None
 
 
-def _message_context(ctx: ServiceContext, row, level: Level, role: str) -> dict:
-    partner = role.startswith("organisation_")
-    return {
-        "reference": row.reference, "what": CLOCK_LABELS.get(row.kind, row.kind), "kind": row.kind,
-        "due_at": row.due_at.isoformat(), "since": row.started_on.isoformat(), "level": level.label,
-        "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": row.organisation_name,
-        "link": outbox.partner_link(ctx) if partner else outbox.case_link(ctx, row.reference),
-    }
-
-
-def _messages(ctx: ServiceContext, row, level: Level, now: datetime, not_before: datetime) -> list[dict]:
+def _messages(ctx: ServiceContext, row, level: Level, now: datetime, not_before: datetime,
+              partner_link: str) -> list[dict]:
     rows, seen = [], set()
+    base = None
     for role in level.recipients:
         address = getattr(row, role)
         if not address or address in seen:
             continue
         seen.add(address)
+        if base is None:  # shared by this level's recipients
+            base = {
+                "reference": row.reference, "what": CLOCK_LABELS.get(row.kind, row.kind), "kind": row.kind,
+                "due_at": row.due_at.isoformat(), "since": row.started_on.isoformat(), "level": level.label,
+                "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": row.organisation_name,
+            }
+        link = partner_link if role.startswith("organisation_") else outbox.case_link(ctx, row.reference)
         key = f"deadline:{row.id}:{row.generation}:{level.number}:{address}"
         rows.append(outbox.row(ctx, key=key, template="reminder" if level.is_reminder else "rung", recipient=address,
-                               context=_message_context(ctx, row, level, role), case_id=row.case_id, now=now,
-                               not_before=not_before))
+                               context={**base, "link": link}, case_id=row.case_id, now=now, not_before=not_before))
     return rows
 
 
@@ -122,25 +126,23 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     result = SweepResult()
     climbs, events, messages = [], [], []
     not_before = ctx.ladders.window.next_opening(now, ctx.calendar)
+    partner_link = outbox.partner_link(ctx)
     for row in conn.execute(_DUE, {"now": now, "batch": batch}):
         ladder = ctx.ladders.for_kind(row.kind)
-        passed = _passed(ctx, ladder, row, now) if ladder else []
+        passed, next_at = _climb(ctx, ladder, row, now) if ladder else ([], None)
         new_rung = row.rung + len(passed)
-        next_at = ctx.ladders.next_after(row.kind, new_rung, row.due_at, row.started_on, row.region, ctx.calendar)
         climbs.append({"w_id": row.id, "w_rung": row.rung, "rung": new_rung, "next_at": next_at})
         result.deadlines += 1
         for level in passed:
             is_top = level is passed[-1]
             events.append({
-                "case_id": row.case_id, "at": now, "actor_id": None, "actor_role": SYSTEM.role,
-                "kind": "herinnering" if level.is_reminder else "escalatie", "deadline_id": row.id,
-                "rung": level.number, "reason": None,
+                "case_id": row.case_id, "at": now, "kind": "herinnering" if level.is_reminder else "escalatie",
+                "deadline_id": row.id, "rung": level.number,
                 "data": {"deadline_kind": row.kind, "generation": row.generation, "level": level.label,
                          "due_at": row.due_at.isoformat(), "recipients": list(level.recipients), "sent": is_top},
-                "from_state": None, "to_state": None,
             })
             if is_top:
-                messages.extend(_messages(ctx, row, level, now, not_before))
+                messages.extend(_messages(ctx, row, level, now, not_before, partner_link))
             else:
                 result.recorded_only += 1
         result.levels_raised += len(passed)
@@ -155,13 +157,20 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     return result
 
 
+_ANY_DUE = (
+    select(_d.c.id).where(_d.c.status == "open", _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now")).limit(1)
+)
+
+
 def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepResult:
     """Every due deadline, batch by batch, each batch one transaction."""
     total = SweepResult()
     while True:
         with db.begin() as conn:
             result = sweep_batch(conn, ctx, now, batch)
+            # A full batch may have left more; ask inside this transaction rather than open another.
+            more = result.deadlines == batch and conn.execute(_ANY_DUE, {"now": now}).first() is not None
         total.add(result)
-        if result.deadlines < batch:
+        if not more:
             return total
 

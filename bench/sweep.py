@@ -1,0 +1,752 @@
+"""The escalation sweep at 1,000,000 open deadlines against 100,000 and against a full read.
+
+    python bench/sweep.py               # full run: 1,000,000 and 100,000 open, 1,000 due, 5 rounds
+    python bench/sweep.py --quick       # CI: 100,000 and 10,000 open, 1,000 due, 3 rounds ("quick": true)
+    python bench/sweep.py --profile     # cProfile + query plan of one sweep at the large size, then exit
+    python bench/sweep.py --rebuild     # build the database files again even if cached
+
+What is measured (each in a fresh child process, `--child …`):
+
+  sweep_large / sweep_small
+        `mas.services.escalation.sweep(db, ctx, now)` on a fresh copy of a built SQLite file
+        (WAL, synchronous=NORMAL: mas.db.Database sets them) holding N open deadlines of which
+        exactly `due` have `next_at <= now`. Before the timer: the engine is created and warmed
+        and the ServiceContext built, and the scheduler's previous tick is replayed (a sweep a
+        day earlier, when nothing was due: it compiles the statements and builds the calendar
+        windows, as a long-running scheduler has them; `--cold` skips it). Only the one
+        `sweep(db, ctx, now)` call is timed. Peak RSS (ru_maxrss) is read right after it.
+        Afterwards the child checks that exactly the due rows climbed to the rung the ladder
+        says, that nothing else moved, and that the expected case_event and outbox rows were
+        written; it exits non-zero otherwise.
+  full_read
+        plain sqlite3 iterating `SELECT id, due_at, rung FROM deadline WHERE status = 'open'`
+        on the large file: what any sweep that scans the open deadlines must at least pay.
+
+Rounds alternate the arms (the machine is shared and noisy); figures are medians.
+
+The database files are built once and cached under bench/out/ (gitignored), keyed by size
+and by everything that shapes their contents (this builder's version, config/, migrations):
+migrated by `mas.db.upgrade`, a world of three teams (coordinators, two with a bestuurlijk
+contact), casusregisseurs and partner organisations, then cases bulk-inserted with plain
+sqlite3: per case a youth, a step, four open clocks (the state's clock, Thuiszitterspact,
+LRV and the step's clock, computed by `mas.services.clocks` and armed by `mas.ladder` exactly
+as the services arm them), the `zaak_geopend` event, and for every level a clock already
+passed its escalation event and its sent outbox rows. The `due` rows are the same in every
+file (same cases, clocks, recipients; spread evenly over the file): clocks last swept a day
+before the sweep moment whose next level has fallen due since.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import sqlite3
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import ClassVar
+
+if __package__ in (None, ""):  # run as `python bench/sweep.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    REPO_ROOT,
+    checkpoint,
+    json_line,
+    median,
+    peak_rss_mb,
+    rotated,
+    run_child,
+    table,
+)
+
+OUT = REPO_ROOT / "bench" / "out"
+SCRIPT = str(Path(__file__).resolve())
+
+# Bump when the builder below changes what it writes: cached files are then rebuilt.
+BUILD_VERSION = 1
+SEED = 20260303
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
+PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept
+HISTORY_DAYS = 200  # clocks started at most this long before NOW
+DEADLINES_PER_CASE = 4  # the state's clock, Thuiszitterspact, LRV, the step's clock
+
+FULL = {"large": 1_000_000, "small": 100_000, "due": 1_000, "rounds": 5}
+QUICK = {"large": 100_000, "small": 10_000, "due": 1_000, "rounds": 3}
+ARMS = ("sweep_large", "sweep_small", "full_read")
+
+# Targets of the issue (judged on the full run's output; never asserted in a test).
+TARGET_SPEEDUP_VS_FULL_READ = 15.0
+TARGET_RATIO_LARGE_TO_SMALL = 1.5
+TARGET_RSS_RATIO = 1.2
+
+FULL_READ_SQL = "SELECT id, due_at, rung FROM deadline WHERE status = 'open'"
+STATE_WEIGHTS = {"signaal": 30, "gesprek": 25, "zorgtafel": 20, "aanbod": 15, "terugleiding": 10}
+# name, municipalities, vakantieregio, bestuurlijk contact (name, e-mail) or None, casusregisseurs, share of cases
+TEAMS = (
+    ("Leerplicht Utrecht", ["Utrecht", "Nieuwegein"], "midden", ("Wethouder Onderwijs", "wethouder@utrecht.example"), 24, 60),
+    ("Leerplicht Groningen", ["Groningen"], "noord", None, 8, 20),
+    ("Leerplicht Eindhoven", ["Eindhoven"], "zuid", ("Directeur SWV", "directeur@swv-eindhoven.example"), 8, 20),
+)
+ORGANISATION_KINDS = (("school", 30), ("wijkteam", 8), ("ggd", 3), ("halt", 2), ("rvdk", 2), ("swv", 3), ("jeugdzorg", 4))
+STEP_TITLES = ("Huisbezoek", "Gesprek met de school", "Onderzoek jeugdarts", "Aanmelding jeugdhulp", "Plaatsing regelen")
+
+
+# --- formats: what SQLAlchemy writes on SQLite --------------------------------------------
+
+
+def _dt(value: datetime | None) -> str | None:
+    """mas.db.UTCDateTime on SQLite: naive UTC, SQLAlchemy's 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _json(value) -> str:
+    return json.dumps(value)  # SQLAlchemy's JSON type on SQLite: json.dumps with its defaults
+
+
+# --- the world and the clocks a case can have ---------------------------------------------
+
+
+class World:
+    """Teams, users and organisations, inserted with plain sqlite3 (ids are 1, 2, … in order)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        stamp = _dt(NOW - timedelta(days=400))
+        self.teams = []  # (id, region, coordinator e-mail, bestuurlijk e-mail, [(regisseur id, e-mail)], weight)
+        self.organisations = []  # (id, name, kind, contact e-mail, escalation e-mail)
+        self.schools = []
+        n = 0
+        for kind, count in ORGANISATION_KINDS:
+            for k in range(1, count + 1):
+                n += 1
+                name = f"{kind.capitalize()} {k}"
+                contact = f"contact@{kind}{k}.example.org"
+                escalation = None if n % 7 == 0 else f"manager@{kind}{k}.example.org"  # some have none
+                oid = conn.execute(
+                    "INSERT INTO organisation (name, kind, brin, municipality, contact_name, contact_email,"
+                    " escalation_name, escalation_email, is_active, created_at) VALUES (?,?,?,?,?,?,?,?,1,?)",
+                    (name, kind, f"{10 + k:02d}AB" if kind == "school" else None, "Utrecht", f"Contact {name}", contact,
+                     f"Manager {name}" if escalation else None, escalation, stamp)).lastrowid
+                self.organisations.append((oid, name, kind, contact, escalation))
+                if kind == "school":
+                    self.schools.append(oid)
+        self.partners = [o for o in self.organisations if o[2] != "school"]
+        for t, (name, municipalities, region, bestuurlijk, regisseurs, weight) in enumerate(TEAMS, 1):
+            tid = conn.execute(
+                "INSERT INTO team (name, municipalities, default_region, coordinator_id, bestuurlijk_contact_name,"
+                " bestuurlijk_contact_email, created_at) VALUES (?,?,?,NULL,?,?,?)",
+                (name, _json(municipalities), region, bestuurlijk[0] if bestuurlijk else None,
+                 bestuurlijk[1] if bestuurlijk else None, stamp)).lastrowid
+            users = []
+            for k in range(1, regisseurs + 1):
+                email = f"regisseur{k}.team{t}@example.org"
+                users.append((self._user(conn, email, "casusregisseur", tid, None, stamp), email))
+            coordinator = f"coordinator.team{t}@example.org"
+            cid = self._user(conn, coordinator, "coordinator", tid, None, stamp)
+            conn.execute("UPDATE team SET coordinator_id = ? WHERE id = ?", (cid, tid))
+            self.teams.append((tid, region, coordinator, bestuurlijk[1] if bestuurlijk else None, users, weight))
+        for oid, _name, kind, _c, _e in self.partners:
+            self._user(conn, f"medewerker{oid}@{kind}.example.org", "partner", None, oid, stamp)
+        self._user(conn, "beheer@example.org", "admin", None, None, stamp)
+
+    @staticmethod
+    def _user(conn, email, role, team_id, organisation_id, stamp) -> int:
+        return conn.execute(
+            "INSERT INTO user (email, name, role, team_id, organisation_id, password_hash, is_active, created_at)"
+            " VALUES (?,?,?,?,?,NULL,1,?)", (email, email.split("@")[0], role, team_id, organisation_id, stamp)).lastrowid
+
+
+class Clock:
+    """One computed clock (a deadline's columns) with its ladder's moments, stored as text."""
+
+    __slots__ = ("due_at", "inputs", "kind", "levels", "moments", "planned_start_on", "region", "rule", "started_on")
+
+    def __init__(self, ctx, computed, region: str, planned_start_on: date | None = None):
+        self.kind, self.region = computed.kind, region
+        self.started_on, self.due_at, self.rule, self.inputs = (
+            computed.started_on, computed.due_at, computed.rule, computed.inputs)
+        self.levels = ctx.ladders.for_kind(computed.kind).levels
+        self.moments = [ctx.ladders.moment(level, computed.due_at, computed.started_on, region, ctx.calendar)
+                        for level in self.levels]
+        self.planned_start_on = planned_start_on
+
+    def rung_at(self, moment: datetime) -> int:
+        """The rung a sweep at `moment` leaves the clock on (the levels passed, counted like _passed)."""
+        rung = 0
+        while rung < len(self.moments) and self.moments[rung] <= moment:
+            rung += 1
+        return rung
+
+    def next_at(self, rung: int) -> datetime | None:
+        return self.moments[rung] if rung < len(self.moments) else None
+
+
+def _clocks(ctx, kind: str, start: date, region: str):
+    from mas.calendar import end_of_day
+    from mas.services import clocks
+
+    if kind in STATE_WEIGHTS:
+        if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
+            planned = start + timedelta(days=14)
+            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region,
+                                                maatwerkplan={"planned_start_on": planned.isoformat()}), region, planned)
+        else:
+            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region), region)
+    elif kind == "thuiszitterspact":
+        yield Clock(ctx, clocks.pact_clock(ctx, start), region)
+    elif kind == "lrv":
+        yield Clock(ctx, clocks.lrv_clock(ctx, start, region), region)
+    else:  # a step's own due date (set_by is added per row)
+        for n in (5, 10, 15):
+            due_at = end_of_day(ctx.calendar.add_school_days(start, n, region))
+            yield Clock(ctx, clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap"), region)
+
+
+def make_pools(ctx) -> tuple[dict, dict]:
+    """Per (kind, region): the clocks that are running and not due at NOW (left on the rung a
+    sweep at NOW would leave them), and the clocks due at NOW after a sweep at PREVIOUS_TICK."""
+    from mas.calendar import REGIONS
+
+    running, due = {}, {}
+    kinds = (*STATE_WEIGHTS, "thuiszitterspact", "lrv", "step")
+    first = NOW.date() - timedelta(days=HISTORY_DAYS)
+    for kind in kinds:
+        for region in REGIONS:
+            running[kind, region], due[kind, region] = [], []
+            for offset in range(HISTORY_DAYS + 1):
+                for clock in _clocks(ctx, kind, first + timedelta(days=offset), region):
+                    rung = clock.rung_at(NOW)
+                    if clock.next_at(rung) is not None:
+                        running[kind, region].append((clock, rung))
+                    before = clock.rung_at(PREVIOUS_TICK)
+                    if before < rung:
+                        due[kind, region].append((clock, before))
+    return running, due
+
+
+# --- building a file ----------------------------------------------------------------------
+
+
+def _cache_key(n_open: int, n_due: int) -> str:
+    h = hashlib.sha256(f"{BUILD_VERSION}:{SEED}:{NOW.isoformat()}:{n_open}:{n_due}".encode())
+    for path in sorted((REPO_ROOT / "config").glob("*.toml")) + sorted((REPO_ROOT / "mas" / "migrations" / "versions").glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def built_paths(n_open: int, n_due: int) -> tuple[Path, Path]:
+    stem = f"sweep-{n_open}-{n_due}-{_cache_key(n_open, n_due)}"
+    return OUT / f"{stem}.sqlite3", OUT / f"{stem}.json"
+
+
+def _settings(db_path: Path):
+    from mas.settings import load_settings
+
+    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=f"sqlite:///{db_path}")
+
+
+class _Writer:
+    """Buffers rows per table and writes them with executemany."""
+
+    SQL: ClassVar[dict[str, str]] = {
+        "youth": "INSERT INTO youth (id, given_name, family_name, birth_on, bsn, onderwijsnummer, municipality, school_id,"
+                 " education_kind, education_level, created_at) VALUES (?,?,?,?,NULL,?,?,?,?,?,?)",
+        "case": 'INSERT INTO "case" (id, reference, team_id, casusregisseur_id, youth_id, state, version, region,'
+                " first_absent_on, route, gesprek_report, maatwerkplan, offer_started_on, closing_reason, previous_case_id,"
+                " has_suspensions, opened_at, closed_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?,?,?,?,NULL,NULL,NULL,0,?,NULL,?)",
+        "step": "INSERT INTO step (id, case_id, organisation_id, title, description, due_at, status, version, created_by_id,"
+                " created_at, completed_at, completed_by_id, completion_note) VALUES (?,?,?,?,NULL,?,'open',1,?,?,NULL,NULL,NULL)",
+        "deadline": "INSERT INTO deadline (id, case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule,"
+                    " inputs, rung, next_at, status, closed_at, closed_reason) VALUES (?,?,?,?,?,1,?,?,?,?,?,?,'open',NULL,NULL)",
+        "case_event": "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data,"
+                      " deadline_id, rung) VALUES (?,?,?,?,?,?,?,NULL,?,?,?)",
+        "outbox_message": "INSERT INTO outbox_message (idempotency_key, message_id, template, recipient, context, case_id,"
+                          " status, attempts, not_before, claimed_at, claimed_by, sent_at, last_error, created_at)"
+                          " VALUES (?,?,?,?,?,?,'sent',1,?,?,'bench',?,NULL,?)",
+    }
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.rows = {name: [] for name in self.SQL}
+        self.counts = dict.fromkeys(self.SQL, 0)
+
+    def add(self, name: str, row: tuple) -> None:
+        self.rows[name].append(row)
+
+    def flush(self) -> None:
+        for name, rows in self.rows.items():  # parents first (the dict's order)
+            if rows:
+                self.conn.executemany(self.SQL[name], rows)
+                self.counts[name] += len(rows)
+                rows.clear()
+
+
+class _Builder:
+    def __init__(self, ctx, world: World, running: dict, due: dict):
+        from mas.notifications import outbox
+        from mas.services.escalation import CLOCK_LABELS
+
+        self.ctx, self.world, self.running, self.due = ctx, world, running, due
+        self.labels = CLOCK_LABELS
+        self.message_id = outbox.message_id
+        self.base_url = ctx.settings.base_url
+        self.team_weights = [t[5] for t in world.teams]
+        self.states, self.state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
+        self.due_kinds = sorted({kind for (kind, _region), pool in due.items() if pool})
+
+    def case_spec(self, rng: random.Random, is_due: bool = False) -> dict:
+        """Everything about one case that is drawn at random (`is_due`: one of its clocks is due)."""
+        team = rng.choices(self.world.teams, self.team_weights)[0]
+        region = team[1] if rng.random() < 0.9 else rng.choice(("noord", "midden", "zuid"))
+        due_kind = rng.choice([k for k in self.due_kinds if self.due[k, region]]) if is_due else None
+        state = due_kind if due_kind in STATE_WEIGHTS else rng.choices(self.states, self.state_weights)[0]
+        spec = {"team": team, "region": region, "regisseur": rng.choice(team[4]), "state": state,
+                "school": rng.choice(self.world.schools), "partner": rng.choice(self.world.partners),
+                "title": rng.choice(STEP_TITLES), "clocks": {}}
+        for kind in (state, "thuiszitterspact", "lrv", "step"):
+            if kind == due_kind:
+                clock, rung = rng.choice(self.due[kind, region])
+                spec["clocks"][kind] = (clock, rung, True)
+            else:
+                clock, rung = rng.choice(self.running[kind, region])
+                spec["clocks"][kind] = (clock, rung, False)
+        return spec
+
+    def addresses(self, spec: dict, has_organisation: bool) -> dict:
+        team, partner = spec["team"], spec["partner"]
+        return {"casusregisseur": spec["regisseur"][1], "coordinator": team[2], "bestuurlijk": team[3],
+                "organisation_contact": partner[3] if has_organisation else None,
+                "organisation_escalation": partner[4] if has_organisation else None}
+
+    def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, list]:
+        """Insert one case with its youth, step, clocks and history; returns the next deadline id and the
+        due clocks as (deadline id, rung before, rung after, events, messages)."""
+        team, region, (regisseur_id, _email) = spec["team"], spec["region"], spec["regisseur"]
+        clocks = spec["clocks"]
+        pact = clocks["thuiszitterspact"][0]
+        state_clock = clocks[spec["state"]][0]
+        opened = datetime.combine(pact.started_on + timedelta(days=21), datetime.min.time(), timezone.utc) + timedelta(hours=8)
+        opened = min(opened, NOW - timedelta(days=1))
+        reference = f"MAS-2026-{case_id:06d}"
+        w.add("youth", (case_id, "Sem", "de Vries", "2012-05-14", f"{case_id:09d}", "Utrecht", spec["school"], "vo",
+                        "vmbo-b", _dt(opened)))
+        maatwerkplan = None
+        if state_clock.planned_start_on is not None:
+            maatwerkplan = _json({"offer": "Deeltijdrooster", "responsible_organisation_id": spec["partner"][0],
+                                  "planned_start_on": state_clock.planned_start_on.isoformat()})
+        past_gesprek = spec["state"] not in ("signaal", "gesprek")
+        w.add("case", (case_id, reference, team[0], regisseur_id, case_id, spec["state"], region, pact.started_on.isoformat(),
+                       "vrijwillig" if past_gesprek else None, "Gesprek gevoerd." if past_gesprek else None,
+                       maatwerkplan, _dt(opened), _dt(opened)))
+        w.add("case_event", (case_id, _dt(opened), regisseur_id, "casusregisseur", "zaak_geopend", None, "signaal", _json({
+            "reference": reference, "signal_kind": "lrv", "source": "school", "first_absent_on": pact.started_on.isoformat(),
+            "previous_case_id": None, "region": region}), None, None))
+        step_clock = clocks["step"][0]
+        w.add("step", (case_id, case_id, spec["partner"][0], spec["title"], _dt(step_clock.due_at), regisseur_id,
+                       _dt(datetime.combine(step_clock.started_on, datetime.min.time(), timezone.utc) + timedelta(hours=9))))
+        due = []
+        for kind, (clock, rung, is_due) in clocks.items():
+            is_step = kind == "step"
+            inputs = {**clock.inputs, "set_by": regisseur_id} if is_step else clock.inputs
+            w.add("deadline", (deadline_id, case_id, case_id if is_step else None, spec["partner"][0] if is_step else None,
+                               kind, clock.started_on.isoformat(), _dt(clock.due_at), clock.rule, _json(inputs), rung,
+                               _dt(clock.next_at(rung))))
+            addresses = self.addresses(spec, is_step)
+            for level in clock.levels[:rung]:  # the levels already passed: their event and sent e-mails
+                self._history(w, case_id, reference, deadline_id, clock, level, addresses, spec["partner"][1] if is_step else None)
+            if is_due:
+                after = clock.rung_at(NOW)
+                top = clock.levels[after - 1]
+                messages = len({a for a in (addresses[role] for role in top.recipients) if a})
+                due.append((deadline_id, rung, after, after - rung, messages))
+            deadline_id += 1
+        return deadline_id, due
+
+    def _history(self, w: _Writer, case_id, reference, deadline_id, clock: Clock, level, addresses, organisation_name):
+        at = clock.moments[level.number - 1]
+        due_at = clock.due_at.isoformat()
+        w.add("case_event", (case_id, _dt(at), None, "system", "herinnering" if level.is_reminder else "escalatie", None,
+                             None, _json({"deadline_kind": clock.kind, "generation": 1, "level": level.label,
+                                          "due_at": due_at, "recipients": list(level.recipients), "sent": True}),
+                             deadline_id, level.number))
+        seen = set()
+        for role in level.recipients:
+            address = addresses[role]
+            if not address or address in seen:
+                continue
+            seen.add(address)
+            key = f"deadline:{deadline_id}:1:{level.number}:{address}"
+            link = f"{self.base_url}/partner" if role.startswith("organisation_") else f"{self.base_url}/cases/{reference}"
+            context = {"reference": reference, "what": self.labels.get(clock.kind, clock.kind), "kind": clock.kind,
+                       "due_at": due_at, "since": clock.started_on.isoformat(), "level": level.label,
+                       "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": organisation_name,
+                       "link": link}
+            w.add("outbox_message", (key, self.message_id(self.ctx, key), "reminder" if level.is_reminder else "rung",
+                                     address, _json(context), case_id, _dt(at), _dt(at), _dt(at), _dt(at)))
+
+
+def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
+    from mas.db import Database, upgrade
+    from mas.services.context import make_context
+
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_suffix(f".{os.getpid()}.building")  # a bench run beside this one may build it too
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    db = Database(f"sqlite:///{tmp}")
+    upgrade(db)
+    db.dispose()
+    checkpoint(tmp)
+    ctx = make_context(_settings(tmp))
+    running, due_pools = make_pools(ctx)
+
+    n_cases = n_open // DEADLINES_PER_CASE
+    if n_open % DEADLINES_PER_CASE or n_due > n_cases:
+        raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {DEADLINES_PER_CASE} x due")
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1000000")
+    conn.execute("BEGIN")
+    world = World(conn)
+    builder = _Builder(ctx, world, running, due_pools)
+    # The due cases: drawn from their own generator, so they are the same in every file.
+    due_rng = random.Random(SEED + 1)
+    due_specs = [builder.case_spec(due_rng, is_due=True) for _ in range(n_due)]
+    due_at_case = {((2 * j + 1) * n_cases) // (2 * n_due): spec for j, spec in enumerate(due_specs)}
+    rng = random.Random(SEED)
+    writer = _Writer(conn)
+    deadline_id, due = 1, []
+    for index in range(n_cases):
+        spec = due_at_case.get(index) or builder.case_spec(rng)
+        deadline_id, case_due = builder.write_case(writer, index + 1, deadline_id, spec)
+        due.extend(case_due)
+        if index % 20_000 == 19_999:
+            writer.flush()
+    writer.flush()
+    conn.execute("INSERT INTO reference_counter (year, last) VALUES (2026, ?)", (n_cases,))
+    conn.execute("COMMIT")
+    now = _dt(NOW)
+    counts = {
+        "open": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open'").fetchone()[0],
+        "due": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
+                            (now,)).fetchone()[0],
+        "rung_sum": conn.execute("SELECT total(rung) FROM deadline").fetchone()[0],
+    }
+    conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
+    conn.close()
+    checkpoint(tmp)
+    if counts["open"] != n_open or counts["due"] != n_due or len(due) != n_due:
+        raise SystemExit(f"build went wrong: {counts}, {len(due)} due clocks written")
+    meta = {
+        "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
+        "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
+        "levels": sum(d[3] for d in due), "messages": sum(d[4] for d in due),
+        "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
+        "bytes": tmp.stat().st_size,
+    }
+    os.replace(tmp, db_path)
+    meta_path.write_text(json.dumps(meta))
+    for stale in OUT.glob(f"sweep-{n_open}-{n_due}-*"):  # files built for an older schema, config or builder
+        if stale.suffix in (".sqlite3", ".json") and stale.stem != db_path.stem:
+            stale.unlink(missing_ok=True)
+    return meta
+
+
+def ensure_built(n_open: int, n_due: int, rebuild: bool) -> tuple[Path, Path, dict]:
+    db_path, meta_path = built_paths(n_open, n_due)
+    if not rebuild and db_path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        print(f"{n_open:>9,} open: cached {db_path.relative_to(REPO_ROOT)} (built in {meta['build_s']} s)", flush=True)
+        return db_path, meta_path, meta
+    print(f"{n_open:>9,} open: building {db_path.relative_to(REPO_ROOT)} …", flush=True)
+    # In a child process: a parent grown by the build would pass its peak RSS on to every child
+    # it starts (Linux keeps ru_maxrss across fork and exec), spoiling the RSS figures.
+    meta = run_child([SCRIPT, "--child", "build", "--open", str(n_open), "--due", str(n_due)])
+    rows = ", ".join(f"{name} {count:,}" for name, count in meta["rows"].items())
+    print(f"{n_open:>9,} open: built in {meta['build_s']} s (not measured), {meta['bytes'] / 1e6:,.0f} MB: {rows}", flush=True)
+    return db_path, meta_path, meta
+
+
+def fresh_copy(db_path: Path, name: str) -> Path:
+    """A copy of the built file for one run (synced, so that write-back does not land in the timing).
+    Named by process: a bench run beside this one (a test, a colleague) has copies of its own."""
+    run_dir = OUT / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    target = run_dir / f"sweep-{os.getpid()}-{name}.sqlite3"
+    remove_copy(target)
+    shutil.copyfile(db_path, target)
+    with open(target, "rb+") as fh:
+        os.fsync(fh.fileno())
+    return target
+
+
+def remove_copy(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# --- the children -------------------------------------------------------------------------
+
+
+def _fail(message: str) -> None:
+    print(f"sweep bench check failed: {message}", file=sys.stderr)
+    sys.exit(3)
+
+
+def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: bool = False) -> dict:
+    from sqlalchemy import text
+
+    from mas.scheduler import open_database, prepare_process
+    from mas.services.context import make_context
+    from mas.services.escalation import sweep
+
+    meta = json.loads(meta_path.read_text())
+    now = datetime.fromisoformat(meta["now"])
+    settings = _settings(db_path)
+    ctx = make_context(settings)
+    db = open_database(settings.database_url)  # as `mas scheduler` opens it
+    with db.read() as conn:  # connects (WAL, pragmas) and warms the pool
+        events_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM case_event")).scalar_one()
+        outbox_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_message")).scalar_one()
+    if not cold and sweep(db, ctx, now - timedelta(days=2)).deadlines != 0:  # the previous tick: nothing due yet
+        _fail("the warm-up tick found due rows")
+    prepare_process()  # as `mas scheduler` does once it has started
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    started = time.perf_counter()
+    result = sweep(db, ctx, now)
+    elapsed = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+    rss = peak_rss_mb()
+    wal = Path(f"{db_path}-wal")  # what the sweep's commits wrote (closing the last connection empties it)
+    wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+    # The scheduler's checkpoint job folds that WAL in later, outside the sweep's write lock:
+    # reported beside the sweep, so the cost that moved stays visible.
+    started = time.perf_counter()
+    db.checkpoint()
+    checkpoint_s = time.perf_counter() - started
+    db.dispose()
+
+    # Checks (not timed): the due rows and nothing else climbed; the rows written are the ones expected.
+    n_due, levels, messages = meta["due"], meta["levels"], meta["messages"]
+    if (result.deadlines, result.levels_raised, result.messages_queued, result.recorded_only) != (
+            n_due, levels, messages, levels - n_due):
+        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.messages_queued} messages,"
+              f" {result.recorded_only} recorded only; expected {n_due}, {levels}, {messages}, {levels - n_due}")
+    conn = sqlite3.connect(db_path)
+    try:
+        expected = {d[0]: d[2] for d in meta["due_rows"]}
+        got = {}
+        ids = list(expected)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for did, rung, next_at in conn.execute(
+                    f"SELECT id, rung, next_at FROM deadline WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                got[did] = rung
+                if next_at is not None and next_at <= _dt(now):
+                    _fail(f"deadline {did} is still due ({next_at})")
+        if got != expected:
+            wrong = [did for did in expected if got.get(did) != expected[did]][:5]
+            _fail(f"due deadlines not on their expected rung, e.g. {[(d, got.get(d), expected[d]) for d in wrong]}")
+        still_due = conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
+                                 (_dt(now),)).fetchone()[0]
+        rung_sum = conn.execute("SELECT total(rung) FROM deadline").fetchone()[0]
+        events = conn.execute("SELECT count(*), count(DISTINCT deadline_id) FROM case_event WHERE id > ?"
+                              " AND deadline_id IS NOT NULL AND kind IN ('herinnering', 'escalatie')",
+                              (events_before,)).fetchone()
+        all_events = conn.execute("SELECT count(*) FROM case_event WHERE id > ?", (events_before,)).fetchone()[0]
+        queued = conn.execute("SELECT count(*) FROM outbox_message WHERE id > ? AND status = 'pending'",
+                              (outbox_before,)).fetchone()[0]
+        all_queued = conn.execute("SELECT count(*) FROM outbox_message WHERE id > ?", (outbox_before,)).fetchone()[0]
+    finally:
+        conn.close()
+    if still_due:
+        _fail(f"{still_due} deadlines still due after the sweep")
+    if rung_sum != meta["rung_sum"] + levels:
+        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + levels}")
+    if tuple(events) != (levels, n_due) or all_events != levels:
+        _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
+              f" expected {levels} on {n_due}")
+    if queued != messages or all_queued != messages:
+        _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
+
+    out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
+           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s, "cold": cold}
+    if profiler:
+        stream = io.StringIO()
+        stats = pstats.Stats(profiler, stream=stream)
+        stats.sort_stats("cumulative").print_stats(35)
+        stats.sort_stats("tottime").print_stats(25)
+        out["profile"] = stream.getvalue()
+    return out
+
+
+def child_full_read(db_path: Path, meta_path: Path) -> dict:
+    meta = json.loads(meta_path.read_text())
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("SELECT 1").fetchone()
+        started = time.perf_counter()
+        count = 0
+        for _row in conn.execute(FULL_READ_SQL):
+            count += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    if count != meta["open"]:
+        _fail(f"full read saw {count} open deadlines, expected {meta['open']}")
+    return {"arm": "full_read", "open": count, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}
+
+
+# --- the parent ---------------------------------------------------------------------------
+
+
+def explain_due(db_path: Path) -> str:
+    """SQLite's plan for the sweep's select, with the sweep's own SQL text."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from mas.services.escalation import _DUE
+
+    compiled = _DUE.compile(dialect=sqlite_dialect.dialect())
+    params = {**compiled.construct_params({"now": NOW, "batch": 1000}), "now": _dt(NOW)}
+    positional = [params[name] for name in compiled.positiontup]
+    conn = sqlite3.connect(db_path)
+    try:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {compiled.string}", positional).fetchall()
+    finally:
+        conn.close()
+    return compiled.string + "\n" + "\n".join(f"  {row[-1]}" for row in plan)
+
+
+def run_arm(arm: str, sizes: dict, built: dict, cold: bool) -> dict:
+    if arm == "full_read":
+        db_path, meta_path, _meta = built[sizes["large"]]
+        return run_child([SCRIPT, "--child", "full-read", "--db", str(db_path), "--meta", str(meta_path)])
+    n_open = sizes["large"] if arm == "sweep_large" else sizes["small"]
+    db_path, meta_path, _meta = built[n_open]
+    copy = fresh_copy(db_path, arm)
+    try:
+        args = [SCRIPT, "--child", "sweep", "--db", str(copy), "--meta", str(meta_path)]
+        return run_child([*args, "--cold"] if cold else args)
+    finally:
+        remove_copy(copy)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds, for CI")
+    parser.add_argument("--open", type=int, help="open deadlines in the large file")
+    parser.add_argument("--small", type=int, help="open deadlines in the small file")
+    parser.add_argument("--due", type=int, help="due deadlines in each file")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--rebuild", action="store_true", help="build the files even if cached")
+    parser.add_argument("--cold", action="store_true", help="no warm-up tick before the timed sweep")
+    parser.add_argument("--profile", action="store_true", help="profile one sweep at the large size and exit")
+    parser.add_argument("--child", choices=("build", "sweep", "full-read"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--meta", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == "sweep":
+        print(json_line(child_sweep(args.db, args.meta, cold=args.cold)))
+        return 0
+    if args.child == "build":
+        db_path, meta_path = built_paths(args.open, args.due)
+        print(json_line(build(args.open, args.due, db_path, meta_path)))
+        return 0
+    if args.child == "full-read":
+        print(json_line(child_full_read(args.db, args.meta)))
+        return 0
+
+    sizes = dict(QUICK if args.quick else FULL)
+    for key, value in (("large", args.open), ("small", args.small), ("due", args.due), ("rounds", args.rounds)):
+        if value is not None:
+            sizes[key] = value
+    n_due, rounds = sizes["due"], sizes["rounds"]
+    built = {n: ensure_built(n, n_due, args.rebuild) for n in dict.fromkeys((sizes["large"], sizes["small"]))}
+
+    if args.profile:
+        db_path, meta_path, _meta = built[sizes["large"]]
+        print("\n" + explain_due(db_path) + "\n")
+        copy = fresh_copy(db_path, "profile")
+        try:
+            result = child_sweep(copy, meta_path, cold=args.cold, profile=True)
+        finally:
+            remove_copy(copy)
+        print(result.pop("profile"))
+        print(json_line(result))
+        return 0
+
+    print(f"\nsweep moment {NOW.isoformat()}; {n_due:,} due in each file; {rounds} rounds, arms alternating;"
+          f" each run a fresh process{' (cold: no warm-up tick)' if args.cold else ''}", flush=True)
+    results = {arm: [] for arm in ARMS}
+    for r in range(rounds):
+        for arm in rotated(ARMS, r):
+            try:
+                res = run_arm(arm, sizes, built, args.cold)
+            except RuntimeError as exc:  # a child's check failed (its stderr says which)
+                print(f"\n{exc}", file=sys.stderr)
+                return 2
+            results[arm].append(res)
+            wal = (f"  WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
+                   if "wal_mb" in res else "")
+            print(f"  round {r + 1}: {arm:<12} {res['open']:>9,} open  {res['seconds'] * 1000:9.1f} ms"
+                  f"  peak RSS {res['peak_rss_mb']:6.1f} MB{wal}", flush=True)
+
+    def med(arm, key):
+        return median(res[key] for res in results[arm])
+
+    sweep_large, sweep_small, full_read = med("sweep_large", "seconds"), med("sweep_small", "seconds"), med("full_read", "seconds")
+    rss_large, rss_small = med("sweep_large", "peak_rss_mb"), med("sweep_small", "peak_rss_mb")
+    speedup, ratio, rss_ratio = full_read / sweep_large, sweep_large / sweep_small, rss_large / rss_small
+    meta_large = built[sizes["large"]][2]
+    print()
+    print(table(
+        ("arm", "open", "due", "median ms", "min ms", "max ms", "peak RSS MB"),
+        [(arm, f"{results[arm][0]['open']:,}", "-" if arm == "full_read" else f"{n_due:,}",
+          f"{med(arm, 'seconds') * 1000:.1f}", f"{min(r['seconds'] for r in results[arm]) * 1000:.1f}",
+          f"{max(r['seconds'] for r in results[arm]) * 1000:.1f}", f"{med(arm, 'peak_rss_mb'):.1f}") for arm in ARMS]))
+    meta_small = built[sizes["small"]][2]
+    print(f"\nVerified: every sweep raised exactly {n_due:,} due deadlines and nothing else, and wrote"
+          f" {meta_large['levels']:,} case_event and {meta_large['messages']:,} outbox rows"
+          f" ({meta_small['levels']:,} and {meta_small['messages']:,} at {sizes['small']:,} open); every full read"
+          f" saw all {sizes['large']:,} open deadlines")
+    checks = [
+        (f"sweep at {sizes['large']:,} open vs full read", f"{speedup:.1f}x faster", f">= {TARGET_SPEEDUP_VS_FULL_READ:g}x",
+         speedup >= TARGET_SPEEDUP_VS_FULL_READ),
+        (f"sweep at {sizes['large']:,} / at {sizes['small']:,}", f"{ratio:.2f}", f"<= {TARGET_RATIO_LARGE_TO_SMALL:g}",
+         ratio <= TARGET_RATIO_LARGE_TO_SMALL),
+        (f"peak RSS at {sizes['large']:,} / at {sizes['small']:,}", f"{rss_ratio:.2f}", f"<= {TARGET_RSS_RATIO:g}",
+         rss_ratio <= TARGET_RSS_RATIO),
+    ]
+    print()
+    print(table(("target", "measured", "target", "met"), [(a, b, c, "yes" if ok else "NO") for a, b, c, ok in checks]))
+    if args.quick:
+        print("(quick run: smaller sizes; the targets are judged on the full run)")
+    print(json_line({
+        "bench": "sweep", "quick": bool(args.quick), "open": sizes["large"], "due": n_due,
+        "sweep_1m_s": round(sweep_large, 5), "sweep_100k_s": round(sweep_small, 5),
+        "full_read_1m_s": round(full_read, 5), "speedup_vs_full_read": round(speedup, 2),
+        "ratio_1m_to_100k": round(ratio, 3), "peak_rss_mb_1m": round(rss_large, 1),
+        "peak_rss_mb_100k": round(rss_small, 1),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
