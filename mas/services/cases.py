@@ -156,6 +156,10 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     first_absent_on = first_absent_on or signal.period_first_on or today
     youth_id = _find_or_create_youth(conn, youth, now)
     latest = conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
+    if latest is not None and latest.state != FINAL and latest.team_id != team_id and not actor.is_system:
+        # Another team directs this youth's case: say so, but show nothing of it.
+        raise ValidationError("Voor deze jongere loopt al een zaak bij een ander team. Het signaal is niet "
+                              "opgeslagen; neem contact op met dat team.", field="bsn")
     if latest is not None and latest.state != FINAL:
         conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now,

@@ -114,6 +114,8 @@ def complete_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
             raise NotFound("Stap niet gevonden.")
     else:
         require_directs(actor, case)
+    if case.state == FINAL:
+        raise CaseClosed("Deze zaak is afgesloten.")
     if step.status != "open":
         raise ValidationError("Deze stap is al afgerond of vervallen.", field="status")
     _bump_step(conn, step, expected_version, status="done", completed_at=now, completed_by_id=actor.id,

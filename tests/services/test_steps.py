@@ -101,5 +101,5 @@ def test_closing_the_case_cancels_its_open_steps(db, ctx, world, now):
     assert (_step(db, open_step).status, _step(db, open_step).version) == ("cancelled", 2)
     assert _step(db, done_step).status == "done"
     assert events_of(db, case_id)[-1].data["clocks"]["steps_cancelled"] == 1
-    with pytest.raises(ValidationError), db.begin() as conn:
+    with pytest.raises(CaseClosed), db.begin() as conn:
         steps.complete_step(conn, ctx, world.partner_wijkteam, open_step, now=now, expected_version=2)

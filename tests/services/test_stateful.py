@@ -1,0 +1,924 @@
+"""Random sequences of service calls on the real database, with the case invariants checked
+against the database after every step (Hypothesis stateful testing).
+
+The machine drives the REAL service layer (mas.services.cases / steps / timekeeping) on the
+REAL database of the `db` fixture (SQLite and PostgreSQL), one `with db.begin()` transaction
+per call, exactly as the web app does. Each Hypothesis example starts from a clean database:
+the case tables are emptied in the machine's __init__; teams, organisations and users from
+`world` stay.
+
+For every call the machine predicts, from the database as it was before the call, whether it
+must succeed or which ServiceError(s) it may fail with; it then checks what the call changed:
+
+* a failed call changes nothing at all (every table of the case world identical);
+* a successful call adds exactly one event to its case and none to any other;
+* the version goes up by exactly one on a transition, a route change and a hand-over, and
+  stays put on notes, steps, suspensions, extensions and signals that join a case;
+* no call moves a Thuiszitterspact deadline; only the offer starting stops it;
+* a closed case accepts nothing but a new signal, which opens a new, linked case.
+
+After every step the database as a whole must satisfy the invariants in `check_database`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import inspect, select, text, update
+
+from mas.calendar import add_calendar_months, end_of_day, local_date
+from mas.models import (
+    Case,
+    CaseEvent,
+    Deadline,
+    Guardian,
+    ReferenceCounter,
+    Signal,
+    Step,
+    Suspension,
+    Youth,
+)
+from mas.services import cases, steps, timekeeping
+from mas.services.actors import Actor
+from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, recompute
+from mas.services.errors import (
+    CaseClosed,
+    Conflict,
+    Forbidden,
+    GuardDataError,
+    InvalidTransition,
+    NotFound,
+    ServiceError,
+    ValidationError,
+)
+from mas.workflows.definition import (
+    CLOSING_REASONS,
+    OPEN_STATES,
+    ROUTES,
+    TRANSITION_BY_TRIGGER,
+    TRANSITIONS,
+)
+from tests.factories import fire, open_case, signal, valid_bsn, youth
+from tests.services.helpers import count, events_of
+
+_c, _e, _d, _st, _s, _sig, _y, _g, _ref = (
+    Case.__table__, CaseEvent.__table__, Deadline.__table__, Step.__table__, Suspension.__table__,
+    Signal.__table__, Youth.__table__, Guardian.__table__, ReferenceCounter.__table__,
+)
+
+PACT_MONTHS = 3  # the Thuiszitterspact: three calendar months, national goal
+FINAL = "afgesloten"
+BEFORE_OFFER = ("signaal", "gesprek", "zorgtafel", "aanbod")  # states "not yet past aanbod"
+MISSING = 987_654_321  # an id no row has
+# A small pool of youths, so that signals join open cases and reopen closed ones.
+BSNS = tuple(valid_bsn(seed) for seed in (31_000_000, 32_000_000, 33_000_000, 34_000_000))
+# What a call on a closed case may fail with (besides Forbidden for an actor who may not act
+# on that case at all, closed or open).
+CLOSED_ERRORS = (CaseClosed, InvalidTransition, ValidationError, NotFound)
+HAPPY_PATH = ("plan_gesprek", "naar_zorgtafel", "maatwerkplan_vastgesteld", "aanbod_gestart", "nazorg_afgerond")
+JUMPS = (date(2026, 3, 6), date(2026, 4, 3), date(2026, 4, 24), date(2026, 4, 27), date(2026, 5, 5),
+         date(2026, 5, 14), date(2026, 7, 17), date(2026, 10, 16), date(2026, 12, 18), date(2027, 2, 12),
+         date(2027, 4, 27), date(2027, 7, 9), date(2027, 12, 24))
+TRIGGERS = tuple(t.trigger for t in TRANSITIONS) + ("bestaat_niet",)
+ACTOR_KEYS = ("director",) * 6 + ("coordinator_a", "coordinator_a", "regisseur_a", "regisseur_a2", "regisseur_b",
+                                  "coordinator_b", "partner_wijkteam", "partner_ggd", "admin")
+
+
+# --- reading the whole case world --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    cases: dict
+    events: dict  # case id -> number of events
+    deadlines: dict
+    steps: dict
+    suspensions: dict
+    signals: dict  # case id -> number of signals
+    youths: dict
+    guardians: int
+    counters: dict
+    others: dict  # table name -> number of rows, for every other table of the case world (outbox, …)
+
+
+def _rows(conn, table):
+    return {r.id: r._asdict() for r in conn.execute(select(table).order_by(table.c.id))}
+
+
+# Tables the world (teams, organisations, users) lives in: kept between examples.
+WORLD_TABLES = {"team", "organisation", "user", "alembic_version"}
+_OWN_TABLES = {t.name for t in (_c, _e, _d, _st, _s, _sig, _y, _g, _ref)}
+
+
+def case_world_tables(db) -> list[str]:
+    """Every table but the world's as the migrated database has them (mas grows tables: outbox,
+    access log, …), children before parents."""
+    inspector = inspect(db.engine)
+    names = set(inspector.get_table_names()) - WORLD_TABLES
+    parents = {n: {fk["referred_table"] for fk in inspector.get_foreign_keys(n)} & names - {n} for n in names}
+    order: list[str] = []
+    while parents:
+        leaves = sorted(n for n in parents if not any(n in p for m, p in parents.items() if m != n))
+        assert leaves, f"foreign-key cycle among {sorted(parents)}"
+        order += leaves
+        for n in leaves:
+            del parents[n]
+    return order
+
+
+def clean_case_world(db, tables: list[str]) -> None:
+    """Empty every table but the world's, children first."""
+    with db.begin() as conn:
+        conn.execute(update(_c).values(previous_case_id=None))
+        for name in tables:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+def _counts_query(others) -> str:
+    """Events and signals per case, guardians, the reference counters and the row count of
+    every other table, in one round trip."""
+    parts = [
+        "SELECT 'events' AS what, case_id AS k, count(*) AS n FROM case_event GROUP BY case_id",
+        "SELECT 'signals', case_id, count(*) FROM signal GROUP BY case_id",
+        "SELECT 'guardians', 0, count(*) FROM guardian",
+        "SELECT 'counters', year, last FROM reference_counter",
+        *(f"SELECT 'others', {i}, count(*) FROM \"{t}\"" for i, t in enumerate(others)),
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def snapshot(db, others=()) -> Snapshot:
+    counts: dict[str, dict] = {"events": {}, "signals": {}, "guardians": {}, "counters": {}, "others": {}}
+    with db.read() as conn:
+        for what, key, n in conn.execute(text(_counts_query(others))):
+            counts[what][others[key] if what == "others" else key] = n
+        return Snapshot(
+            cases=_rows(conn, _c), events=counts["events"], deadlines=_rows(conn, _d), steps=_rows(conn, _st),
+            suspensions=_rows(conn, _s), signals=counts["signals"], youths=_rows(conn, _y),
+            guardians=counts["guardians"].get(0, 0), counters=counts["counters"], others=counts["others"],
+        )
+
+
+def _diff(before: Snapshot, after: Snapshot) -> str:
+    out = []
+    for f in fields(Snapshot):
+        a, b = getattr(before, f.name), getattr(after, f.name)
+        if a == b:
+            continue
+        if isinstance(a, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                if a.get(key) != b.get(key):
+                    out.append(f"{f.name}[{key}]: {a.get(key)!r} -> {b.get(key)!r}")
+        else:
+            out.append(f"{f.name}: {a!r} -> {b!r}")
+    return "\n".join(out)
+
+
+def _rows_of_case(snap: Snapshot, case_id: int) -> tuple:
+    return (
+        {k: v for k, v in snap.deadlines.items() if v["case_id"] == case_id},
+        {k: v for k, v in snap.steps.items() if v["case_id"] == case_id},
+        {k: v for k, v in snap.suspensions.items() if v["case_id"] == case_id},
+        snap.signals.get(case_id, 0),
+    )
+
+
+def _pact_rows(snap: Snapshot, case_id: int | None = None) -> dict:
+    return {k: v for k, v in snap.deadlines.items()
+            if v["kind"] == "thuiszitterspact" and (case_id is None or v["case_id"] == case_id)}
+
+
+# --- who may act ---------------------------------------------------------------------------
+
+def _directs(actor: Actor, case: dict) -> bool:
+    if actor.role == "casusregisseur":
+        return actor.id == case["casusregisseur_id"]
+    if actor.role == "coordinator":
+        return actor.team_id == case["team_id"]
+    return False
+
+
+def _access(actor: Actor, case: dict | None):
+    """The error classes an actor gets for touching `case` at all, or None when it directs it."""
+    if case is None:
+        return (NotFound,)
+    if _directs(actor, case):
+        return None
+    if actor.role in ("casusregisseur", "coordinator") and actor.team_id == case["team_id"]:
+        return (Forbidden,)  # a colleague in the team: may read, not direct
+    return (NotFound,)  # partner, admin, other team: not even told the case exists
+
+
+def _closed(actor: Actor, case: dict):
+    """A closed case accepts nothing but a new signal."""
+    denied = _access(actor, case)
+    return CLOSED_ERRORS + (denied or ())
+
+
+class Expect:
+    """Builds the expected outcome of a call layer by layer, in the order the service checks.
+
+    The first layer that applies decides; the last layer (stale version and bad input) is a
+    union, since the order of those two checks is the service's own business."""
+
+    def __init__(self):
+        self.errors: tuple | None = None
+        self.final: tuple = ()
+
+    def fail(self, condition: bool, *errors) -> Expect:
+        if self.errors is None and condition:
+            self.errors = errors
+        return self
+
+    def either(self, condition: bool, *errors) -> Expect:
+        if condition:
+            self.final += errors
+        return self
+
+    def outcome(self) -> tuple | None:
+        if self.errors is not None:
+            return self.errors
+        return self.final or None
+
+
+class Failed:
+    def __init__(self, error: ServiceError):
+        self.error = error
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
+    assert ctx.settings.clocks.thuiszitterspact_months == PACT_MONTHS
+    actors = {f.name: getattr(world, f.name) for f in fields(world) if isinstance(getattr(world, f.name), Actor)}
+    by_id = {a.id: a for a in actors.values()}
+    team_coordinator = {world.team_a: world.coordinator_a, world.team_b: world.coordinator_b}
+    # (actor, team the signal is entered for, casusregisseur_id for a new case)
+    signal_entries = (
+        ("regisseur_a", world.team_a, None), ("regisseur_a", world.team_a, world.regisseur_a.id),
+        ("coordinator_a", world.team_a, world.regisseur_a.id), ("coordinator_a", world.team_a, None),
+        ("regisseur_a2", world.team_a, world.regisseur_a.id), ("regisseur_b", world.team_b, None),
+        ("coordinator_a", world.team_a, world.regisseur_b.id), ("partner_wijkteam", world.team_a, None),
+        ("regisseur_a", world.team_b, None), ("admin", world.team_a, None),
+    )
+    organisations = (world.wijkteam, world.ggd, world.school, MISSING)
+    tables = case_world_tables(db)
+    others = [t for t in tables if t not in _OWN_TABLES]
+    take = lambda: snapshot(db, others)
+    stats = Counter() if stats is None else stats
+
+    class CaseMachine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            clean_case_world(db, tables)  # a clean case world per example; the `world` stays
+            stats["examples"] += 1
+            self.now = start
+            self.case_ids: list[int] = []
+            self.step_ids: list[int] = []
+            self.suspension_ids: list[int] = []
+            self.events: dict[int, int] = {}  # the model's own count of events per case
+            self.versions: dict[int, int] = {}
+            self.snap = self.before = take()
+
+        # -- helpers ------------------------------------------------------------------
+        @property
+        def today(self) -> date:
+            return local_date(self.now)
+
+        def pick(self, ids: list[int], index: int) -> int:
+            return MISSING if index < 0 or not ids else ids[index % len(ids)]
+
+        def actor(self, key: str, case: dict | None) -> Actor:
+            if key != "director":
+                return actors[key]
+            if case is None:
+                return world.regisseur_a
+            if case["casusregisseur_id"] is not None:
+                return by_id[case["casusregisseur_id"]]
+            return team_coordinator[case["team_id"]]
+
+        def version(self, case: dict | None, which: str) -> int | None:
+            if which == "none":
+                return None
+            current = case["version"] if case else 1
+            return current if which == "current" else (current - 1 if current > 1 else current + 1)
+
+        def run(self, op: str, case_id: int | None, expect, call, *, bump: bool = False):
+            """Run one service call in its own transaction; check its outcome and its effect."""
+            before = self.snap  # the database as read right after the previous call
+            target = before.cases.get(case_id) if case_id is not None else None
+            try:
+                with db.begin() as conn:
+                    result = call(conn)
+            except ServiceError as err:
+                after = take()
+                assert after == before, f"{op} failed with {err!r} but changed:\n{_diff(before, after)}"
+                assert expect is not None, f"{op} should have succeeded, failed with {err!r} {err.errors}"
+                assert isinstance(err, expect), f"{op}: expected one of {expect}, got {err!r} {err.errors}"
+                if target is not None and target["state"] == FINAL:
+                    assert isinstance(err, CLOSED_ERRORS + (Forbidden,)), err
+                stats[op, type(err).__name__] += 1
+                return Failed(err)
+            after = take()
+            self.before, self.snap = before, after
+            assert expect is None, (
+                f"{op} should have failed with one of {expect} (case was "
+                f"{target and target['state']}), but succeeded:\n{_diff(before, after)}"
+            )
+            if case_id is None:  # receive_signal: the target is known only now
+                case_id = result.case_id
+            stats[op, "ok"] += 1
+            new_case = case_id not in before.cases
+            # One event per change, on this case only; nothing else of any other case moves.
+            for other in set(before.cases) | set(after.cases):
+                added = after.events.get(other, 0) - before.events.get(other, 0)
+                assert added == (1 if other == case_id else 0), f"{op}: case {other} got {added} events"
+                if other != case_id:
+                    assert after.cases.get(other) == before.cases.get(other), f"{op} changed case {other}"
+                    assert _rows_of_case(after, other) == _rows_of_case(before, other), f"{op} touched case {other}"
+            self.events[case_id] = self.events.get(case_id, 0) + 1
+            if new_case:
+                assert after.cases[case_id]["version"] == 1
+                self.case_ids.append(case_id)
+                self.versions[case_id] = 1
+            else:
+                old, new = before.cases[case_id], after.cases[case_id]
+                assert new["version"] == old["version"] + (1 if bump else 0), (op, old["version"], new["version"])
+                self.versions[case_id] += 1 if bump else 0
+                if op != "fire":
+                    assert new["state"] == old["state"]
+            # No call ever moves a Thuiszitterspact deadline; only fire may stop or restart one.
+            old_pact, new_pact = _pact_rows(before), _pact_rows(after)
+            for row_id, row in old_pact.items():
+                moved = new_pact[row_id]
+                assert (moved["started_on"], moved["due_at"]) == (row["started_on"], row["due_at"]), (op, row, moved)
+            if op != "fire" and not new_case:
+                assert new_pact == old_pact, f"{op} changed a Thuiszitterspact row"
+            return result
+
+        @initialize(depths=st.lists(st.integers(0, 6), min_size=1, max_size=len(BSNS)), backdate=st.integers(0, 60),
+                    with_steps=st.booleans(), suspended=st.sampled_from((None, 3, 8)))
+        def open_cases(self, depths, backdate, with_steps, suspended):
+            """Every example starts with a few cases, each taken some way along the flow (so that
+            every rule meets cases in every state, closed ones included, whatever rules Hypothesis
+            switches off for the example): 0-4 transitions on the happy path; 5: through nazorg to
+            closed; 6: closed at once."""
+            for who, depth in enumerate(depths):
+                self.receive_signal(who, 0, backdate + who)
+                index = len(self.case_ids) - 1
+                if with_steps:
+                    self.assign_step(index, "director", who % 2, 24 * (who + 3), 1)
+                if suspended is not None and who % 2 == 0:  # since a few days, open-ended or not
+                    self.suspend(index, "director", -suspended, None if suspended == 3 else 4, 1)
+                path = ("sluiten",) if depth == 6 else HAPPY_PATH[:depth]
+                for trigger in path:
+                    self._fire(self.case_ids[index], trigger, "director", "valid", "current", who, who)
+            assert len(self.case_ids) == len(depths)
+
+        # -- rules: signals -------------------------------------------------------------
+        @rule(who=st.integers(0, len(BSNS) - 1), entry=st.integers(0, len(signal_entries) - 1),
+              backdate=st.integers(-2, 60), explicit=st.booleans())
+        def receive_signal(self, who, entry, backdate, explicit=False):
+            """A signal for one of a few youths: joins the open case, or opens a (linked) new one.
+            The first day without education comes from the signal's period, or is given explicitly."""
+            key, team_id, casusregisseur_id = signal_entries[entry]
+            actor = actors[key]
+            bsn = BSNS[who]
+            first_absent_on = self.today - timedelta(days=backdate)
+            youth_row = next((y for y in self.snap.youths.values() if y["bsn"] == bsn), None)
+            latest = None
+            if youth_row is not None:
+                mine = [c for c in self.snap.cases.values() if c["youth_id"] == youth_row["id"]]
+                latest = max(mine, key=lambda c: c["id"]) if mine else None
+            joins = latest is not None and latest["state"] != FINAL
+            # Another team's open case: refused, and nothing of it is shown.
+            other_team = joins and latest["team_id"] != team_id
+            regisseur = casusregisseur_id
+            if regisseur is None and actor.role == "casusregisseur":
+                regisseur = actor.id
+            bad_regisseur = regisseur is not None and (by_id[regisseur].role not in ("casusregisseur", "coordinator")
+                                                       or by_id[regisseur].team_id != team_id)
+            expect = (Expect()
+                      .fail(not (actor.role in ("casusregisseur", "coordinator") and actor.team_id == team_id),
+                            Forbidden)
+                      .fail(first_absent_on > self.today, ValidationError)
+                      .fail(other_team, ValidationError)
+                      .fail(not joins and bad_regisseur, ValidationError)
+                      .outcome())
+            result = self.run("receive_signal", None, expect, lambda conn: cases.receive_signal(
+                conn, ctx, actor, youth(bsn=bsn), signal(period_first_on=first_absent_on), team_id=team_id,
+                now=self.now, casusregisseur_id=casusregisseur_id,
+                first_absent_on=first_absent_on if explicit else None))
+            if isinstance(result, Failed):
+                return
+            before, after = self.before, self.snap
+            assert result.joined == joins
+            assert after.signals[result.case_id] == before.signals.get(result.case_id, 0) + 1  # never lost
+            if joins:
+                assert result.case_id == latest["id"]
+            else:
+                new = after.cases[result.case_id]
+                assert (new["state"], new["version"], new["team_id"]) == ("signaal", 1, team_id)
+                assert new["first_absent_on"] == first_absent_on
+                assert new["casusregisseur_id"] == regisseur
+                assert result.previous_case_id == (latest["id"] if latest else None) == new["previous_case_id"]
+                [pact] = _pact_rows(after, result.case_id).values()
+                assert (pact["started_on"], pact["status"]) == (first_absent_on, "open")
+                if latest is not None:  # a closed case is never reopened: a new one is linked to it
+                    assert after.cases[latest["id"]] == latest and new["youth_id"] == latest["youth_id"]
+
+        # -- rules: transitions ---------------------------------------------------------
+        def guard_data(self, trigger: str, case: dict | None, mode: str, offset: int, variant: int):
+            """(data, reason, valid) for firing `trigger` on `case`."""
+            today = self.today
+            first_absent_on = case["first_absent_on"] if case else today
+            offer_on = case["offer_started_on"] if case and case["offer_started_on"] else first_absent_on
+            span = lambda lo: today - timedelta(days=min(offset, max((today - lo).days, 0)))
+            valid = {
+                "plan_gesprek": ({"gesprek_on": today + timedelta(days=offset)} if variant % 2 else {}, None),
+                "naar_zorgtafel": ({"gesprek_report": "Gesprek gevoerd met moeder en Sem.",
+                                    "route": sorted(ROUTES)[variant % len(ROUTES)]}, None),
+                "maatwerkplan_vastgesteld": ({
+                    "offer": "Deeltijdrooster met begeleiding",
+                    "responsible_organisation_id": organisations[variant % 3],
+                    "planned_start_on": (today + timedelta(days=offset - 5)).isoformat(),
+                    **({"orientation_weeks": variant} if variant % 2 else {})}, None),
+                "aanbod_gestart": ({"offer_started_on": span(first_absent_on)}, None),
+                "aanbod_mislukt": ({}, "Plaatsing ging niet door."),
+                "terugval": ({"home_again_on": span(offer_on).isoformat()}, "Weer thuis."),
+                "nazorg_afgerond": ({"closing_reason": sorted(CLOSING_REASONS)[variant % len(CLOSING_REASONS)]}, None),
+                "sluiten": ({"closing_reason": sorted(CLOSING_REASONS)[variant % len(CLOSING_REASONS)]}, "Verhuisd."),
+                "bestaat_niet": ({}, None),
+            }
+            data, reason = valid[trigger]
+            transition = TRANSITION_BY_TRIGGER.get(trigger)
+            if mode == "valid" or transition is None:
+                return data, reason, True
+            if mode == "missing":
+                needs = transition.needs_reason or any(f.required for f in transition.fields)
+                return {}, None, not needs
+            bad = {
+                "plan_gesprek": [("gesprek_on", "31-02-2026")],
+                "naar_zorgtafel": [("route", "onzin"), ("gesprek_report", "   ")],
+                "maatwerkplan_vastgesteld": [("responsible_organisation_id", MISSING), ("planned_start_on", "morgen"),
+                                             ("offer", ""), ("orientation_weeks", -1)],
+                "aanbod_gestart": [("offer_started_on", today + timedelta(days=1 + offset)),
+                                   ("offer_started_on", first_absent_on - timedelta(days=1 + offset)),
+                                   ("offer_started_on", "gisteren")],
+                "aanbod_mislukt": [("reason", "  ")],
+                "terugval": [("home_again_on", today + timedelta(days=1)), ("reason", None),
+                             ("home_again_on", offer_on - timedelta(days=1 + offset))],
+                "nazorg_afgerond": [("closing_reason", "naar_mars"), ("closing_reason", None)],
+                "sluiten": [("closing_reason", "zomaar"), ("reason", "")],
+            }[trigger]
+            name, value = bad[variant % len(bad)]
+            data = dict(data)
+            if name == "reason":
+                reason = value
+            else:
+                data[name] = value
+            return data, reason, False
+
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), trigger=st.sampled_from(TRIGGERS), who=st.sampled_from(ACTOR_KEYS),
+              mode=st.sampled_from(("valid",) * 5 + ("missing", "bad")),
+              which=st.sampled_from(("current",) * 5 + ("stale", "none")),
+              offset=st.integers(0, 40), variant=st.integers(0, 11))
+        def fire(self, index, trigger, who, mode, which, offset, variant):
+            """Any transition of the flow on any case: valid or not, by anyone, with any data."""
+            self._fire(self.pick(self.case_ids, index), trigger, who, mode, which, offset, variant)
+
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(0, 10), choice=st.integers(0, 3), offset=st.integers(0, 40), variant=st.integers(0, 11))
+        def progress(self, index, choice, offset, variant):
+            """A transition the case's director may fire now, with valid data: moves cases along."""
+            case_id = self.pick(self.case_ids, index)
+            state = self.snap.cases[case_id]["state"]
+            possible = [t.trigger for t in TRANSITIONS if state in t.sources and t.trigger != "sluiten"] or ["sluiten"]
+            self._fire(case_id, possible[choice % len(possible)], "director", "valid", "current", offset, variant)
+
+        def _fire(self, case_id, trigger, who, mode, which, offset, variant):
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            data, reason, valid = self.guard_data(trigger, case, mode, offset, variant)
+            transition = TRANSITION_BY_TRIGGER.get(trigger)
+            expected_version = self.version(case, which)
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                expect = (Expect()
+                          .fail(case is None, NotFound)
+                          .fail(bool(case) and _access(actor, case) is not None, *(_access(actor, case) or ()))
+                          .fail(transition is None, InvalidTransition)
+                          .fail(bool(case) and transition is not None and case["state"] not in transition.sources,
+                                InvalidTransition)
+                          .either(which == "stale", Conflict)
+                          .either(not valid, GuardDataError)
+                          .outcome())
+            result = self.run("fire", case_id, expect, lambda conn: cases.fire(
+                conn, ctx, actor, case_id, trigger, now=self.now, expected_version=expected_version,
+                data=data, reason=reason), bump=True)
+            if isinstance(result, Failed):
+                return
+            after = self.snap.cases[case_id]
+            assert result == after["state"] == transition.dest
+            if transition.dest == FINAL:
+                assert after["closed_at"] == self.now and after["closing_reason"] == data["closing_reason"]
+            if trigger == "aanbod_gestart":
+                started = data["offer_started_on"]
+                started = started if isinstance(started, date) else date.fromisoformat(started)
+                assert after["offer_started_on"] == started
+                assert not [r for r in _pact_rows(self.snap, case_id).values() if r["status"] == "open"]
+            pact_before, pact_after = _pact_rows(self.before, case_id), _pact_rows(self.snap, case_id)
+            if trigger == "terugval":  # home again: the pact clock starts afresh from that day
+                assert after["offer_started_on"] is None
+                [running] = [r for r in pact_after.values() if r["status"] == "open"]
+                assert running["started_on"] == date.fromisoformat(data["home_again_on"])
+                assert {k: v for k, v in pact_after.items() if k in pact_before} == pact_before
+            elif transition.dest != FINAL and trigger != "aanbod_gestart":
+                # Including aanbod_mislukt: the offer never started, so the clock runs on untouched.
+                assert pact_after == pact_before, trigger
+
+        # -- rules: notes, route, hand-over -----------------------------------------------
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS), blank=st.booleans())
+        def add_note(self, index, who, blank):
+            case_id = self.pick(self.case_ids, index)
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            text = "   " if blank else "Moeder gebeld; gesprek donderdag."
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                expect = Expect().fail(True, *_access(actor, case)) if _access(actor, case) else (
+                    Expect().fail(blank, ValidationError))
+                expect = expect.outcome()
+            self.run("add_note", case_id, expect,
+                     lambda conn: cases.add_note(conn, ctx, actor, case_id, text, now=self.now))
+
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS),
+              route=st.sampled_from(tuple(ROUTES) + ("onzin",)), blank=st.booleans(),
+              which=st.sampled_from(("current",) * 3 + ("stale", "none")))
+        def change_route(self, index, who, route, blank, which):
+            case_id = self.pick(self.case_ids, index)
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            reason = "" if blank else "Halt past beter."
+            expected_version = self.version(case, which)
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(which == "stale", Conflict)
+                          .either(route not in ROUTES or blank, ValidationError).outcome())
+            result = self.run("change_route", case_id, expect, lambda conn: cases.change_route(
+                conn, ctx, actor, case_id, route, now=self.now, expected_version=expected_version, reason=reason),
+                bump=True)
+            if not isinstance(result, Failed):
+                assert self.snap.cases[case_id]["route"] == route
+
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS),
+              to=st.sampled_from(("regisseur_a", "regisseur_a2", "regisseur_a2", "regisseur_b", "coordinator_a",
+                                  "partner_wijkteam", "missing")),
+              which=st.sampled_from(("current",) * 3 + ("stale", "none")))
+        def hand_over(self, index, who, to, which):
+            case_id = self.pick(self.case_ids, index)
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            to_user = actors[to] if to != "missing" else None
+            to_id = to_user.id if to_user else MISSING
+            expected_version = self.version(case, which)
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                bad_target = case is not None and (to_user is None or to_user.role != "casusregisseur"
+                              or to_user.team_id != case["team_id"] or to_id == case["casusregisseur_id"])
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(which == "stale", Conflict)
+                          .either(bad_target, ValidationError).outcome())
+            result = self.run("hand_over", case_id, expect, lambda conn: cases.hand_over(
+                conn, ctx, actor, case_id, to_id, now=self.now, expected_version=expected_version, reason="Verlof"),
+                bump=True)
+            if not isinstance(result, Failed):
+                assert self.snap.cases[case_id]["casusregisseur_id"] == to_id
+
+        # -- rules: steps ---------------------------------------------------------------
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS), org=st.integers(0, 6),
+              hours=st.integers(-24, 24 * 30), blank=st.integers(0, 9))
+        def assign_step(self, index, who, org, hours, blank):
+            case_id = self.pick(self.case_ids, index)
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            organisation_id = organisations[min(org, 3)]
+            due_at = self.now + timedelta(hours=hours)
+            blank = blank == 0
+            title = " " if blank else "Intake jeugdarts"
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(blank or organisation_id == MISSING or hours <= 0, ValidationError).outcome())
+            result = self.run("assign_step", case_id, expect, lambda conn: steps.assign_step(
+                conn, ctx, actor, case_id, organisation_id=organisation_id, title=title, due_at=due_at, now=self.now))
+            if not isinstance(result, Failed):
+                self.step_ids.append(result)
+                step = self.snap.steps[result]
+                assert (step["status"], step["organisation_id"], step["due_at"]) == ("open", organisation_id, due_at)
+
+        def _step_case(self, step_id):
+            step = self.snap.steps.get(step_id)
+            return step, (self.snap.cases[step["case_id"]] if step else None)
+
+        @precondition(lambda self: self.step_ids)
+        @rule(index=st.integers(-1, 10),
+              who=st.sampled_from(("assignee", "assignee", "assignee", "partner_wijkteam", "partner_ggd", "director",
+                                   "coordinator_a", "regisseur_b", "admin")),
+              which=st.sampled_from(("current",) * 3 + ("stale", "none")))
+        def complete_step(self, index, who, which):
+            step_id = self.pick(self.step_ids, index)
+            step, case = self._step_case(step_id)
+            if who == "assignee":  # a partner of the step's own organisation (the school has none: wijkteam)
+                who = "partner_ggd" if step and step["organisation_id"] == world.ggd else "partner_wijkteam"
+            actor = self.actor(who, case)
+            expected_version = None if which == "none" or step is None else (
+                step["version"] if which == "current" else step["version"] + 1)
+            if step is None:
+                expect = (NotFound,)
+            else:
+                if actor.role == "partner":
+                    access = None if actor.organisation_id == step["organisation_id"] else (NotFound,)
+                else:
+                    access = _access(actor, case)
+                if case["state"] == FINAL:
+                    expect = CLOSED_ERRORS + (access or ())
+                else:
+                    expect = (Expect().fail(access is not None, *(access or ()))
+                              .either(step["status"] != "open", ValidationError)
+                              .either(which == "stale", Conflict).outcome())
+            case_id = step["case_id"] if step else None
+            result = self.run("complete_step", case_id if case_id else MISSING, expect,
+                              lambda conn: steps.complete_step(conn, ctx, actor, step_id, now=self.now,
+                                                               expected_version=expected_version, note="Gedaan."))
+            if not isinstance(result, Failed):
+                done = self.snap.steps[step_id]
+                assert (done["status"], done["version"]) == ("done", step["version"] + 1)
+                assert not [d for d in self.snap.deadlines.values()
+                            if d["step_id"] == step_id and d["status"] == "open"]
+
+        @precondition(lambda self: self.step_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS), org=st.integers(0, 3),
+              hours=st.one_of(st.none(), st.integers(-24, 24 * 30)),
+              which=st.sampled_from(("current",) * 3 + ("stale", "none")))
+        def reassign_step(self, index, who, org, hours, which):
+            step_id = self.pick(self.step_ids, index)
+            step, case = self._step_case(step_id)
+            actor = self.actor(who, case)
+            organisation_id = organisations[org]
+            due_at = None if hours is None else self.now + timedelta(hours=hours)
+            expected_version = None if which == "none" or step is None else (
+                step["version"] if which == "current" else step["version"] + 1)
+            if step is None:
+                expect = (NotFound,)
+            elif case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(step["status"] != "open" or organisation_id == MISSING
+                                  or (hours is not None and hours <= 0), ValidationError)
+                          .either(which == "stale", Conflict).outcome())
+            result = self.run("reassign_step", step["case_id"] if step else MISSING, expect,
+                              lambda conn: steps.reassign_step(
+                                  conn, ctx, actor, step_id, organisation_id=organisation_id, now=self.now,
+                                  expected_version=expected_version, due_at=due_at, reason="Andere partner"))
+            if not isinstance(result, Failed):
+                moved = self.snap.steps[step_id]
+                assert moved["organisation_id"] == organisation_id
+                assert moved["due_at"] == (due_at or step["due_at"])
+
+        # -- rules: suspensions and extensions ------------------------------------------
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 10), who=st.sampled_from(ACTOR_KEYS), start=st.integers(-20, 10),
+              length=st.one_of(st.none(), st.integers(-3, 25), st.integers(0, 10)), blank=st.integers(0, 9))
+        def suspend(self, index, who, start, length, blank):
+            case_id = self.pick(self.case_ids, index)
+            case = self.snap.cases.get(case_id)
+            actor = self.actor(who, case)
+            first_on = self.today + timedelta(days=start)
+            last_on = None if length is None else first_on + timedelta(days=length)
+            reason = "" if blank == 0 else "Ziekenhuisopname"
+            if case is not None and case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                overlaps = any(
+                    (s["last_on"] is None or first_on <= s["last_on"]) and (last_on is None or s["first_on"] <= last_on)
+                    for s in self.snap.suspensions.values() if s["case_id"] == case_id)
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(reason == "" or (last_on is not None and last_on < first_on) or overlaps,
+                                  ValidationError).outcome())
+            result = self.run("suspend", case_id, expect, lambda conn: timekeeping.suspend(
+                conn, ctx, actor, case_id, first_on=first_on, last_on=last_on, reason=reason, now=self.now))
+            if not isinstance(result, Failed):
+                self.suspension_ids.append(result)
+                assert self.snap.cases[case_id]["has_suspensions"]
+
+        @precondition(lambda self: self.suspension_ids)
+        @rule(index=st.integers(-1, 10), running=st.sampled_from((True, True, True, False)),
+              who=st.sampled_from(ACTOR_KEYS),
+              anchor=st.sampled_from(("first", "today", "today")), days=st.integers(-2, 20))
+        def resume(self, index, running, who, anchor, days):
+            pool = [i for i in self.suspension_ids if self.snap.suspensions[i]["last_on"] is None] if running else []
+            suspension_id = self.pick(pool or self.suspension_ids, index)
+            row = self.snap.suspensions.get(suspension_id)
+            case = self.snap.cases[row["case_id"]] if row else None
+            actor = self.actor(who, case)
+            if anchor == "first" and row is not None:
+                last_on = row["first_on"] + timedelta(days=days)  # its last suspended day
+            elif row is not None and days >= 0:  # some day between its start and today
+                last_on = self.today - timedelta(days=min(days, max((self.today - row["first_on"]).days, 0)))
+            else:
+                last_on = self.today - timedelta(days=days)
+            if row is None:
+                expect = (NotFound,)
+            elif case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(row["last_on"] is not None or last_on < row["first_on"] or last_on > self.today,
+                                  ValidationError).outcome())
+            result = self.run("resume", row["case_id"] if row else MISSING, expect, lambda conn: timekeeping.resume(
+                conn, ctx, actor, suspension_id, last_on=last_on, now=self.now))
+            if not isinstance(result, Failed):
+                assert self.snap.suspensions[suspension_id]["last_on"] == last_on
+
+        @precondition(lambda self: self.case_ids)
+        @rule(index=st.integers(-1, 40), open_only=st.booleans(), who=st.sampled_from(ACTOR_KEYS),
+              base=st.sampled_from(("due", "now")), hours=st.integers(-48, 24 * 40), blank=st.integers(0, 9))
+        def extend_deadline(self, index, open_only, who, base, hours, blank):
+            rows = [r for r in self.snap.deadlines.values() if r["status"] == "open" or not open_only]
+            deadline_id = self.pick([r["id"] for r in rows], index)
+            row = self.snap.deadlines.get(deadline_id)
+            case = self.snap.cases[row["case_id"]] if row else None
+            actor = self.actor(who, case)
+            anchor = row["due_at"] if row and row["due_at"] and base == "due" else self.now
+            due_at = anchor + timedelta(hours=hours)
+            reason = "" if blank == 0 else "Ouders op vakantie"
+            if row is None:
+                expect = (NotFound,)
+            elif case["state"] == FINAL:
+                expect = _closed(actor, case)
+            else:
+                access = _access(actor, case)
+                too_early = due_at <= self.now or (row["due_at"] is not None and due_at <= row["due_at"])
+                expect = (Expect().fail(access is not None, *(access or ()))
+                          .either(row["status"] != "open" or row["kind"] == "thuiszitterspact" or too_early
+                                  or reason == "", ValidationError).outcome())
+            result = self.run("extend_deadline", row["case_id"] if row else MISSING, expect,
+                              lambda conn: timekeeping.extend_deadline(conn, ctx, actor, deadline_id, due_at=due_at,
+                                                                       reason=reason, now=self.now))
+            if not isinstance(result, Failed):
+                assert self.snap.deadlines[deadline_id]["status"] == "closed"
+                [new] = [r for r in self.snap.deadlines.values() if r["status"] == "open" and r["kind"] == row["kind"]
+                         and r["case_id"] == row["case_id"] and r["step_id"] == row["step_id"]]
+                assert new["due_at"] == due_at and new["rule"] == "fixed"
+                if row["step_id"] is not None:
+                    assert self.snap.steps[row["step_id"]]["due_at"] == due_at
+
+        # -- rules: time ----------------------------------------------------------------
+        @rule(hours=st.sampled_from((1, 7, 15, 24, 49, 72, 24 * 5, 24 * 7, 24 * 14, 24 * 21)),
+              jump=st.one_of(st.none(), st.sampled_from(JUMPS)), hour=st.sampled_from((0, 9, 22, 23)))
+        def time_passes(self, hours, jump, hour):
+            """By hours to weeks, or to the next of a few awkward days (a Friday before a holiday,
+            a public holiday, the end of a school year) at the edges of a local day (UTC hours)."""
+            stats["time_passes"] += 1
+            if jump is not None:
+                later = [d for d in JUMPS[JUMPS.index(jump):] + JUMPS if d > self.today]
+                if later:
+                    moment = datetime.combine(later[0], datetime.min.time(), tzinfo=self.now.tzinfo)
+                    self.now = max(self.now + timedelta(hours=1), moment + timedelta(hours=hour))
+                    return
+            self.now += timedelta(hours=hours)
+
+        # -- invariants -----------------------------------------------------------------
+        @invariant()
+        def check_database(self):
+            stats["steps"] += 1
+            snap = self.snap  # read from the database right after the last call (rules without one change nothing)
+            assert sorted(snap.cases) == sorted(self.case_ids)
+            assert {c: snap.events.get(c, 0) for c in snap.cases} == self.events, "events per case"
+            assert {c: r["version"] for c, r in snap.cases.items()} == self.versions
+            open_per_youth: dict[int, int] = {}
+            for case in snap.cases.values():
+                cid, state = case["id"], case["state"]
+                mine = [d for d in snap.deadlines.values() if d["case_id"] == cid]
+                live = [d for d in mine if d["status"] == "open"]
+                suspensions = sorted((s["first_on"], s["last_on"]) for s in snap.suspensions.values()
+                                     if s["case_id"] == cid)
+                assert case["has_suspensions"] == bool(suspensions)
+                # Thuiszitterspact: three calendar months from its start, never paused, never moved.
+                for d in mine:
+                    if d["kind"] == "thuiszitterspact":
+                        assert d["due_at"] == end_of_day(add_calendar_months(d["started_on"], PACT_MONTHS)), d
+                        assert d["step_id"] is None and d["rule"] == "thuiszitterspact"
+                        if d["generation"] == 1:  # counted from the first day without education
+                            assert d["started_on"] == case["first_absent_on"], d
+                pact = [d for d in live if d["kind"] == "thuiszitterspact"]
+                if state == FINAL:
+                    assert not live, f"closed case {cid} has open deadlines: {live}"
+                    assert not [t for t in snap.steps.values() if t["case_id"] == cid and t["status"] == "open"], (
+                        f"closed case {cid} has open steps")
+                    assert case["closed_at"] is not None and case["closing_reason"] in CLOSING_REASONS
+                    continue
+                open_per_youth[case["youth_id"]] = open_per_youth.get(case["youth_id"], 0) + 1
+                assert state in OPEN_STATES
+                if state in BEFORE_OFFER:
+                    assert len(pact) == 1, f"case {cid} in {state}: open Thuiszitterspact rows {pact}"
+                else:
+                    assert state == "terugleiding"
+                    assert case["offer_started_on"] is not None, f"case {cid} in terugleiding without an offer start"
+                    assert not pact, "the offer started: the Thuiszitterspact clock stopped"
+                # Exactly one open clock for the current state, none for any other state.
+                own = [d for d in live if d["kind"] == state and d["step_id"] is None]
+                assert len(own) == 1, f"case {cid} in {state}: open rows for its clock {own}"
+                others = [d for d in live if d["kind"] in OPEN_STATES and d["kind"] != state]
+                assert not others, f"case {cid} in {state} has clocks of other states open: {others}"
+                assert len([d for d in live if d["kind"] == "lrv"]) <= 1
+                for d in live:
+                    if d["due_at"] is None:  # paused: only by an open-ended suspension, only a school-day clock
+                        assert d["rule"] in SCHOOL_DAY_RULES and any(last is None for _, last in suspensions), d
+                    if d["rule"] in COMPUTED_RULES:  # what it says is what it is computed from
+                        again = recompute(ctx, d["kind"], d["rule"], d["inputs"], d["started_on"], case["region"],
+                                          suspensions, case["maatwerkplan"])
+                        assert again is not None and again.due_at == d["due_at"], (d, again)
+                # Every open step of an open case has exactly one open clock, due when the step is.
+                for step in snap.steps.values():
+                    if step["case_id"] != cid:
+                        continue
+                    clocks = [d for d in live if d["step_id"] == step["id"] and d["kind"] == "step"]
+                    if step["status"] == "open":
+                        assert len(clocks) == 1 and clocks[0]["due_at"] == step["due_at"], (step, clocks)
+                    else:
+                        assert not clocks, (step, clocks)
+            assert all(n == 1 for n in open_per_youth.values()), open_per_youth
+            # A reopened youth: the new case is linked to the youth's previous (closed) case.
+            for case in snap.cases.values():
+                previous = case["previous_case_id"]
+                if previous is not None:
+                    assert previous < case["id"] and snap.cases[previous]["state"] == FINAL
+                    assert snap.cases[previous]["youth_id"] == case["youth_id"]
+                    assert not [c for c in snap.cases.values()
+                                if c["youth_id"] == case["youth_id"] and previous < c["id"] < case["id"]]
+
+    return CaseMachine
+
+
+@pytest.mark.slow
+def test_random_sequences_of_service_calls_keep_the_invariants(db, ctx, world, now):
+    stats = Counter()
+    machine = make_machine(db, ctx, world, now, stats)
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=50, stateful_step_count=40, deadline=None, database=None, print_blob=True,
+    ))
+    print(sorted(stats.items(), key=str))
+
+
+# --- the bugs this machine found (fixed in 498ed34), kept as plain regression tests -----------
+
+def test_a_closed_case_takes_no_notes(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    fire(db, ctx, world, case_id, "sluiten", now)
+    before = events_of(db, case_id)
+    with pytest.raises(CaseClosed), db.begin() as conn:
+        cases.add_note(conn, ctx, world.regisseur_a, case_id, "Na sluiting nog gebeld.", now=now)
+    assert events_of(db, case_id) == before
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_a_signal_whose_first_day_is_tomorrow_is_refused(db, ctx, world, now, explicit):
+    """Whether the first day without education is given or taken from the melding's period."""
+    tomorrow = local_date(now) + timedelta(days=1)
+    with pytest.raises(ValidationError) as err, db.begin() as conn:
+        cases.receive_signal(conn, ctx, world.regisseur_a, youth(), signal(period_first_on=tomorrow),
+                             team_id=world.team_a, now=now, first_absent_on=tomorrow if explicit else None)
+    assert {"first_absent_on", "period_first_on"} & set(err.value.errors)
+    assert count(db, Case.__table__) == 0
