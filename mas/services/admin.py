@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from mas.models import Organisation, Team
+from mas.models import Organisation, Team, User
 from mas.services.actors import Actor
-from mas.services.errors import Forbidden, ValidationError
+from mas.services.errors import Forbidden, NotFound, ValidationError
 from mas.settings import REGIONS
 
-_t, _o = Team.__table__, Organisation.__table__
+_t, _o, _u = Team.__table__, Organisation.__table__, User.__table__
 ORGANISATION_KINDS = {
     "school": "School", "swv": "Samenwerkingsverband", "ggd": "GGD", "wijkteam": "Wijkteam / jeugdhulp",
     "zorgaanbieder": "Zorgaanbieder", "halt": "Halt", "rvdk": "Raad voor de Kinderbescherming", "om": "OM",
@@ -47,8 +47,7 @@ def create_team(conn: Connection, actor: Actor, *, name: str, default_region: st
     }).scalar_one()
 
 
-def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str, now: datetime, **fields) -> int:
-    require_admin(actor)
+def _organisation_errors(name: str, kind: str, fields: dict) -> dict:
     errors = {}
     if not (name or "").strip():
         errors["name"] = "Geef de organisatie een naam."
@@ -57,9 +56,50 @@ def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str,
     for key in ("contact_email", "escalation_email"):
         if fields.get(key) and "@" not in fields[key]:
             errors[key] = "Vul een geldig e-mailadres in."
+    return errors
+
+
+_ORGANISATION_FIELDS = ("brin", "municipality", "contact_name", "contact_email", "escalation_name", "escalation_email")
+
+
+def update_organisation(conn: Connection, actor: Actor, organisation_id: int, *, name: str, kind: str,
+                        is_active: bool, **fields) -> None:
+    """Correct a partner's contacts (e.g. after undeliverable mail) or switch it off."""
+    require_admin(actor)
+    if not conn.execute(select(_o.c.id).where(_o.c.id == organisation_id)).first():
+        raise NotFound("Organisatie niet gevonden.")
+    errors = _organisation_errors(name, kind, fields)
+    if errors:
+        raise ValidationError("De organisatie kan zo niet worden opgeslagen.", errors=errors)
+    values = {k: (fields.get(k) or "").strip() or None for k in _ORGANISATION_FIELDS}
+    conn.execute(_o.update().where(_o.c.id == organisation_id).values(name=name.strip(), kind=kind,
+                                                                      is_active=is_active, **values))
+
+
+def update_team(conn: Connection, actor: Actor, team_id: int, *, coordinator_id: int | None,
+                bestuurlijk_contact_name: str | None, bestuurlijk_contact_email: str | None) -> None:
+    """Who the ladder reaches for this team: its coordinator and its bestuurlijk contact."""
+    require_admin(actor)
+    if not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():
+        raise NotFound("Team niet gevonden.")
+    errors = {}
+    if coordinator_id is not None and not conn.execute(select(_u.c.id).where(
+            _u.c.id == coordinator_id, _u.c.team_id == team_id, _u.c.role == "coordinator")).first():
+        errors["coordinator_id"] = "Kies een coördinator uit dit team."
+    if bestuurlijk_contact_email and "@" not in bestuurlijk_contact_email:
+        errors["bestuurlijk_contact_email"] = "Vul een geldig e-mailadres in."
+    if errors:
+        raise ValidationError("Het team kan zo niet worden opgeslagen.", errors=errors)
+    conn.execute(_t.update().where(_t.c.id == team_id).values(
+        coordinator_id=coordinator_id, bestuurlijk_contact_name=(bestuurlijk_contact_name or "").strip() or None,
+        bestuurlijk_contact_email=(bestuurlijk_contact_email or "").strip() or None))
+
+
+def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str, now: datetime, **fields) -> int:
+    require_admin(actor)
+    errors = _organisation_errors(name, kind, fields)
     if errors:
         raise ValidationError("De organisatie kan zo niet worden aangemaakt.", errors=errors)
-    allowed = {"brin", "municipality", "contact_name", "contact_email", "escalation_name", "escalation_email"}
-    values = {k: (v or "").strip() or None for k, v in fields.items() if k in allowed}
+    values = {k: (v or "").strip() or None for k, v in fields.items() if k in _ORGANISATION_FIELDS}
     return conn.execute(_o.insert().returning(_o.c.id), {"name": name.strip(), "kind": kind, "is_active": True,
                                                          "created_at": now, **values}).scalar_one()

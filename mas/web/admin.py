@@ -12,7 +12,7 @@ from sqlalchemy import select
 from mas.models import Organisation, Team, User
 from mas.services import admin as admin_service
 from mas.services import auth as auth_service
-from mas.services.errors import ServiceError
+from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
@@ -119,6 +119,66 @@ def create_organisation():
         return _page("admin/organisations.html", exc.errors or {"form": exc.message}, 422)
     flash("Organisatie aangemaakt.")
     return redirect(url_for("admin.organisations"))
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@roles("admin")
+def edit_organisation(org_id: int):
+    errors, status = {}, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            with web.db().begin() as conn:
+                admin_service.update_organisation(
+                    conn, web.actor(), org_id, name=form.get("name", ""), kind=form.get("kind", ""),
+                    is_active=form.get("is_active") == "1",
+                    **{k: form.get(k) for k in ("brin", "municipality", "contact_name", "contact_email",
+                                                "escalation_name", "escalation_email")})
+        except NotFound:
+            raise
+        except ServiceError as exc:
+            errors, status = exc.errors or {"form": exc.message}, 422
+        else:
+            flash("Organisatie opgeslagen.")
+            return redirect(url_for("admin.organisations"))
+    with web.db().read() as conn:
+        org = conn.execute(select(_o).where(_o.c.id == org_id)).one_or_none()
+    if org is None:
+        raise NotFound("Organisatie niet gevonden.")
+    values = request.form if errors else {k: ("1" if v is True else v) for k, v in org._mapping.items() if v is not None}
+    return render_template("admin/organisation_edit.html", org=org, errors=errors, values=values,
+                           kinds=admin_service.ORGANISATION_KINDS), status
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@roles("admin")
+def edit_team(team_id: int):
+    errors, status = {}, 200
+    if request.method == "POST":
+        read = FormReader(request.form)
+        coordinator_id = read.integer("coordinator_id")
+        try:
+            read.check()
+            with web.db().begin() as conn:
+                admin_service.update_team(conn, web.actor(), team_id, coordinator_id=coordinator_id,
+                                          bestuurlijk_contact_name=request.form.get("bestuurlijk_contact_name"),
+                                          bestuurlijk_contact_email=request.form.get("bestuurlijk_contact_email"))
+        except NotFound:
+            raise
+        except ServiceError as exc:
+            errors, status = exc.errors or {"form": exc.message}, 422
+        else:
+            flash("Team opgeslagen.")
+            return redirect(url_for("admin.teams"))
+    with web.db().read() as conn:
+        team = conn.execute(select(_t).where(_t.c.id == team_id)).one_or_none()
+        coordinators = conn.execute(select(_u.c.id, _u.c.name).where(_u.c.team_id == team_id,
+                                                                     _u.c.role == "coordinator")).all()
+    if team is None:
+        raise NotFound("Team niet gevonden.")
+    values = request.form if errors else {k: v for k, v in team._mapping.items() if v is not None}
+    return render_template("admin/team_edit.html", team=team, coordinators=coordinators, errors=errors,
+                           values=values), status
 
 
 @bp.get("/outbox")

@@ -48,3 +48,19 @@ def test_admin_creates_an_account_and_its_owner_logs_in_with_the_shown_secret(op
     newcomer.get_by_role("button", name="Inloggen").click()
     expect(newcomer.get_by_role("heading", level=1)).to_have_text("Werkvoorraad")
     expect(newcomer.get_by_role("banner")).to_contain_text("Daan Nieuw")
+
+
+@pytest.mark.browser
+def test_admin_edits_an_organisation_and_a_team(open_page):
+    admin = open_page("admin")
+    admin.goto("/admin/organisations")
+    admin.locator("table a").first.click()
+    expect(admin.get_by_role("heading", level=1)).to_be_visible()
+    check_axe(admin, "organisatie bewerken")
+    screenshot(admin, "16-beheer-organisatie-bewerken")
+    admin.get_by_label("E-mail escalatiecontact").fill("leiding@browser.example")
+    admin.get_by_role("button", name="Opslaan").click()
+    expect(admin.locator("main")).to_contain_text("leiding@browser.example")
+    admin.goto("/admin/teams")
+    admin.locator("table a").first.click()
+    check_axe(admin, "team bewerken")

@@ -39,11 +39,17 @@ def _url(rule, two_cases, db, world=None):
         deadline_id = conn.execute(select(Deadline.__table__.c.id).where(
             Deadline.__table__.c.case_id == two_cases["a"].case_id)).scalars().first()
     values = {"reference": two_cases["a"].reference, "trigger": "plan_gesprek", "step_id": two_cases["step_a"],
-              "deadline_id": deadline_id, "suspension_id": 1, "request_id": 1, "message_pk": 1,
+              "deadline_id": deadline_id, "suspension_id": 1, "request_id": 1, "message_pk": 1, "org_id": two_cases_org(db), "team_id": 1,
               "user_id": world.partner_ggd.id if world else 1,  # an account nobody in the sweep uses
               "filename": "mas.css"}
     return rule.rule.replace("<int:", "<").format(**{}) if not rule.arguments else \
         _fill(rule.rule, {k: values[k] for k in rule.arguments})
+
+
+def two_cases_org(db) -> int:
+    from mas.models import Organisation
+    with db.read() as conn:
+        return conn.execute(select(Organisation.__table__.c.id).order_by(Organisation.__table__.c.id)).scalars().first()
 
 
 def _fill(pattern: str, values: dict) -> str:
@@ -170,3 +176,24 @@ def test_form_errors_show_beside_the_field_and_keep_input(web_app, login):
     good = client.post("/cases/new", data={"given_name": "Zoë", "family_name": "Jansen", "birth_on": "2012-02-03",
                                            "bsn": "111222333", "kind": "lrv", "source": "school"})
     assert good.status_code == 302 and "/cases/MAS-2026-" in good.headers["Location"]
+
+
+def test_admin_corrects_an_organisations_contacts_and_a_teams_ladder(web_app, login, world, db):
+    from mas.models import Organisation, Team
+    admin = login("admin")
+    bad = admin.post(f"/admin/organisations/{world.ggd}", data={"name": "GGD regio Utrecht", "kind": "ggd",
+                                                                "contact_email": "geen-adres", "is_active": "1"})
+    assert bad.status_code == 422 and 'value="geen-adres"' in bad.get_data(as_text=True)
+    good = admin.post(f"/admin/organisations/{world.ggd}", data={
+        "name": "GGD regio Utrecht", "kind": "ggd", "contact_email": "jgz@ggd.example.org",
+        "escalation_email": "teamleider@ggd.example.org", "is_active": "1"})
+    assert good.status_code == 302
+    assert admin.post(f"/admin/teams/{world.team_a}", data={"coordinator_id": str(world.regisseur_a.id)}).status_code == 422
+    assert admin.post(f"/admin/teams/{world.team_a}", data={
+        "coordinator_id": str(world.coordinator_a.id), "bestuurlijk_contact_email": "directeur@swv.example"}).status_code == 302
+    with db.read() as conn:
+        org = conn.execute(select(Organisation.__table__).where(Organisation.__table__.c.id == world.ggd)).one()
+        team = conn.execute(select(Team.__table__).where(Team.__table__.c.id == world.team_a)).one()
+    assert (org.contact_email, org.escalation_email, org.is_active) == ("jgz@ggd.example.org", "teamleider@ggd.example.org", True)
+    assert (team.coordinator_id, team.bestuurlijk_contact_email) == (world.coordinator_a.id, "directeur@swv.example")
+    assert admin.get("/admin/organisations/999999").status_code == 404
