@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from mas.models import Organisation, Team, User, UserSession
 from mas.services.actors import ROLES, Actor
-from mas.services.errors import ValidationError
+from mas.services.errors import Forbidden, ValidationError
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -206,7 +206,12 @@ def change_password(conn: Connection, user_id: int, *, current: str, new: str, n
     end_all_sessions(conn, user_id, now, "wachtwoord gewijzigd")
 
 
-def set_active(conn: Connection, user_id: int, *, is_active: bool, now: datetime) -> None:
+def set_active(conn: Connection, actor: Actor, user_id: int, *, is_active: bool, now: datetime) -> None:
+    """An admin switches an account on or off; never their own off (someone must stay to manage)."""
+    if actor.role != "admin":
+        raise Forbidden("Alleen beheerders mogen dit doen.")
+    if actor.id == user_id and not is_active:
+        raise ValidationError("U kunt uw eigen account niet uitschakelen; vraag een andere beheerder.", field="active")
     conn.execute(update(_u).where(_u.c.id == user_id).values(is_active=is_active))
     if not is_active:
         end_all_sessions(conn, user_id, now, "account uitgeschakeld")

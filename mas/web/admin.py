@@ -66,12 +66,12 @@ def create_user():
 @roles("admin")
 def set_active(user_id: int):
     active = request.form.get("active") == "1"
-    if user_id == web.actor().id and not active:
-        flash("U kunt uw eigen account niet uitschakelen; vraag een andere beheerder.")
+    try:
+        with web.db().begin() as conn:
+            auth_service.set_active(conn, web.actor(), user_id, is_active=active, now=web.now())
+    except ServiceError as exc:
+        flash(exc.message)
         return redirect(url_for("admin.users"))
-    with web.db().begin() as conn:
-        admin_service.require_admin(web.actor())
-        auth_service.set_active(conn, user_id, is_active=active, now=web.now())
     flash("Account ingeschakeld." if active else "Account uitgeschakeld; alle sessies zijn beëindigd.")
     return redirect(url_for("admin.users"))
 

@@ -136,10 +136,13 @@ def test_a_partner_sees_only_its_own_steps_and_no_more_than_they_need(web_app, l
     assert partner.post(f"/partner/steps/{two_cases['step_a']}/done", data={"version": "1", "note": "Geweest"}).status_code == 302
 
 
-def test_admin_reads_no_case_content(web_app, login, two_cases, world):
+def test_admin_reads_no_case_content(web_app, login, two_cases, world, db):
     admin = login("admin")
     admin.post(f"/admin/users/{world.admin.id}/active", data={"active": "0"})  # not on oneself
-    assert admin.get("/admin/users").status_code == 200
+    assert "eigen account" in admin.get("/admin/users").get_data(as_text=True)
+    with db.read() as conn:
+        from mas.models import User
+        assert conn.execute(select(User.__table__.c.is_active).where(User.__table__.c.id == world.admin.id)).scalar_one()
     assert admin.get(f"/cases/{two_cases['a'].reference}").status_code == 404
     assert admin.get("/cases").status_code == 404
     for page in ("/admin/users", "/admin/teams", "/admin/organisations"):
