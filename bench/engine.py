@@ -69,7 +69,7 @@ from sqlalchemy import bindparam, event, func, select, update
 
 from bench.common import checkpoint, current_rss_mb, json_line, median, peak_rss_mb, rotated, run_child, table
 from mas.calendar import local_date
-from mas.db import Database, upgrade
+from mas.db import Database, upgrade, json_dumps
 from mas.models import Case, CaseEvent, Deadline, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
 from mas.models import Step as TaskStep  # a task within a case (this module's Step is a lifecycle step)
 from mas.settings import load_settings
@@ -262,7 +262,7 @@ def make_plan(ctx, world: World) -> Plan:
             changes = {"closing_reason": form["closing_reason"], "closed_at": NOW}
         columns = sorted(changes, key=_CASE_COLUMNS.index)
         raw_changes = tuple(
-            json.dumps(changes[c]) if isinstance(changes[c], dict)
+            json_dumps(changes[c]) if isinstance(changes[c], dict)
             else _sqlite_dt(changes[c]) if isinstance(changes[c], datetime)
             else changes[c].isoformat() if isinstance(changes[c], date) else changes[c]
             for c in columns
@@ -564,7 +564,7 @@ RAW_CANCEL_OPEN_STEPS = (
 
 def _raw_clock(clock: Clock, case_id: int) -> tuple:
     return (case_id, None, None, clock.kind, 0, 1, case_id, clock.kind, clock.started_on.isoformat(),
-            _sqlite_dt(clock.due_at), clock.rule, json.dumps(clock.inputs), 0,
+            _sqlite_dt(clock.due_at), clock.rule, json_dumps(clock.inputs), 0,
             _sqlite_dt(clock.next_at) if clock.next_at is not None else None, "open")
 
 
@@ -622,7 +622,7 @@ class RawArm(Arm):
             execute(RAW_INSERT_SIGNAL, (case_id, youth_id, *signal_values, now))
             for clock in plan.opening_clocks:
                 execute(RAW_INSERT_CLOCK, _raw_clock(clock, case_id))
-            execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "zaak_geopend", None, INITIAL, None, json.dumps({
+            execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "zaak_geopend", None, INITIAL, None, json_dumps({
                 "reference": reference, "signal_kind": s["kind"], "source": s["source"],
                 "first_absent_on": first_absent_on, "previous_case_id": previous_id, "region": region,
             })))
@@ -652,7 +652,7 @@ class RawArm(Arm):
                                                   case_id, "thuiszitterspact", "open"))
                         log["thuiszitterspact"] = "gestopt"
                 execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "overgang", step.source, step.dest, None,
-                                           json.dumps({"trigger": step.trigger, **fs.data, "clocks": log})))
+                                           json_dumps({"trigger": step.trigger, **fs.data, "clocks": log})))
                 execute("COMMIT")
 
 

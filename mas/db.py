@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.types import TypeDecorator
@@ -66,7 +67,15 @@ def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
         driver.execute("BEGIN" if connection.get_execution_options().get("mas_read_only") else "BEGIN IMMEDIATE")
 
 
+def json_dumps(value) -> str:
+    # orjson: the JSON columns (event data, deadline inputs, outbox context) are on every
+    # hot path; it writes the same JSON several times faster than the standard library.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, background_checkpoint: bool = False, **kwargs) -> Engine:
+    kwargs.setdefault("json_serializer", json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -18,7 +18,7 @@ from mas.models import OutboxMessage
 from mas.services.context import ServiceContext
 
 _o = OutboxMessage.__table__
-_INSERT = _o.insert()
+_INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
 TEMPLATES = ("reminder", "rung", "doorzetten", "digest", "step_assigned")
 
 
@@ -37,8 +37,7 @@ def row(ctx: ServiceContext, *, key: str, template: str, recipient: str, context
     assert template in TEMPLATES, template
     return {
         "idempotency_key": key, "message_id": message_id(ctx, key), "template": template, "recipient": recipient,
-        "context": context, "case_id": case_id, "status": "pending", "attempts": 0, "not_before": not_before,
-        "created_at": now,
+        "context": context, "case_id": case_id, "not_before": not_before, "created_at": now,
     }
 
 
