@@ -132,7 +132,6 @@ def _parse_now(value: str):
 @click.option("--now", "now_text", required=True, help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset).")
 def tick(now_text: str) -> None:
     """Run every scheduler job once as if it were NOW, and print what it did."""
-    from mas.db import Database
     from mas.notifications.transport import transport_for
     from mas.scheduler import tick as run_tick
     from mas.services.context import make_context
@@ -157,7 +156,6 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
     """Run the scheduler (deadline sweep, e-mail dispatcher, daily digest) in this process."""
     import logging
 
-    from mas.db import Database
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
     from mas.services.context import make_context
@@ -198,7 +196,6 @@ def demo(host: str, port: int) -> None:
     settings = _settings()
     if not settings.database_url.startswith("sqlite"):
         raise click.ClickException("mas demo werkt alleen met de ingebouwde SQLite-database.")
-    from mas.db import Database
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
     from mas.services.context import make_context

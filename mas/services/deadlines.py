@@ -6,13 +6,12 @@ the row and starts the next generation from rung zero; the old row stays as hist
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from mas.calendar import local_date
 from mas.models import Case, Deadline, Suspension
 from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
 from mas.services.context import ServiceContext
@@ -135,10 +134,6 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
         if change:
             changes.append(change)
     return changes
-
-
-def today(now: datetime) -> date:
-    return local_date(now)
 
 
 def iter_open_case_ids(conn: Connection, batch: int = 500) -> Iterable[int]:

@@ -1,6 +1,6 @@
 """Deny by default and the access matrix: nothing foreign is read or changed."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
