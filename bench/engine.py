@@ -46,7 +46,6 @@ import argparse
 import gc
 import hashlib
 import itertools
-import json
 import os
 import platform
 import re
