@@ -19,8 +19,9 @@ from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import FINAL, get_case
 from mas.services.context import ServiceContext
-from mas.services.errors import CaseClosed, NotFound, ValidationError
+from mas.services.errors import CaseClosed, ValidationError
 from mas.services.escalation import CLOCK_LABELS
+from mas.services.steps import get_step
 
 _st, _o, _t, _u = Step.__table__, Organisation.__table__, Team.__table__, User.__table__
 
@@ -28,9 +29,7 @@ _st, _o, _t, _u = Step.__table__, Organisation.__table__, Team.__table__, User._
 def _target(conn: Connection, case, step_id: int | None):
     """The step (if any) and the organisation that is stuck."""
     if step_id is not None:
-        step = conn.execute(select(_st).where(_st.c.id == step_id, _st.c.case_id == case.id)).one_or_none()
-        if step is None:
-            raise NotFound("Stap niet gevonden.")
+        step = get_step(conn, step_id, case.id)
         if step.status != "open":
             raise ValidationError("Alleen een openstaande stap kan worden doorgezet.", field="step_id")
         return step, step.organisation_id

@@ -48,11 +48,11 @@ def request_extension(conn: Connection, ctx: ServiceContext, actor: Actor, step_
 
 
 def decide_extension(conn: Connection, ctx: ServiceContext, actor: Actor, request_id: int, *, approve: bool,
-                     now: datetime, note: str | None = None) -> None:
+                     now: datetime, note: str | None = None, case_id: int | None = None) -> None:
     request = conn.execute(select(_x).where(_x.c.id == request_id)).one_or_none()
     if request is None:
         raise NotFound("Verzoek niet gevonden.")
-    step = get_step(conn, request.step_id)
+    step = get_step(conn, request.step_id, case_id)
     case = get_case(conn, step.case_id)
     require_directs(actor, case)
     if request.status != "open":
@@ -68,7 +68,7 @@ def decide_extension(conn: Connection, ctx: ServiceContext, actor: Actor, reques
         if deadline_id is None:
             raise ValidationError("Deze stap heeft geen lopende termijn meer.", field="request_id")
         extend_deadline(conn, ctx, actor, deadline_id, due_at=request.proposed_due_at,
-                        reason=f"uitstel toegestaan: {request.reason}", now=now)
+                        reason=f"uitstel toegestaan: {request.reason}", now=now, case_id=case.id)
     else:
         events.record(conn, case.id, actor, "uitstel_geweigerd", now, reason=note.strip(),
                       data={"step_id": step.id, "request_id": request.id})

@@ -26,9 +26,10 @@ _org = Organisation.__table__
 _SELECT_STEP = select(_st).where(_st.c.id == bindparam("step_id"))
 
 
-def get_step(conn: Connection, step_id: int):
+def get_step(conn: Connection, step_id: int, case_id: int | None = None):
+    """The step; NotFound as well when it is not part of `case_id` (a URL naming another case)."""
     row = conn.execute(_SELECT_STEP, {"step_id": step_id}).one_or_none()
-    if row is None:
+    if row is None or (case_id is not None and row.case_id != case_id):
         raise NotFound("Stap niet gevonden.")
     return row
 
@@ -126,8 +127,8 @@ def complete_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
 
 def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: int, *, organisation_id: int,
                   now: datetime, expected_version: int | None, due_at: datetime | None = None,
-                  reason: str | None = None) -> None:
-    step = get_step(conn, step_id)
+                  reason: str | None = None, case_id: int | None = None) -> None:
+    step = get_step(conn, step_id, case_id)
     case = _open_case_for(conn, actor, step.case_id)
     if step.status != "open":
         raise ValidationError("Alleen een openstaande stap kan worden overgedragen.", field="status")

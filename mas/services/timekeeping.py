@@ -29,10 +29,10 @@ def _case_for_change(conn, actor, case_id):
 
 
 def extend_deadline(conn: Connection, ctx: ServiceContext, actor: Actor, deadline_id: int, *, due_at: datetime,
-                    reason: str, now: datetime) -> None:
+                    reason: str, now: datetime, case_id: int | None = None) -> None:
     """Move an open deadline to a later moment, with a reason: a new generation, ladder re-armed."""
     row = conn.execute(select(_d).where(_d.c.id == deadline_id)).one_or_none()
-    if row is None:
+    if row is None or (case_id is not None and row.case_id != case_id):
         raise NotFound("Termijn niet gevonden.")
     case = _case_for_change(conn, actor, row.case_id)
     errors = {}
@@ -83,10 +83,10 @@ def suspend(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, *
 
 
 def resume(conn: Connection, ctx: ServiceContext, actor: Actor, suspension_id: int, *, last_on: date,
-           now: datetime) -> None:
+           now: datetime, case_id: int | None = None) -> None:
     """End a running suspension on `last_on` (its last suspended day)."""
     row = conn.execute(select(_s).where(_s.c.id == suspension_id)).one_or_none()
-    if row is None:
+    if row is None or (case_id is not None and row.case_id != case_id):
         raise NotFound("Opschorting niet gevonden.")
     case = _case_for_change(conn, actor, row.case_id)
     if row.last_on is not None:

@@ -128,6 +128,7 @@ def _changes_since(case_id: int, seen_event_id: int) -> list:
 
 def _act(reference: str, form_name: str, action, done: str):
     """Run one service action on the case; on refusal show the page again with the form kept."""
+    case_id = None
     try:
         with web.db().begin() as conn:
             case_id = case_service.case_id_for(conn, reference)
@@ -136,7 +137,7 @@ def _act(reference: str, form_name: str, action, done: str):
         raise
     except Conflict as exc:
         seen = request.form.get("seen_event_id", "0")
-        changes = _changes_since(case_service_case_id(reference), int(seen) if seen.isdigit() else 0)
+        changes = _changes_since(case_id, int(seen) if seen.isdigit() else 0)
         return _render_case(reference, form=form_name, values=request.form, status=409,
                             conflict={"message": exc.message, "changes": changes})
     except ServiceError as exc:
@@ -145,10 +146,6 @@ def _act(reference: str, form_name: str, action, done: str):
     flash(done)
     return redirect(url_for("cases.show", reference=reference))
 
-
-def case_service_case_id(reference: str) -> int:
-    with web.db().read() as conn:
-        return case_service.case_id_for(conn, reference)
 
 
 def _version() -> int | None:
@@ -211,22 +208,15 @@ def assign_step(reference: str):
 @roles(*DIRECTORS)
 def reassign_step(reference: str, step_id: int):
     def run(conn, case_id):
-        _step_of(conn, case_id, step_id)
         read = FormReader(request.form)
         org = read.integer("organisation_id", True, "De organisatie")
         due = read.end_of("due_on", False)
         version = read.integer("step_version", True, "De versie van de stap")
         read.check()
         steps.reassign_step(conn, web.ctx(), web.actor(), step_id, organisation_id=org, due_at=due, now=web.now(),
-                            expected_version=version, reason=request.form.get("reason"))
+                            expected_version=version, reason=request.form.get("reason"), case_id=case_id)
     return _act(reference, f"reassign-{step_id}", run, "De stap is overgedragen.")
 
-
-def _step_of(conn, case_id: int, step_id: int):
-    step = steps.get_step(conn, step_id)
-    if step.case_id != case_id:
-        raise NotFound("Stap niet gevonden.")
-    return step
 
 
 @bp.post("/<reference>/deadlines/<int:deadline_id>/extend")
@@ -236,17 +226,10 @@ def extend(reference: str, deadline_id: int):
         read = FormReader(request.form)
         due = read.end_of("due_on", True, "De nieuwe datum")
         read.check()
-        _deadline_of(conn, case_id, deadline_id)
         timekeeping.extend_deadline(conn, web.ctx(), web.actor(), deadline_id, due_at=due,
-                                    reason=request.form.get("reason", ""), now=web.now())
+                                    reason=request.form.get("reason", ""), now=web.now(), case_id=case_id)
     return _act(reference, f"extend-{deadline_id}", run, "De termijn is verlengd.")
 
-
-def _deadline_of(conn, case_id: int, deadline_id: int) -> None:
-    from mas.models import Deadline
-    d = Deadline.__table__
-    if conn.execute(select(d.c.id).where(d.c.id == deadline_id, d.c.case_id == case_id)).first() is None:
-        raise NotFound("Termijn niet gevonden.")
 
 
 @bp.post("/<reference>/suspensions")
@@ -269,11 +252,7 @@ def resume(reference: str, suspension_id: int):
         read = FormReader(request.form)
         last = read.date("last_on", True, "De laatste opgeschorte dag")
         read.check()
-        from mas.models import Suspension
-        s = Suspension.__table__
-        if conn.execute(select(s.c.id).where(s.c.id == suspension_id, s.c.case_id == case_id)).first() is None:
-            raise NotFound("Opschorting niet gevonden.")
-        timekeeping.resume(conn, web.ctx(), web.actor(), suspension_id, last_on=last, now=web.now())
+        timekeeping.resume(conn, web.ctx(), web.actor(), suspension_id, last_on=last, now=web.now(), case_id=case_id)
     return _act(reference, f"resume-{suspension_id}", run, "De opschorting is beëindigd.")
 
 
@@ -285,8 +264,6 @@ def doorzetten(reference: str):
         due = read.end_of("due_on", True, "De nieuwe termijn")
         step_id = read.integer("step_id")
         read.check()
-        if step_id is not None:
-            _step_of(conn, case_id, step_id)
         dz.doorzetten(conn, web.ctx(), web.actor(), case_id, reason=request.form.get("reason", ""), due_at=due,
                       now=web.now(), step_id=step_id)
     return _act(reference, "doorzetten", run, "Doorgezet: de escalatiecontactpersoon krijgt direct bericht.")
@@ -297,7 +274,8 @@ def doorzetten(reference: str):
 def decide_extension(reference: str, request_id: int):
     approve = request.form.get("decision") == "approve"
     return _act(reference, f"request-{request_id}", lambda conn, case_id: extension_requests.decide_extension(
-        conn, web.ctx(), web.actor(), request_id, approve=approve, now=web.now(), note=request.form.get("note")),
+        conn, web.ctx(), web.actor(), request_id, approve=approve, now=web.now(), note=request.form.get("note"),
+        case_id=case_id),
         "Uitstel toegestaan." if approve else "Uitstel geweigerd.")
 
 

@@ -103,3 +103,27 @@ def test_closing_the_case_cancels_its_open_steps(db, ctx, world, now):
     assert events_of(db, case_id)[-1].data["clocks"]["steps_cancelled"] == 1
     with pytest.raises(CaseClosed), db.begin() as conn:
         steps.complete_step(conn, ctx, world.partner_wijkteam, open_step, now=now, expected_version=2)
+
+
+def test_a_child_object_named_under_another_case_is_not_found(db, ctx, world, now):
+    """A URL naming case A with case B's step, deadline or suspension changes nothing."""
+    from mas.services import timekeeping
+    a = open_case(db, ctx, world, now).case_id
+    b = open_case(db, ctx, world, now).case_id
+    step_b = _assign(db, ctx, world, b, now)
+    with db.begin() as conn:
+        suspension_b = timekeeping.suspend(conn, ctx, world.regisseur_a, b, first_on=now.date(), last_on=None,
+                                           reason="Opname", now=now)
+    deadline_b = [d for d in deadlines_of(db, b) if d.status == "open"][0]
+    calls = [
+        lambda conn: steps.reassign_step(conn, ctx, world.regisseur_a, step_b, organisation_id=world.ggd, now=now,
+                                         expected_version=None, case_id=a),
+        lambda conn: timekeeping.extend_deadline(conn, ctx, world.regisseur_a, deadline_b.id,
+                                                 due_at=now + timedelta(days=60), reason="x", now=now, case_id=a),
+        lambda conn: timekeeping.resume(conn, ctx, world.regisseur_a, suspension_b, last_on=now.date(), now=now,
+                                        case_id=a),
+    ]
+    for call in calls:
+        with pytest.raises(NotFound), db.begin() as conn:
+            call(conn)
+    assert _step(db, step_b).organisation_id == world.wijkteam
