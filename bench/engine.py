@@ -69,7 +69,7 @@ from sqlalchemy import bindparam, event, func, select, update
 from bench.common import checkpoint, current_rss_mb, json_line, median, peak_rss_mb, rotated, run_child, table
 from mas.calendar import local_date
 from mas.db import Database, upgrade, json_dumps
-from mas.models import Case, CaseEvent, Deadline, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
+from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
 from mas.models import Step as TaskStep  # a task within a case (this module's Step is a lifecycle step)
 from mas.settings import load_settings
 
@@ -367,9 +367,6 @@ class Core:
     youth_by_bsn = select(_y.c.id).where(_y.c.bsn == bindparam("bsn"))
     insert_youth = _y.insert().returning(_y.c.id)
     insert_guardian = _g.insert()
-    latest_case_of_youth = (select(_c.c.id, _c.c.state, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
-                            .order_by(_c.c.id.desc()).limit(1))
-    user = select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == bindparam("user_id"))
     region = select(
         select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
         select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
@@ -378,6 +375,7 @@ class Core:
                       .returning(_ref.c.last))
     insert_case = _c.insert().returning(_c.c.id)
     insert_signal = _sig.insert()
+    insert_first_clocks = _d.insert().values(generation=1)
     insert_clock = _d.insert().values(generation=(
         select(func.coalesce(func.max(_d.c.generation), 0) + 1)
         .where(_d.c.case_id == bindparam("g_case_id"), _d.c.kind == bindparam("g_kind"), _d.c.step_id.is_(None))
@@ -391,11 +389,11 @@ class Core:
     active_org = select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
     close_clock = (
         update(_d).where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
-                         _d.c.step_id.is_(None), _d.c.status == "open")
+                         _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
         .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
     )
     close_all = (
-        update(_d).where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == "open")
+        update(_d).where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == DEADLINE_OPEN)
         .values(status="closed", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
     )
     cancel_open_steps = (
@@ -407,6 +405,12 @@ class Core:
     def update_case(columns):
         return (update(_c).where(_c.c.id == bindparam("w_id"), _c.c.version == bindparam("w_version"))
                 .values(version=_c.c.version + 1, **{c: bindparam(c, type_=_c.c[c].type) for c in columns}))
+
+
+def _first_clock_row(clock: Clock, case_id: int) -> dict:
+    return {"case_id": case_id, "step_id": None, "kind": clock.kind, "started_on": clock.started_on,
+            "due_at": clock.due_at, "rule": clock.rule, "inputs": clock.inputs, "organisation_id": None,
+            "next_at": clock.next_at}
 
 
 def _clock_row(clock: Clock, case_id: int) -> dict:
@@ -444,10 +448,8 @@ class CoreArm(Arm):
                     "bsn": bsn, "onderwijsnummer": None, "municipality": YOUTH["municipality"], "school_id": None,
                     "education_kind": None, "education_level": None, "created_at": now,
                 }).scalar_one()
-                conn.execute(Core.insert_guardian, {"youth_id": youth_id, **GUARDIAN})
-                latest = conn.execute(Core.latest_case_of_youth, {"youth_id": youth_id}).one_or_none()
-                previous_id = latest.id if latest is not None else None  # (None: a new youth)
-                conn.execute(Core.user, {"user_id": uid}).one_or_none()
+                conn.execute(Core.insert_guardian, [{"youth_id": youth_id, **GUARDIAN}])
+                previous_id = None  # a new youth has no earlier case
                 _municipality, region = conn.execute(Core.region, {"school_id": None, "team_id": team_id}).one()
                 number = conn.execute(Core.next_reference, {"y": YEAR}).scalar_one()
                 reference = f"MAS-{YEAR}-{number:06d}"
@@ -458,8 +460,7 @@ class CoreArm(Arm):
                 }).scalar_one()
                 conn.execute(Core.insert_signal, {"case_id": case_id, "youth_id": youth_id, **SIGNAL,
                                                   "received_at": now})
-                for clock in plan.opening_clocks:
-                    conn.execute(Core.insert_clock, _clock_row(clock, case_id))
+                conn.execute(Core.insert_first_clocks, [_first_clock_row(c, case_id) for c in plan.opening_clocks])
                 conn.execute(Core.insert_event, {
                     "case_id": case_id, "at": now, "actor_id": uid, "actor_role": ROLE, "kind": "zaak_geopend",
                     "from_state": None, "to_state": INITIAL, "reason": None, "data": {
@@ -512,11 +513,6 @@ RAW_INSERT_YOUTH = (
 RAW_INSERT_GUARDIAN = (
     "INSERT INTO guardian (youth_id, name, relation, phone, email, has_custody) VALUES (?, ?, ?, ?, ?, ?)"
 )
-RAW_LATEST_CASE = (
-    'SELECT "case".id, "case".state, "case".team_id FROM "case" WHERE "case".youth_id = ? '
-    'ORDER BY "case".id DESC LIMIT ? OFFSET ?'
-)
-RAW_USER = "SELECT user.role, user.team_id, user.is_active FROM user WHERE user.id = ?"
 RAW_REGION = (
     "SELECT (SELECT organisation.municipality FROM organisation WHERE organisation.id = ?) AS anon_1, "
     "(SELECT team.default_region FROM team WHERE team.id = ?) AS anon_2"
@@ -539,6 +535,10 @@ RAW_INSERT_CLOCK = (
     "FROM deadline WHERE deadline.case_id = ? AND deadline.kind = ? AND deadline.step_id IS NULL), "
     "?, ?, ?, ?, ?, ?, ?)"
 )
+RAW_INSERT_FIRST_CLOCK = (
+    "INSERT INTO deadline (case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule, inputs, "
+    "rung, next_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 RAW_INSERT_EVENT = (
     "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -551,10 +551,10 @@ RAW_SELECT_CASE = (
 RAW_ACTIVE_ORG = "SELECT organisation.id FROM organisation WHERE organisation.id = ? AND organisation.is_active IS 1"
 RAW_CLOSE_CLOCK = (
     "UPDATE deadline SET status=?, closed_at=?, closed_reason=? WHERE deadline.case_id = ? AND deadline.kind = ? "
-    "AND deadline.step_id IS NULL AND deadline.status = ?"
+    "AND deadline.step_id IS NULL AND deadline.status = 'open'"
 )
 RAW_CLOSE_ALL = (
-    "UPDATE deadline SET status=?, closed_at=?, closed_reason=? WHERE deadline.case_id = ? AND deadline.status = ?"
+    "UPDATE deadline SET status=?, closed_at=?, closed_reason=? WHERE deadline.case_id = ? AND deadline.status = 'open'"
 )
 RAW_CANCEL_OPEN_STEPS = (
     "UPDATE step SET status=?, version=(step.version + ?) WHERE step.case_id = ? AND step.status = ?"
@@ -565,6 +565,11 @@ def _raw_clock(clock: Clock, case_id: int) -> tuple:
     return (case_id, None, None, clock.kind, 0, 1, case_id, clock.kind, clock.started_on.isoformat(),
             _sqlite_dt(clock.due_at), clock.rule, json_dumps(clock.inputs), 0,
             _sqlite_dt(clock.next_at) if clock.next_at is not None else None, "open")
+
+
+def _raw_first_clock(clock: Clock, case_id: int) -> tuple:
+    return (case_id, None, None, clock.kind, 1, clock.started_on.isoformat(), _sqlite_dt(clock.due_at), clock.rule,
+            json_dumps(clock.inputs), 0, _sqlite_dt(clock.next_at) if clock.next_at is not None else None, "open")
 
 
 def raw_connect(path: Path) -> sqlite3.Connection:
@@ -609,18 +614,15 @@ class RawArm(Arm):
                 raise RuntimeError("youth exists")
             youth_id = execute(RAW_INSERT_YOUTH, (YOUTH["given_name"], YOUTH["family_name"], birth_on, bsn, None,
                                                   YOUTH["municipality"], None, None, None, now)).fetchone()[0]
-            execute(RAW_INSERT_GUARDIAN, (youth_id, *guardian_values))
-            latest = execute(RAW_LATEST_CASE, (youth_id, 1, 0)).fetchone()
-            previous_id = latest[0] if latest is not None else None
-            execute(RAW_USER, (uid,)).fetchone()
+            cur.executemany(RAW_INSERT_GUARDIAN, [(youth_id, *guardian_values)])
+            previous_id = None  # a new youth has no earlier case
             _municipality, region = execute(RAW_REGION, (None, team_id)).fetchone()
             number = execute(RAW_NEXT_REFERENCE, (1, YEAR)).fetchone()[0]
             reference = f"MAS-{YEAR}-{number:06d}"
             case_id = execute(RAW_INSERT_CASE, (reference, team_id, uid, youth_id, INITIAL, 1, region, first_absent_on,
                                                 previous_id, 0, now, now)).fetchone()[0]
             execute(RAW_INSERT_SIGNAL, (case_id, youth_id, *signal_values, now))
-            for clock in plan.opening_clocks:
-                execute(RAW_INSERT_CLOCK, _raw_clock(clock, case_id))
+            cur.executemany(RAW_INSERT_FIRST_CLOCK, [_raw_first_clock(c, case_id) for c in plan.opening_clocks])
             execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "zaak_geopend", None, INITIAL, None, json_dumps({
                 "reference": reference, "signal_kind": s["kind"], "source": s["source"],
                 "first_absent_on": first_absent_on, "previous_case_id": previous_id, "region": region,
@@ -637,18 +639,17 @@ class RawArm(Arm):
                 if cur.rowcount != 1:
                     raise RuntimeError("version conflict")
                 if fs.close_all:
-                    execute(RAW_CLOSE_ALL, ("closed", now, f"zaak afgesloten ({step.trigger})", case_id, "open"))
+                    execute(RAW_CLOSE_ALL, ("closed", now, f"zaak afgesloten ({step.trigger})", case_id))
                     log: dict = {"closed": cur.rowcount}
                     execute(RAW_CANCEL_OPEN_STEPS, ("cancelled", 1, case_id, "open"))
                     log["steps_cancelled"] = cur.rowcount
                 else:
-                    execute(RAW_CLOSE_CLOCK, ("met", now, f"fase verlaten ({step.trigger})", case_id, step.source,
-                                              "open"))
+                    execute(RAW_CLOSE_CLOCK, ("met", now, f"fase verlaten ({step.trigger})", case_id, step.source))
                     execute(RAW_INSERT_CLOCK, _raw_clock(fs.clock, case_id))
                     log = {"started": {"kind": fs.clock.kind, "due_at": fs.clock.due_iso}}
                     if fs.pact_stop:
                         execute(RAW_CLOSE_CLOCK, ("stopped", now, f"aanbod gestart op {fs.data['offer_started_on']}",
-                                                  case_id, "thuiszitterspact", "open"))
+                                                  case_id, "thuiszitterspact"))
                         log["thuiszitterspact"] = "gestopt"
                 execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "overgang", step.source, step.dest, None,
                                            json_dumps({"trigger": step.trigger, **fs.data, "clocks": log})))

@@ -622,7 +622,7 @@ def explain_due(db_path: Path) -> str:
 
     from mas.services.escalation import _DUE
 
-    compiled = _DUE.compile(dialect=sqlite_dialect.dialect())
+    compiled = _DUE.statement.compile(dialect=sqlite_dialect.dialect())
     params = {**compiled.construct_params({"now": NOW, "batch": 1000}), "now": _dt(NOW)}
     positional = [params[name] for name in compiled.positiontup]
     conn = sqlite3.connect(db_path)

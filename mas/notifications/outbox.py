@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection
 
 from mas.models import OutboxMessage
+from mas.prepared import Prepared
 from mas.services.context import ServiceContext
 
 _o = OutboxMessage.__table__
-_INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
+_INSERT = Prepared(_o.insert().values(status="pending", attempts=0))  # the same for every new message
 TEMPLATES = ("reminder", "rung", "doorzetten", "digest", "step_assigned")
 
 
@@ -43,8 +44,7 @@ def row(ctx: ServiceContext, *, key: str, template: str, recipient: str, context
 
 def queue(conn: Connection, ctx: ServiceContext, rows: Iterable[dict]) -> int:
     rows = list(rows)
-    if rows:
-        conn.execute(_INSERT, rows)
+    _INSERT.many(conn, rows)
     return len(rows)
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
-from mas.models import Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
+from mas.prepared import Prepared
+from mas.models import DEADLINE_OPEN, Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
 from mas.services import clocks, deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
@@ -30,21 +31,22 @@ _c, _y, _g, _sig, _org, _ref, _u, _team = (
     ReferenceCounter.__table__, User.__table__, Team.__table__,
 )
 
-_SELECT_CASE = select(
+# The statements of every signal and transition: prepared once (mas.prepared).
+_SELECT_CASE = Prepared(select(
     _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
     _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
-).where(_c.c.id == bindparam("case_id"))
-_LATEST_CASE_OF_YOUTH = (
+).where(_c.c.id == bindparam("case_id")))
+_LATEST_CASE_OF_YOUTH = Prepared(
     select(_c.c.id, _c.c.state, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
     .order_by(_c.c.id.desc()).limit(1)
 )
-_NEXT_REFERENCE = (
+_NEXT_REFERENCE = Prepared(
     update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
 )
-_INSERT_CASE = _c.insert().returning(_c.c.id)
-_INSERT_YOUTH = _y.insert().returning(_y.c.id)
-_INSERT_SIGNAL = _sig.insert()
-_INSERT_GUARDIAN = _g.insert()
+_INSERT_CASE = Prepared(_c.insert().returning(_c.c.id))
+_INSERT_YOUTH = Prepared(_y.insert().returning(_y.c.id))
+_INSERT_SIGNAL = Prepared(_sig.insert())
+_INSERT_GUARDIAN = Prepared(_g.insert())
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class SignalResult:
 
 
 def get_case(conn: Connection, case_id: int):
-    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).one_or_none()
+    row = _SELECT_CASE.one_or_none(conn, {"case_id": case_id})
     if row is None:
         raise NotFound("Zaak niet gevonden.")
     return row
@@ -64,10 +66,12 @@ def get_case(conn: Connection, case_id: int):
 
 _REFERENCE_OF = select(_c.c.reference).where(_c.c.id == bindparam("case_id"))
 _CASE_ID_FOR = select(_c.c.id).where(_c.c.reference == bindparam("reference"))
-_YOUTH_BY_BSN = select(_y.c.id).where(_y.c.bsn == bindparam("key"))
-_YOUTH_BY_ONDERWIJSNUMMER = select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key"))
+_YOUTH_BY_BSN = Prepared(select(_y.c.id).where(_y.c.bsn == bindparam("key")))
+_YOUTH_BY_ONDERWIJSNUMMER = Prepared(select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key")))
 _USER_FOR_CASE = select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == bindparam("user_id"))
-_ACTIVE_ORGANISATION = select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
+_ACTIVE_ORGANISATION = Prepared(
+    select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
+)
 
 
 def case_id_for(conn: Connection, reference: str) -> int:
@@ -78,36 +82,36 @@ def case_id_for(conn: Connection, reference: str) -> int:
 
 
 def _next_reference(conn: Connection, year: int) -> str:
-    number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one_or_none()
+    number = _NEXT_REFERENCE.scalar(conn, {"y": year})
     if number is None:
         try:
             with conn.begin_nested():
                 conn.execute(_ref.insert(), {"year": year, "last": 1})
             number = 1
         except exc.IntegrityError:  # another transaction created this year's counter first
-            number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one()
+            number = _NEXT_REFERENCE.scalar(conn, {"y": year})
     return f"MAS-{year}-{number:06d}"
 
 
-def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> int:
+def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> tuple[int, bool]:
+    """The youth's id, and whether this call created the youth."""
     if youth.bsn:
-        found = conn.execute(_YOUTH_BY_BSN, {"key": youth.bsn}).scalar_one_or_none()
+        found = _YOUTH_BY_BSN.scalar(conn, {"key": youth.bsn})
     else:
-        found = conn.execute(_YOUTH_BY_ONDERWIJSNUMMER, {"key": youth.onderwijsnummer}).scalar_one_or_none()
+        found = _YOUTH_BY_ONDERWIJSNUMMER.scalar(conn, {"key": youth.onderwijsnummer})
     if found is not None:
-        return found
-    youth_id = conn.execute(_INSERT_YOUTH, {
+        return found, False
+    youth_id = _INSERT_YOUTH.scalar(conn, {
         "given_name": youth.given_name, "family_name": youth.family_name, "birth_on": youth.birth_on,
         "bsn": youth.bsn, "onderwijsnummer": youth.onderwijsnummer, "municipality": youth.municipality,
         "school_id": youth.school_id, "education_kind": youth.education_kind,
         "education_level": youth.education_level, "created_at": now,
-    }).scalar_one()
-    if youth.guardians:
-        conn.execute(_INSERT_GUARDIAN, [
-            {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
-             "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
-        ])
-    return youth_id
+    })
+    _INSERT_GUARDIAN.many(conn, [
+        {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
+         "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
+    ])
+    return youth_id, True
 
 
 def _may_receive(actor: Actor, team_id: int) -> None:
@@ -118,17 +122,17 @@ def _may_receive(actor: Actor, team_id: int) -> None:
     raise Forbidden("Alleen medewerkers van het team kunnen een signaal invoeren.")
 
 
-_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = select(
+_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = Prepared(select(
     select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
     select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
-)
+))
 
 
 def _region(conn: Connection, ctx: ServiceContext, youth: YouthInput, team_id: int) -> str:
     """The vakantieregio follows the school's municipality, else the team's default."""
-    municipality, team_region = conn.execute(
-        _SCHOOL_MUNICIPALITY_AND_TEAM_REGION, {"school_id": youth.school_id, "team_id": team_id}
-    ).one()
+    municipality, team_region = _SCHOOL_MUNICIPALITY_AND_TEAM_REGION.one(
+        conn, {"school_id": youth.school_id, "team_id": team_id}
+    )
     if municipality and municipality.strip().lower() in ctx.settings.municipality_regions:
         return ctx.settings.region_for(municipality)
     if team_region is None:
@@ -154,14 +158,15 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     today = local_date(now)
     youth = validate_signal(youth, signal, today, first_absent_on)
     first_absent_on = first_absent_on or signal.period_first_on or today
-    youth_id = _find_or_create_youth(conn, youth, now)
-    latest = conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
+    youth_id, created = _find_or_create_youth(conn, youth, now)
+    # A youth created just now has no case yet.
+    latest = None if created else _LATEST_CASE_OF_YOUTH.one_or_none(conn, {"youth_id": youth_id})
     if latest is not None and latest.state != FINAL and latest.team_id != team_id and not actor.is_system:
         # Another team directs this youth's case: say so, but show nothing of it.
         raise ValidationError("Voor deze jongere loopt al een zaak bij een ander team. Het signaal is niet "
                               "opgeslagen; neem contact op met dat team.", field="bsn")
     if latest is not None and latest.state != FINAL:
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
+        _INSERT_SIGNAL.run(conn, _signal_row(signal, latest.id, youth_id, now))
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
                       data={"kind": signal.kind, "source": signal.source})
         reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
@@ -171,9 +176,9 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
                       previous_case_id=latest.id if latest is not None else None)
 
 
-def _check_casusregisseur(conn: Connection, user_id: int | None, team_id: int) -> None:
-    if user_id is None:
-        return
+def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, team_id: int) -> None:
+    if user_id is None or (user_id == actor.id and not actor.is_system):
+        return  # the actor directs cases of this team (_may_receive) and is logged in, so active
     row = conn.execute(_USER_FOR_CASE, {"user_id": user_id}).one_or_none()
     if row is None or not row.is_active or row.role not in ("casusregisseur", "coordinator") or row.team_id != team_id:
         raise ValidationError("Kies een casusregisseur uit dit team.", field="casusregisseur_id")
@@ -183,30 +188,27 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
                previous_case_id) -> SignalResult:
     if casusregisseur_id is None and actor.role == "casusregisseur":
         casusregisseur_id = actor.id
-    _check_casusregisseur(conn, casusregisseur_id, team_id)
+    _check_casusregisseur(conn, actor, casusregisseur_id, team_id)
     today = local_date(now)
     region = _region(conn, ctx, youth, team_id)
     reference = _next_reference(conn, today.year)
     try:
-        case_id = conn.execute(_INSERT_CASE, {
+        case_id = _INSERT_CASE.scalar(conn, {
             "reference": reference, "team_id": team_id, "casusregisseur_id": casusregisseur_id,
             "youth_id": youth_id, "state": ctx.workflow.initial, "version": 1, "region": region,
             "first_absent_on": first_absent_on, "previous_case_id": previous_case_id,
             "has_suspensions": False, "opened_at": now, "updated_at": now,
-        }).scalar_one()
+        })
     except exc.IntegrityError:
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
         raise Conflict("Voor deze jongere is zojuist een zaak geopend. Probeer het opnieuw.") from None
-    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, now))
-    started = [
+    _INSERT_SIGNAL.run(conn, _signal_row(signal, case_id, youth_id, now))
+    deadlines.start_first_generations(conn, ctx, [
         clocks.state_clock(ctx, ctx.workflow.initial, today, region),
         clocks.pact_clock(ctx, first_absent_on),
         clocks.lrv_clock(ctx, first_absent_on, region),
-    ]
-    for computed in started:
-        if computed is not None:
-            deadlines.start_generation(conn, ctx, computed, case_id, region)
+    ], case_id, region)
     events.record(conn, case_id, actor, "zaak_geopend", now, to_state=ctx.workflow.initial, data={
         "reference": reference, "signal_kind": signal.kind, "source": signal.source,
         "first_absent_on": first_absent_on, "previous_case_id": previous_case_id, "region": region,
@@ -215,7 +217,7 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
 
 
 # Which case columns each transition writes, from its cleaned guard data.
-def _case_changes(trigger: str, data: dict, now: datetime) -> dict:
+def _case_changes(trigger: str, data: dict) -> dict:
     if trigger == "naar_zorgtafel":
         return {"gesprek_report": data["gesprek_report"], "route": data["route"]}
     if trigger == "maatwerkplan_vastgesteld":
@@ -225,18 +227,18 @@ def _case_changes(trigger: str, data: dict, now: datetime) -> dict:
     if trigger == "terugval":
         return {"offer_started_on": None}
     if "closing_reason" in data:
-        return {"closing_reason": data["closing_reason"], "closed_at": now}
+        return {"closing_reason": data["closing_reason"]}
     return {}
 
 
-_UPDATE_STATEMENTS: dict[tuple[str, ...], object] = {}
+_UPDATE_STATEMENTS: dict[tuple[str, ...], Prepared] = {}
 
 
-def _update_case_statement(columns: tuple[str, ...]):
+def _update_case_statement(columns: tuple[str, ...]) -> Prepared:
     """Prebuilt `UPDATE case … WHERE id AND version = seen` per set of changed columns."""
     stmt = _UPDATE_STATEMENTS.get(columns)
     if stmt is None:
-        stmt = (
+        stmt = Prepared(
             update(_c)
             .where(_c.c.id == bindparam("w_id"), _c.c.version == bindparam("w_version"))
             .values(version=_c.c.version + 1, **{col: bindparam(col, type_=_c.c[col].type) for col in columns})
@@ -248,8 +250,7 @@ def _update_case_statement(columns: tuple[str, ...]):
 def _bump(conn: Connection, case, changes: dict) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
-    result = conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes})
-    if result.rowcount != 1:
+    if _update_case_statement(columns).run(conn, {"w_id": case.id, "w_version": case.version, **changes}) != 1:
         current = conn.execute(select(_c.c.version).where(_c.c.id == case.id)).scalar_one_or_none()
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
 
@@ -269,7 +270,7 @@ def _semantic_errors(conn: Connection, trigger: str, data: dict, case, today) ->
     if "offer_started_on" in data and data["offer_started_on"] < case.first_absent_on:
         errors["offer_started_on"] = "Deze datum ligt vóór de eerste dag zonder onderwijs."
     org_id = data.get("responsible_organisation_id")
-    if org_id is not None and conn.execute(_ACTIVE_ORGANISATION, {"org_id": org_id}).scalar_one_or_none() is None:
+    if org_id is not None and _ACTIVE_ORGANISATION.scalar(conn, {"org_id": org_id}) is None:
         errors["responsible_organisation_id"] = "Kies een bestaande organisatie."
     return errors
 
@@ -303,7 +304,10 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
         dest = next_state(case.state, trigger, ctx.workflow)
     except MachineError:
         raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase '{case.state}'.") from None
-    _bump(conn, case, {"state": dest, "updated_at": now, **_case_changes(trigger, cleaned, now)})
+    changes = {"state": dest, "updated_at": now, **_case_changes(trigger, cleaned)}
+    if dest == FINAL:
+        changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
+    _bump(conn, case, changes)
     clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
     events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
                   reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
@@ -316,7 +320,7 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
     if dest == FINAL:
         log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.trigger})")
         # Open steps lapse with the case: partners no longer see them as work to do.
-        log["steps_cancelled"] = conn.execute(_CANCEL_OPEN_STEPS, {"w_case_id": case.id}).rowcount
+        log["steps_cancelled"] = _CANCEL_OPEN_STEPS.run(conn, {"w_case_id": case.id})
         return log
     deadlines.close_clock(conn, case.id, case.state, now, f"fase verlaten ({transition.trigger})", status="met")
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else ()
@@ -340,18 +344,18 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
 
 
 _st = Step.__table__
-_CANCEL_OPEN_STEPS = (
+_CANCEL_OPEN_STEPS = Prepared(
     update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
     .values(status="cancelled", version=_st.c.version + 1)
 )
 _d = deadlines._d
-_PACT_RUNNING = select(_d.c.id).where(
-    _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == "open"
-).limit(1)
+_PACT_RUNNING = Prepared(select(_d.c.id).where(
+    _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == DEADLINE_OPEN
+).limit(1))
 
 
 def _pact_running(conn: Connection, case_id: int) -> bool:
-    return conn.execute(_PACT_RUNNING, {"case_id": case_id}).first() is not None
+    return _PACT_RUNNING.first(conn, {"case_id": case_id}) is not None
 
 
 def add_note(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:

@@ -12,7 +12,8 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from mas.models import Case, Deadline, Suspension
+from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
+from mas.prepared import Prepared
 from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
 from mas.services.context import ServiceContext
 
@@ -30,63 +31,77 @@ _next_step_generation = (
     .where(_d.c.step_id == bindparam("g_step_id"), _d.c.kind == bindparam("g_kind"))
     .scalar_subquery()
 )
-_INSERT_CLOCK = _d.insert().values(generation=_next_clock_generation)
-_INSERT_STEP_CLOCK = _d.insert().values(generation=_next_step_generation)
+_INSERT_CLOCK = Prepared(_d.insert().values(generation=_next_clock_generation))
+_INSERT_STEP_CLOCK = Prepared(_d.insert().values(generation=_next_step_generation))
+_INSERT_FIRST = Prepared(_d.insert().values(generation=1))
 
-_CLOSE_CLOCK = (
+_CLOSE_CLOCK = Prepared(
     update(_d)
     .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
-           _d.c.step_id.is_(None), _d.c.status == "open")
+           _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_CLOSE_STEP_CLOCK = (
+_CLOSE_STEP_CLOCK = Prepared(
     update(_d)
-    .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == "open")
+    .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_CLOSE_ALL = (
+_CLOSE_ALL = Prepared(
     update(_d)
-    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == "open")
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == DEADLINE_OPEN)
     .values(status="closed", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_SUSPENSIONS = select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindparam("case_id")).order_by(_s.c.first_on)
+_SUSPENSIONS = Prepared(
+    select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindparam("case_id")).order_by(_s.c.first_on)
+)
+
+
+def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, region: str, step_id: int | None,
+                    organisation_id: int | None) -> dict:
+    params = computed.row(case_id, step_id)
+    params["organisation_id"] = organisation_id
+    params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
+                                               ctx.calendar)
+    return params
 
 
 def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
                      step_id: int | None = None, organisation_id: int | None = None) -> None:
     """Insert the next generation of a clock, its ladder armed from rung zero."""
-    params = computed.row(case_id, step_id)
-    params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
-                                               ctx.calendar)
+    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id)
     if step_id is None:
-        conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
+        _INSERT_CLOCK.run(conn, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
-        conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id, "g_kind": computed.kind})
+        _INSERT_STEP_CLOCK.run(conn, {**params, "g_step_id": step_id, "g_kind": computed.kind})
+
+
+def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iterable[Computed | None], case_id: int,
+                            region: str) -> None:
+    """The clocks of a case opened in this transaction: each is its clock's first generation."""
+    _INSERT_FIRST.many(conn, [_generation_row(ctx, c, case_id, region, None, None) for c in started if c is not None])
 
 
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
-    result = conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status,
-                                         "closed_at": now, "closed_reason": reason})
-    return result.rowcount
+    return _CLOSE_CLOCK.run(conn, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
+                                   "closed_reason": reason})
 
 
 def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:
-    return conn.execute(_CLOSE_STEP_CLOCK, {"w_step_id": step_id, "status": status, "closed_at": now,
-                                            "closed_reason": reason}).rowcount
+    return _CLOSE_STEP_CLOCK.run(conn, {"w_step_id": step_id, "status": status, "closed_at": now,
+                                        "closed_reason": reason})
 
 
 def close_all(conn: Connection, case_id: int, now: datetime, reason: str) -> int:
-    return conn.execute(_CLOSE_ALL, {"w_case_id": case_id, "closed_at": now, "closed_reason": reason}).rowcount
+    return _CLOSE_ALL.run(conn, {"w_case_id": case_id, "closed_at": now, "closed_reason": reason})
 
 
 def suspensions_of(conn: Connection, case_id: int) -> list[Interval]:
-    return [(r.first_on, r.last_on) for r in conn.execute(_SUSPENSIONS, {"case_id": case_id})]
+    return [(r.first_on, r.last_on) for r in _SUSPENSIONS.rows(conn, {"case_id": case_id})]
 
 
 def open_deadlines(conn: Connection, case_id: int) -> list:
     return list(conn.execute(
-        select(_d).where(_d.c.case_id == case_id, _d.c.status == "open").order_by(_d.c.id)
+        select(_d).where(_d.c.case_id == case_id, _d.c.status == DEADLINE_OPEN).order_by(_d.c.id)
     ))
 
 
@@ -112,7 +127,7 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
         conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
-    conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == "open")
+    conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == DEADLINE_OPEN)
                  .values(status="closed", closed_at=now, closed_reason=reason))
     start_generation(conn, ctx, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id,
                      region, old.step_id, old.organisation_id)
@@ -141,7 +156,7 @@ def iter_open_case_ids(conn: Connection, batch: int = 500) -> Iterable[int]:
     last = 0
     while True:
         ids = list(conn.execute(
-            select(_d.c.case_id).where(_d.c.status == "open", _d.c.case_id > last)
+            select(_d.c.case_id).where(_d.c.status == DEADLINE_OPEN, _d.c.case_id > last)
             .group_by(_d.c.case_id).order_by(_d.c.case_id).limit(batch)
         ).scalars())
         if not ids:

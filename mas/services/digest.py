@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exc, select
 
 from mas.calendar import TZ, local_date
-from mas.models import Case, Deadline, OutboxMessage, User
+from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxMessage, User
 from mas.notifications import outbox
 from mas.services.context import ServiceContext
 from mas.services.escalation import CLOCK_LABELS
@@ -30,7 +30,7 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
         rows = conn.execute(
             select(_u.c.id, _u.c.email, _c.c.reference, _d.c.kind, _d.c.due_at)
             .select_from(_d.join(_c, _c.c.id == _d.c.case_id).join(_u, _u.c.id == _c.c.casusregisseur_id))
-            .where(_d.c.status == "open", _d.c.due_at <= now + HORIZON, _u.c.is_active.is_(True))
+            .where(_d.c.status == DEADLINE_OPEN, _d.c.due_at <= now + HORIZON, _u.c.is_active.is_(True))
             .order_by(_u.c.id, _d.c.due_at)
         ).all()
     per_user: dict[tuple[int, str], list[dict]] = {}

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from mas.ladder import Ladder, Level
-from mas.models import Case, CaseEvent, Deadline, Organisation, Team, User
+from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Organisation, Team, User
 from mas.notifications import outbox
+from mas.prepared import Prepared
 from mas.services.actors import SYSTEM
 from mas.services.context import ServiceContext
 
@@ -40,7 +41,7 @@ CLOCK_LABELS = {
     "doorzetten": "Doorgezette stap",
 }
 
-_DUE = (
+_DUE = Prepared(
     select(
         _d.c.id, _d.c.case_id, _d.c.kind, _d.c.generation, _d.c.started_on, _d.c.due_at, _d.c.rung,
         _c.c.reference, _c.c.region, _regisseur.c.email.label("casusregisseur"),
@@ -55,18 +56,20 @@ _DUE = (
         .outerjoin(_coordinator, _coordinator.c.id == _t.c.coordinator_id)
         .outerjoin(_o, _o.c.id == _d.c.organisation_id)
     )
-    .where(_d.c.status == "open", _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now"))
+    .where(_d.c.status == DEADLINE_OPEN, _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now"))
     .order_by(_d.c.next_at)
     .limit(bindparam("batch"))
     .with_for_update(skip_locked=True, of=_d)
 )
-_CLIMB = (
+_CLIMB = Prepared(
     update(_d)
-    .where(_d.c.id == bindparam("w_id"), _d.c.rung == bindparam("w_rung"), _d.c.status == "open")
+    .where(_d.c.id == bindparam("w_id"), _d.c.rung == bindparam("w_rung"), _d.c.status == DEADLINE_OPEN)
     .values(rung=bindparam("rung"), next_at=bindparam("next_at"))
 )
 # Constant columns live in the statement, so each row binds only what varies.
-_INSERT_EVENT = _e.insert().values(actor_id=None, actor_role=SYSTEM.role, reason=None, from_state=None, to_state=None)
+_INSERT_EVENT = Prepared(
+    _e.insert().values(actor_id=None, actor_role=SYSTEM.role, reason=None, from_state=None, to_state=None)
+)
 
 
 @dataclass
@@ -127,7 +130,7 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     climbs, events, messages = [], [], []
     not_before = ctx.ladders.window.next_opening(now, ctx.calendar)
     partner_link = outbox.partner_link(ctx)
-    for row in conn.execute(_DUE, {"now": now, "batch": batch}):
+    for row in _DUE.rows(conn, {"now": now, "batch": batch}):
         ladder = ctx.ladders.for_kind(row.kind)
         passed, next_at = _climb(ctx, ladder, row, now) if ladder else ([], None)
         new_rung = row.rung + len(passed)
@@ -148,17 +151,15 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
         result.levels_raised += len(passed)
         result.details.append((row.reference, row.kind, [lv.label for lv in passed]))
     if climbs:
-        claimed = conn.execute(_CLIMB, climbs).rowcount
-        if claimed != len(climbs):  # another sweeper moved a row we read: let it have the batch
+        if _CLIMB.many(conn, climbs) != len(climbs):  # another sweeper moved a row we read: let it have the batch
             raise RuntimeError("deadline rows changed under the sweep; the batch is rolled back")
-    if events:
-        conn.execute(_INSERT_EVENT, events)
+    _INSERT_EVENT.many(conn, events)
     result.messages_queued = outbox.queue(conn, ctx, messages)
     return result
 
 
-_ANY_DUE = (
-    select(_d.c.id).where(_d.c.status == "open", _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now")).limit(1)
+_ANY_DUE = Prepared(
+    select(_d.c.id).where(_d.c.status == DEADLINE_OPEN, _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now")).limit(1)
 )
 
 
@@ -169,7 +170,7 @@ def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepRes
         with db.begin() as conn:
             result = sweep_batch(conn, ctx, now, batch)
             # A full batch may have left more; ask inside this transaction rather than open another.
-            more = result.deadlines == batch and conn.execute(_ANY_DUE, {"now": now}).first() is not None
+            more = result.deadlines == batch and _ANY_DUE.first(conn, {"now": now}) is not None
         total.add(result)
         if not more:
             return total

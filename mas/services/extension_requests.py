@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from mas.models import Deadline, ExtensionRequest
+from mas.models import DEADLINE_OPEN, Deadline, ExtensionRequest
 from mas.services import events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
@@ -63,7 +63,7 @@ def decide_extension(conn: Connection, ctx: ServiceContext, actor: Actor, reques
         status="approved" if approve else "refused", decided_by_id=actor.id, decided_at=now,
         decision_note=(note or "").strip() or None))
     if approve:
-        deadline_id = conn.execute(select(_d.c.id).where(_d.c.step_id == step.id, _d.c.status == "open")
+        deadline_id = conn.execute(select(_d.c.id).where(_d.c.step_id == step.id, _d.c.status == DEADLINE_OPEN)
                                    .order_by(_d.c.id.desc())).scalars().first()
         if deadline_id is None:
             raise ValidationError("Deze stap heeft geen lopende termijn meer.", field="request_id")

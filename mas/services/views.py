@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
-from mas.models import (AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian, Organisation, Signal, Step, Suspension,
+from mas.models import (DEADLINE_OPEN, OPEN_CASE, AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian, Organisation, Signal, Step, Suspension,
                         Team, User, Youth)
 from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
@@ -41,17 +41,17 @@ class Filters:
 
 
 def _nearest_due():
-    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == "open")
+    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN)
             .correlate(_c).scalar_subquery())
 
 
 def _pact_due():
-    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == "open",
+    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN,
                                                 _d.c.kind == "thuiszitterspact").correlate(_c).scalar_subquery())
 
 
 def _escalated(now: datetime):
-    return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == "open", _d.c.rung > 0,
+    return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN, _d.c.rung > 0,
                                        _d.c.due_at <= now).correlate(_c).scalar_subquery())
 
 
@@ -60,8 +60,8 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
     if actor.role not in ("casusregisseur", "coordinator") or actor.team_id is None:
         raise NotFound("Pagina niet gevonden.")
     scope = "team" if actor.role == "coordinator" or filters.scope == "team" else "mine"
-    # A literal, so the planner can match the partial index ix_case_open_team_regisseur.
-    where = [_c.c.team_id == actor.team_id, _c.c.state != literal_column("'afgesloten'")]
+    # The partial index's own predicate, so the planner can match ix_case_open_team_regisseur.
+    where = [_c.c.team_id == actor.team_id, OPEN_CASE]
     if scope == "mine":
         where.append(_c.c.casusregisseur_id == actor.id)
     if filters.state:

@@ -98,8 +98,14 @@ def machine(workflow: Workflow = WORKFLOW) -> Machine:
     )
 
 
+@lru_cache(maxsize=1024)
 def next_state(state: str, trigger: str, workflow: Workflow = WORKFLOW) -> str:
-    """Where `trigger` takes a case in `state`; MachineError/KeyError when it cannot."""
+    """Where `trigger` takes a case in `state`; MachineError/KeyError when it cannot.
+
+    The Machine's answer is a pure function of (state, trigger): it has no conditions and no
+    callbacks (guards and side effects belong to the service layer), so it is asked once per
+    pair and remembered. Refusals are exceptions, and so never remembered.
+    """
     token = _Token(state)
     event = machine(workflow).events.get(trigger)
     if event is None:

@@ -851,6 +851,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                     continue
                 open_per_youth[case["youth_id"]] = open_per_youth.get(case["youth_id"], 0) + 1
                 assert state in OPEN_STATES
+                assert case["closed_at"] is None, f"open case {cid} has closed_at (the indexes' meaning of open)"
                 if state in BEFORE_OFFER:
                     assert len(pact) == 1, f"case {cid} in {state}: open Thuiszitterspact rows {pact}"
                 else:
