@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
-from mas.prepared import Prepared
 from mas.models import DEADLINE_OPEN, Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
+from mas.prepared import Prepared
 from mas.services import clocks, deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor

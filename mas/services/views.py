@@ -13,8 +13,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from mas.calendar import local_date
-from mas.models import (DEADLINE_OPEN, OPEN_CASE, AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian, Organisation, Signal, Step, Suspension,
-                        Team, User, Youth)
+from mas.models import (DEADLINE_OPEN, OPEN_CASE, AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian,
+                        Organisation, Signal, Step, Suspension, Team, User, Youth)
 from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
 from mas.services.audit import log_access

@@ -154,3 +154,25 @@ def test_digest_once_a_working_day_after_the_window_opens(db, ctx, world, now):
     [digest] = [m for m in outbox(db) if m.template == "digest"]
     assert digest.recipient == "regisseur.a@example.org"
     assert {i["reference"] for i in digest.context["items"]} == {"MAS-2026-000001"}
+
+
+def test_the_database_itself_refuses_a_rung_or_a_message_twice(db, ctx, world, now):
+    """The unique keys hold even against a writer that skips the sweep's own checks."""
+    from sqlalchemy import exc
+
+    case_id = open_case(db, ctx, world, now).case_id
+    sweep(db, ctx, local(2026, 3, 6, 8))  # the signaal clock's reminder: one event, one message
+    [event] = ladder_events(db, case_id)
+    [message] = outbox(db)
+    e, o = CaseEvent.__table__, OutboxMessage.__table__
+    again = {"case_id": case_id, "at": now, "actor_role": "system", "kind": "herinnering",
+             "deadline_id": event.deadline_id, "rung": event.rung}
+    with pytest.raises(exc.IntegrityError), db.begin() as conn:
+        conn.execute(e.insert(), again)
+    with db.begin() as conn:  # the next rung of the same deadline, and events without a deadline, are fine
+        conn.execute(e.insert(), {**again, "rung": event.rung + 1})
+        conn.execute(e.insert(), [{**again, "kind": "notitie", "deadline_id": None, "rung": None}] * 2)
+    with pytest.raises(exc.IntegrityError), db.begin() as conn:
+        conn.execute(o.insert(), {"idempotency_key": message.idempotency_key, "message_id": message.message_id,
+                                  "template": "reminder", "recipient": message.recipient, "context": {},
+                                  "not_before": now, "created_at": now})
