@@ -46,6 +46,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import shutil
 import sqlite3
 import sys
@@ -527,9 +528,11 @@ def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: boo
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = sweep(db, ctx, now)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
     if profiler:
         profiler.disable()
     rss = peak_rss_mb()
@@ -586,7 +589,11 @@ def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: boo
         _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
 
     out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
-           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s, "cold": cold}
+           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s, "cold": cold,
+           # where the time went: this process's CPU in Python/SQLite and in the kernel, and
+           # blocks read from disk (0: every page came from the OS page cache)
+           "user_s": after.ru_utime - usage.ru_utime, "sys_s": after.ru_stime - usage.ru_stime,
+           "blocks_read": after.ru_inblock - usage.ru_inblock}
     if profiler:
         stream = io.StringIO()
         stats = pstats.Stats(profiler, stream=stream)
@@ -703,7 +710,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{exc}", file=sys.stderr)
                 return 2
             results[arm].append(res)
-            wal = (f"  WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
+            wal = (f"  user {res['user_s'] * 1000:5.1f} sys {res['sys_s'] * 1000:5.1f} ms, {res['blocks_read']} blocks read,"
+                   f" WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
                    if "wal_mb" in res else "")
             print(f"  round {r + 1}: {arm:<12} {res['open']:>9,} open  {res['seconds'] * 1000:9.1f} ms"
                   f"  peak RSS {res['peak_rss_mb']:6.1f} MB{wal}", flush=True)

@@ -49,12 +49,21 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # A call's `now` comes back in most columns of its rows: format it once. The pair is
+        # one immutable tuple, swapped whole, so threads never see a value with another's text.
+        last = [(None, None)]
+
         def process(value):
             if value is None:
                 return None
+            seen, text = last[0]
+            if value is seen:
+                return text
             if value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r}: mas stores aware UTC times only")
-            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
         return process
 
     def result_processor(self, dialect, coltype):
