@@ -10,10 +10,13 @@ What is measured (each in a fresh child process, `--child …`):
   sweep_large / sweep_small
         `mas.services.escalation.sweep(db, ctx, now)` on a fresh copy of a built SQLite file
         (WAL, synchronous=NORMAL: mas.db.Database sets them) holding N open deadlines of which
-        exactly `due` have `next_at <= now`. Before the timer: the engine is created and warmed
-        and the ServiceContext built, and the scheduler's previous tick is replayed (a sweep a
-        day earlier, when nothing was due: it compiles the statements and builds the calendar
-        windows, as a long-running scheduler has them; `--cold` skips it). Only the one
+        exactly `due` have `next_at <= now`. Before the timer: the engine is created and the
+        ServiceContext built, and the scheduler's previous tick is replayed: a day earlier
+        another `due` clocks fell due; that sweep raises them (compiling the statements,
+        building the calendar windows, growing the WAL) and the scheduler's checkpoint job
+        folds its WAL in, so the timed sweep finds the process and the database as a running
+        scheduler leaves them. (A first write into a fresh WAL file costs this machine's kernel
+        more than the sweep itself: zeroing new page-cache folios, up to 0.3 s.) Only the one
         `sweep(db, ctx, now)` call is timed. Peak RSS (ru_maxrss) is read right after it.
         Afterwards the child checks that exactly the due rows climbed to the rung the ladder
         says, that nothing else moved, and that the expected case_event and outbox rows were
@@ -33,7 +36,9 @@ LRV and the step's clock, computed by `mas.services.clocks` and armed by `mas.la
 as the services arm them), the `zaak_geopend` event, and for every level a clock already
 passed its escalation event and its sent outbox rows. The `due` rows are the same in every
 file (same cases, clocks, recipients; spread evenly over the file): clocks last swept a day
-before the sweep moment whose next level has fallen due since.
+before the sweep moment whose next level has fallen due since. So are the previous tick's
+rows: clocks last swept two days before, due a day before, and not due again at the sweep
+moment.
 """
 
 from __future__ import annotations
@@ -73,10 +78,11 @@ OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
 
 # Bump when the builder below changes what it writes: cached files are then rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 SEED = 20260303
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
-PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept
+PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept (the replayed tick)
+EARLIER_TICK = NOW - timedelta(days=2)  # when the previous tick's rows were last swept
 HISTORY_DAYS = 200  # clocks started at most this long before NOW
 DEADLINES_PER_CASE = 4  # the state's clock, Thuiszitterspact, LRV, the step's clock
 
@@ -213,17 +219,18 @@ def _clocks(ctx, kind: str, start: date, region: str):
             yield Clock(ctx, clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap"), region)
 
 
-def make_pools(ctx) -> tuple[dict, dict]:
+def make_pools(ctx) -> tuple[dict, dict, dict]:
     """Per (kind, region): the clocks that are running and not due at NOW (left on the rung a
-    sweep at NOW would leave them), and the clocks due at NOW after a sweep at PREVIOUS_TICK."""
+    sweep at NOW would leave them), the clocks due at NOW after a sweep at PREVIOUS_TICK, and
+    the clocks due at PREVIOUS_TICK after a sweep at EARLIER_TICK and not again by NOW."""
     from mas.calendar import REGIONS
 
-    running, due = {}, {}
+    running, due, previous = {}, {}, {}
     kinds = (*STATE_WEIGHTS, "thuiszitterspact", "lrv", "step")
     first = NOW.date() - timedelta(days=HISTORY_DAYS)
     for kind in kinds:
         for region in REGIONS:
-            running[kind, region], due[kind, region] = [], []
+            running[kind, region], due[kind, region], previous[kind, region] = [], [], []
             for offset in range(HISTORY_DAYS + 1):
                 for clock in _clocks(ctx, kind, first + timedelta(days=offset), region):
                     rung = clock.rung_at(NOW)
@@ -232,7 +239,10 @@ def make_pools(ctx) -> tuple[dict, dict]:
                     before = clock.rung_at(PREVIOUS_TICK)
                     if before < rung:
                         due[kind, region].append((clock, before))
-    return running, due
+                    earlier = clock.rung_at(EARLIER_TICK)
+                    if earlier < before == rung:
+                        previous[kind, region].append((clock, earlier))
+    return running, due, previous
 
 
 # --- building a file ----------------------------------------------------------------------
@@ -294,34 +304,38 @@ class _Writer:
 
 
 class _Builder:
-    def __init__(self, ctx, world: World, running: dict, due: dict):
+    def __init__(self, ctx, world: World, running: dict, due: dict, previous: dict):
         from mas.notifications import outbox
         from mas.services.escalation import CLOCK_LABELS
 
-        self.ctx, self.world, self.running, self.due = ctx, world, running, due
+        self.ctx, self.world, self.running = ctx, world, running
+        self.pools = {"now": due, "previous": previous}
         self.labels = CLOCK_LABELS
         self.message_id = outbox.message_id
         self.base_url = ctx.settings.base_url
         self.team_weights = [t[5] for t in world.teams]
         self.states, self.state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
-        self.due_kinds = sorted({kind for (kind, _region), pool in due.items() if pool})
+        self.due_kinds = {name: sorted({kind for (kind, _region), pool in pools.items() if pool})
+                          for name, pools in self.pools.items()}
 
-    def case_spec(self, rng: random.Random, is_due: bool = False) -> dict:
-        """Everything about one case that is drawn at random (`is_due`: one of its clocks is due)."""
+    def case_spec(self, rng: random.Random, due: str | None = None) -> dict:
+        """Everything about one case that is drawn at random (`due`: "now" or "previous", the
+        tick at which one of its clocks falls due)."""
         team = rng.choices(self.world.teams, self.team_weights)[0]
         region = team[1] if rng.random() < 0.9 else rng.choice(("noord", "midden", "zuid"))
-        due_kind = rng.choice([k for k in self.due_kinds if self.due[k, region]]) if is_due else None
+        pools = self.pools[due] if due else None
+        due_kind = rng.choice([k for k in self.due_kinds[due] if pools[k, region]]) if due else None
         state = due_kind if due_kind in STATE_WEIGHTS else rng.choices(self.states, self.state_weights)[0]
         spec = {"team": team, "region": region, "regisseur": rng.choice(team[4]), "state": state,
                 "school": rng.choice(self.world.schools), "partner": rng.choice(self.world.partners),
                 "title": rng.choice(STEP_TITLES), "clocks": {}}
         for kind in (state, "thuiszitterspact", "lrv", "step"):
             if kind == due_kind:
-                clock, rung = rng.choice(self.due[kind, region])
-                spec["clocks"][kind] = (clock, rung, True)
+                clock, rung = rng.choice(pools[kind, region])
+                spec["clocks"][kind] = (clock, rung, due)
             else:
                 clock, rung = rng.choice(self.running[kind, region])
-                spec["clocks"][kind] = (clock, rung, False)
+                spec["clocks"][kind] = (clock, rung, None)
         return spec
 
     def addresses(self, spec: dict, has_organisation: bool) -> dict:
@@ -330,9 +344,9 @@ class _Builder:
                 "organisation_contact": partner[3] if has_organisation else None,
                 "organisation_escalation": partner[4] if has_organisation else None}
 
-    def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, list]:
+    def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, dict]:
         """Insert one case with its youth, step, clocks and history; returns the next deadline id and the
-        due clocks as (deadline id, rung before, rung after, events, messages)."""
+        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, events, messages)."""
         team, region, (regisseur_id, _email) = spec["team"], spec["region"], spec["regisseur"]
         clocks = spec["clocks"]
         pact = clocks["thuiszitterspact"][0]
@@ -356,8 +370,8 @@ class _Builder:
         step_clock = clocks["step"][0]
         w.add("step", (case_id, case_id, spec["partner"][0], spec["title"], _dt(step_clock.due_at), regisseur_id,
                        _dt(datetime.combine(step_clock.started_on, datetime.min.time(), timezone.utc) + timedelta(hours=9))))
-        due = []
-        for kind, (clock, rung, is_due) in clocks.items():
+        due = {"now": [], "previous": []}
+        for kind, (clock, rung, due_tick) in clocks.items():
             is_step = kind == "step"
             inputs = {**clock.inputs, "set_by": regisseur_id} if is_step else clock.inputs
             w.add("deadline", (deadline_id, case_id, case_id if is_step else None, spec["partner"][0] if is_step else None,
@@ -366,11 +380,11 @@ class _Builder:
             addresses = self.addresses(spec, is_step)
             for level in clock.levels[:rung]:  # the levels already passed: their event and sent e-mails
                 self._history(w, case_id, reference, deadline_id, clock, level, addresses, spec["partner"][1] if is_step else None)
-            if is_due:
-                after = clock.rung_at(NOW)
+            if due_tick:
+                after = clock.rung_at(NOW if due_tick == "now" else PREVIOUS_TICK)
                 top = clock.levels[after - 1]
                 messages = len({a for a in (addresses[role] for role in top.recipients) if a})
-                due.append((deadline_id, rung, after, after - rung, messages))
+                due[due_tick].append((deadline_id, rung, after, after - rung, messages))
             deadline_id += 1
         return deadline_id, due
 
@@ -411,29 +425,35 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     db.dispose()
     checkpoint(tmp)
     ctx = make_context(_settings(tmp))
-    running, due_pools = make_pools(ctx)
+    running, due_pools, previous_pools = make_pools(ctx)
 
     n_cases = n_open // DEADLINES_PER_CASE
-    if n_open % DEADLINES_PER_CASE or n_due > n_cases:
-        raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {DEADLINES_PER_CASE} x due")
+    if n_open % DEADLINES_PER_CASE or 2 * n_due > n_cases:
+        raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {2 * DEADLINES_PER_CASE} x due")
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
     conn.execute("BEGIN")
     world = World(conn)
-    builder = _Builder(ctx, world, running, due_pools)
-    # The due cases: drawn from their own generator, so they are the same in every file.
-    due_rng = random.Random(SEED + 1)
-    due_specs = [builder.case_spec(due_rng, is_due=True) for _ in range(n_due)]
-    due_at_case = {((2 * j + 1) * n_cases) // (2 * n_due): spec for j, spec in enumerate(due_specs)}
+    builder = _Builder(ctx, world, running, due_pools, previous_pools)
+    # The due cases, and the previous tick's, each drawn from a generator of their own, so
+    # they are the same in every file; spread evenly, the previous tick's one case before each
+    # of the due ones (due cases lie at least two apart).
+    due_rng, previous_rng = random.Random(SEED + 1), random.Random(SEED + 2)
+    due_at_case = {}
+    for j in range(n_due):
+        index = ((2 * j + 1) * n_cases) // (2 * n_due)
+        due_at_case[index] = builder.case_spec(due_rng, due="now")
+        due_at_case[index - 1] = builder.case_spec(previous_rng, due="previous")
     rng = random.Random(SEED)
     writer = _Writer(conn)
-    deadline_id, due = 1, []
+    deadline_id, due, previous = 1, [], []
     for index in range(n_cases):
         spec = due_at_case.get(index) or builder.case_spec(rng)
         deadline_id, case_due = builder.write_case(writer, index + 1, deadline_id, spec)
-        due.extend(case_due)
+        due.extend(case_due["now"])
+        previous.extend(case_due["previous"])
         if index % 20_000 == 19_999:
             writer.flush()
     writer.flush()
@@ -444,17 +464,22 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
         "open": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open'").fetchone()[0],
         "due": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
                             (now,)).fetchone()[0],
+        "previous": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL"
+                                 " AND next_at <= ?", (_dt(PREVIOUS_TICK),)).fetchone()[0],
         "rung_sum": conn.execute("SELECT total(rung) FROM deadline").fetchone()[0],
     }
     conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
     conn.close()
     checkpoint(tmp)
-    if counts["open"] != n_open or counts["due"] != n_due or len(due) != n_due:
+    if (counts["open"] != n_open or counts["due"] != 2 * n_due or counts["previous"] != n_due or len(due) != n_due
+            or len(previous) != n_due):
         raise SystemExit(f"build went wrong: {counts}, {len(due)} due clocks written")
     meta = {
         "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
         "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
         "levels": sum(d[3] for d in due), "messages": sum(d[4] for d in due),
+        "previous_tick": PREVIOUS_TICK.isoformat(),
+        "previous_levels": sum(d[3] for d in previous), "previous_messages": sum(d[4] for d in previous),
         "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
         "bytes": tmp.stat().st_size,
     }
@@ -507,7 +532,7 @@ def _fail(message: str) -> None:
     sys.exit(3)
 
 
-def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: bool = False) -> dict:
+def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
     from sqlalchemy import text
 
     from mas.scheduler import open_database, prepare_process
@@ -519,11 +544,17 @@ def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: boo
     settings = _settings(db_path)
     ctx = make_context(settings)
     db = open_database(settings.database_url)  # as `mas scheduler` opens it
-    with db.read() as conn:  # connects (WAL, pragmas) and warms the pool
+    # The previous tick, and the checkpoint job after it, as `mas scheduler` ran them.
+    earlier = sweep(db, ctx, datetime.fromisoformat(meta["previous_tick"]))
+    if (earlier.deadlines, earlier.levels_raised, earlier.messages_queued) != (
+            meta["due"], meta["previous_levels"], meta["previous_messages"]):
+        _fail(f"the previous tick raised {earlier.deadlines} deadlines, {earlier.levels_raised} levels,"
+              f" {earlier.messages_queued} messages; expected {meta['due']}, {meta['previous_levels']},"
+              f" {meta['previous_messages']}")
+    db.checkpoint()
+    with db.read() as conn:
         events_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM case_event")).scalar_one()
         outbox_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_message")).scalar_one()
-    if not cold and sweep(db, ctx, now - timedelta(days=2)).deadlines != 0:  # the previous tick: nothing due yet
-        _fail("the warm-up tick found due rows")
     prepare_process()  # as `mas scheduler` does once it has started
     profiler = cProfile.Profile() if profile else None
     if profiler:
@@ -580,8 +611,8 @@ def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: boo
         conn.close()
     if still_due:
         _fail(f"{still_due} deadlines still due after the sweep")
-    if rung_sum != meta["rung_sum"] + levels:
-        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + levels}")
+    if rung_sum != meta["rung_sum"] + meta["previous_levels"] + levels:
+        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + meta['previous_levels'] + levels}")
     if tuple(events) != (levels, n_due) or all_events != levels:
         _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
               f" expected {levels} on {n_due}")
@@ -589,7 +620,7 @@ def child_sweep(db_path: Path, meta_path: Path, cold: bool = False, profile: boo
         _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
 
     out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
-           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s, "cold": cold,
+           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
            # where the time went: this process's CPU in Python/SQLite and in the kernel, and
            # blocks read from disk (0: every page came from the OS page cache)
            "user_s": after.ru_utime - usage.ru_utime, "sys_s": after.ru_stime - usage.ru_stime,
@@ -640,7 +671,7 @@ def explain_due(db_path: Path) -> str:
     return compiled.string + "\n" + "\n".join(f"  {row[-1]}" for row in plan)
 
 
-def run_arm(arm: str, sizes: dict, built: dict, cold: bool) -> dict:
+def run_arm(arm: str, sizes: dict, built: dict) -> dict:
     if arm == "full_read":
         db_path, meta_path, _meta = built[sizes["large"]]
         return run_child([SCRIPT, "--child", "full-read", "--db", str(db_path), "--meta", str(meta_path)])
@@ -649,7 +680,7 @@ def run_arm(arm: str, sizes: dict, built: dict, cold: bool) -> dict:
     copy = fresh_copy(db_path, arm)
     try:
         args = [SCRIPT, "--child", "sweep", "--db", str(copy), "--meta", str(meta_path)]
-        return run_child([*args, "--cold"] if cold else args)
+        return run_child(args)
     finally:
         remove_copy(copy)
 
@@ -662,7 +693,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--due", type=int, help="due deadlines in each file")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--rebuild", action="store_true", help="build the files even if cached")
-    parser.add_argument("--cold", action="store_true", help="no warm-up tick before the timed sweep")
     parser.add_argument("--profile", action="store_true", help="profile one sweep at the large size and exit")
     parser.add_argument("--child", choices=("build", "sweep", "full-read"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -670,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child == "sweep":
-        print(json_line(child_sweep(args.db, args.meta, cold=args.cold)))
+        print(json_line(child_sweep(args.db, args.meta)))
         return 0
     if args.child == "build":
         db_path, meta_path = built_paths(args.open, args.due)
@@ -692,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + explain_due(db_path) + "\n")
         copy = fresh_copy(db_path, "profile")
         try:
-            result = child_sweep(copy, meta_path, cold=args.cold, profile=True)
+            result = child_sweep(copy, meta_path, profile=True)
         finally:
             remove_copy(copy)
         print(result.pop("profile"))
@@ -700,12 +730,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"\nsweep moment {NOW.isoformat()}; {n_due:,} due in each file; {rounds} rounds, arms alternating;"
-          f" each run a fresh process{' (cold: no warm-up tick)' if args.cold else ''}", flush=True)
+          f" each run a fresh process, after its previous tick", flush=True)
     results = {arm: [] for arm in ARMS}
     for r in range(rounds):
         for arm in rotated(ARMS, r):
             try:
-                res = run_arm(arm, sizes, built, args.cold)
+                res = run_arm(arm, sizes, built)
             except RuntimeError as exc:  # a child's check failed (its stderr says which)
                 print(f"\n{exc}", file=sys.stderr)
                 return 2
