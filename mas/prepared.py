@@ -18,6 +18,8 @@ fixed statements, the sweep three big batches, so that overhead is most of their
 
 Not supported, and refused when the statement is prepared: expanding (IN-list) parameters,
 SQL-expression or callable column defaults. Such statements go through `conn.execute`.
+Values a statement carries itself (`.values(status="pending")`, `== "x"`) are fixed: a
+parameter of the same name does not override them.
 """
 
 from __future__ import annotations
