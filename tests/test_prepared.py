@@ -109,3 +109,27 @@ def test_each_set_of_keys_gets_its_own_column_list(db, now):
 def test_unsupported_statements_are_refused_when_prepared(db):
     with db.begin() as conn, pytest.raises(exc.ArgumentError, match="IN-list"):
         Prepared(select(_t.c.id).where(_t.c.id.in_(bindparam("ids", expanding=True)))).rows(conn, {"ids": [1]})
+
+
+def test_no_deadline_statement_binds_the_open_status(db, ctx, world, now):
+    """`deadline.status = ?` against the partial indexes' `status = 'open'` makes SQLite
+    re-prepare the statement on every call (three times the cost of a lookup); the services
+    write DEADLINE_OPEN, a literal. A signal, a whole flow, steps and a sweep must keep it so."""
+    import re
+
+    from mas.services import steps
+    from mas.services.escalation import sweep
+    from tests.factories import fire, open_case
+
+    sent = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, sql, *rest: sent.append(sql))
+    case_id = open_case(db, ctx, world, now).case_id
+    with db.begin() as conn:
+        steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.school, title="Huisbezoek",
+                          description=None, due_at=now + timedelta(days=7), now=now)
+    for trigger in ("plan_gesprek", "naar_zorgtafel", "maatwerkplan_vastgesteld", "aanbod_gestart", "nazorg_afgerond"):
+        fire(db, ctx, world, case_id, trigger, now)
+    sweep(db, ctx, now + timedelta(days=120))
+    bound = [s for s in sent if re.search(r"deadline\.status\s*=\s*(\?|%\()", s)]
+    assert any("deadline.status = 'open'" in s for s in sent)
+    assert not bound, bound
