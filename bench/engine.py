@@ -70,7 +70,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, event, func, select, update
 
 from bench.common import checkpoint, current_rss_mb, json_line, median, peak_rss_mb, rotated, run_child, table
-from mas.calendar import local_date
+from mas.dates import local_date
 from mas.db import Database, upgrade, json_dumps
 from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
 from mas.models import Step as TaskStep  # a task within a case (this module's Step is a lifecycle step)
@@ -241,7 +241,7 @@ _CASE_COLUMNS = [c.name for c in Case.__table__.columns]
 
 
 def make_plan(ctx, world: World) -> Plan:
-    from mas.services import clocks
+    from mas.clocks import rules as clocks
 
     region = REGION
     today = local_date(NOW)
@@ -317,7 +317,7 @@ class EngineArm(Arm):
     def __init__(self, path: Path, world: World, plan: Plan | None = None, trace: Callable[[str], None] | None = None):
         from mas.services import cases
         from mas.services.actors import Actor
-        from mas.services.context import make_context
+        from mas.context import make_context
         from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 
         settings = settings_for(path)
@@ -865,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile(n, warmup, workdir, template, world)
             return 0
-        from mas.services.context import make_context
+        from mas.context import make_context
 
         plan = make_plan(make_context(settings_for(template)), world)
 

@@ -32,7 +32,7 @@ and by everything that shapes their contents (this builder's version, config/, m
 migrated by `mas.db.upgrade`, a world of three teams (coordinators, two with a bestuurlijk
 contact), casusregisseurs and partner organisations, then cases bulk-inserted with plain
 sqlite3: per case a youth, a step, four open clocks (the state's clock, Thuiszitterspact,
-LRV and the step's clock, computed by `mas.services.clocks` and armed by `mas.ladder` exactly
+LRV and the step's clock, computed by `mas.clocks.rules` and armed by `mas.clocks.ladder` exactly
 as the services arm them), the `zaak_geopend` event, and for every level a clock already
 passed its escalation event and its sent outbox rows. The `due` rows are the same in every
 file (same cases, clocks, recipients; spread evenly over the file): clocks last swept a day
@@ -199,8 +199,8 @@ class Clock:
 
 
 def _clocks(ctx, kind: str, start: date, region: str):
-    from mas.calendar import end_of_day
-    from mas.services import clocks
+    from mas.dates import end_of_day
+    from mas.clocks import rules as clocks
 
     if kind in STATE_WEIGHTS:
         if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
@@ -223,7 +223,7 @@ def make_pools(ctx) -> tuple[dict, dict, dict]:
     """Per (kind, region): the clocks that are running and not due at NOW (left on the rung a
     sweep at NOW would leave them), the clocks due at NOW after a sweep at PREVIOUS_TICK, and
     the clocks due at PREVIOUS_TICK after a sweep at EARLIER_TICK and not again by NOW."""
-    from mas.calendar import REGIONS
+    from mas.clocks.calendar import REGIONS
 
     running, due, previous = {}, {}, {}
     kinds = (*STATE_WEIGHTS, "thuiszitterspact", "lrv", "step")
@@ -413,7 +413,7 @@ class _Builder:
 
 def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     from mas.db import Database, upgrade
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -536,7 +536,7 @@ def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
     from sqlalchemy import text
 
     from mas.scheduler import open_database, prepare_process
-    from mas.services.context import make_context
+    from mas.context import make_context
     from mas.services.escalation import sweep
 
     meta = json.loads(meta_path.read_text())

@@ -42,9 +42,9 @@ builder's version, config/, the migrations; after a change to what the services 
   bulk   the rest of the cases up to the size, with plain sqlite3 executemany in one transaction: cases of
          the other casusregisseurs of her team and of the other teams (three in four closed, the open ones
          spread over the states) and her own closed history (2% of the size), each with its youth and
-         guardians, its signal(s), its clocks as the services compute them (mas.services.clocks: state
+         guardians, its signal(s), its clocks as the services compute them (mas.clocks.rules: state
          clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and next_at as a sweep at NOW
-         would have left them (mas.ladder), its events (opening, each transition, steps, escalations) and
+         would have left them (mas.clocks.ladder), its events (opening, each transition, steps, escalations) and
          access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it either.
          The world (teams, users, organisations) is the same at both sizes: the database grows the way
          one deployment grows over the years, by history, so a team's closed cases grow with the size.
@@ -99,7 +99,7 @@ if __package__ in (None, ""):  # run as `python bench/web.py`
 from sqlalchemy import event, select, update
 
 from bench.common import REPO_ROOT, checkpoint, json_line, rotated, table
-from mas.services.views import PAGE_SIZE  # the werkvoorraad's rows a page (50)
+from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50)
 
 OUT = REPO_ROOT / "bench" / "out"
 BUILD_VERSION = 2
@@ -294,12 +294,12 @@ class Seed:
 
 def build_seed(path: Path) -> dict:
     """Migrate, then the world and the bench casusregisseur's 200 open cases, through the services."""
-    from mas.calendar import end_of_day, local_date
+    from mas.dates import end_of_day, local_date
     from mas.db import Database, upgrade
     from mas.models import Case, CaseEvent, Step, Team
     from mas.services import admin, auth, cases, steps
     from mas.services.actors import Actor
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     _remove(path)
     db = Database(f"sqlite:///{path}")
@@ -502,7 +502,7 @@ class _Clocks:
         key = (kind, start, region, planned)
         found = self.memo.get(key)
         if found is None:
-            from mas.services import clocks
+            from mas.clocks import rules as clocks
 
             ctx = self.ctx
             if kind == "thuiszitterspact":
@@ -517,8 +517,8 @@ class _Clocks:
         return found
 
     def step(self, start: date, region: str, set_by: int):
-        from mas.calendar import end_of_day
-        from mas.services import clocks
+        from mas.dates import end_of_day
+        from mas.clocks import rules as clocks
 
         key = ("step", start, region)
         due_at = self.memo.get(key)
@@ -559,7 +559,7 @@ class _Bulk:
         return self.ids[table]
 
     def _reference(self, opened: datetime) -> str:
-        from mas.calendar import local_date
+        from mas.dates import local_date
 
         year = local_date(opened).year
         self.counters[year] = self.counters.get(year, 0) + 1
@@ -582,7 +582,7 @@ class _Bulk:
 
     def case(self, team: dict, regisseur: int | None, closed: bool) -> None:
         """One case with its youth, signals, clocks, steps, events and access-log rows."""
-        from mas.calendar import local_date
+        from mas.dates import local_date
 
         rng, w = self.rng, self.w
         if closed:
@@ -735,7 +735,7 @@ class _Bulk:
 
 def build_size(size: int, seed_path: Path, seed_meta: dict, path: Path) -> dict:
     """A copy of the seed with bulk cases up to `size` cases in all."""
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     started = time.perf_counter()
     tmp = path.with_suffix(f".building-{os.getpid()}")

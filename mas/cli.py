@@ -55,7 +55,8 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     """Create an account; the password is read from standard input."""
     from sqlalchemy import select
 
-    from mas.db import Database, utcnow
+    from mas.db import Database
+    from mas.dates import utcnow
     from mas.models import Organisation, Team
     from mas.services import auth
     from mas.services.errors import ValidationError
@@ -101,8 +102,9 @@ def deadlines() -> None:
 @deadlines.command("recompute")
 def deadlines_recompute() -> None:
     """Recompute every open deadline after the holiday table or the clock settings changed."""
-    from mas.db import Database, utcnow
-    from mas.services.context import make_context
+    from mas.db import Database
+    from mas.dates import utcnow
+    from mas.context import make_context
     from mas.services.timekeeping import recompute_all
 
     settings = _settings()
@@ -117,7 +119,7 @@ def _parse_now(value: str):
     """ISO moment; without an offset it is local Europe/Amsterdam time."""
     from datetime import datetime, timezone
 
-    from mas.calendar import TZ
+    from mas.dates import TZ
 
     try:
         moment = datetime.fromisoformat(value)
@@ -134,7 +136,7 @@ def tick(now_text: str) -> None:
     """Run every scheduler job once as if it were NOW, and print what it did."""
     from mas.notifications.transport import transport_for
     from mas.scheduler import tick as run_tick
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     from mas.scheduler import open_database
 
@@ -158,7 +160,7 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
 
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     from mas.scheduler import open_database, prepare_process
 
@@ -198,7 +200,7 @@ def demo(host: str, port: int) -> None:
         raise click.ClickException("mas demo werkt alleen met de ingebouwde SQLite-database.")
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     created = ensure_demo(settings)
     click.echo("Demodata aangemaakt." if created else "Demodata was er al.")

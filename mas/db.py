@@ -172,8 +172,3 @@ def upgrade(db: Database, revision: str = "head") -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         conn.commit()
-
-
-def utcnow() -> datetime:
-    """The real clock, read only at the edges (CLI, web, scheduler) and passed on as `now`."""
-    return datetime.now(timezone.utc)

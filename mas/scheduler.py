@@ -20,9 +20,10 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from mas.db import Database, utcnow
+from mas.db import Database
+from mas.dates import utcnow
 from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
-from mas.services.context import ServiceContext
+from mas.context import ServiceContext
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
 

@@ -107,7 +107,7 @@ def db(settings):
 
 @pytest.fixture
 def ctx(settings):
-    from mas.services.context import make_context
+    from mas.context import make_context
 
     return make_context(settings)
 

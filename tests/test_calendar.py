@@ -1,4 +1,4 @@
-"""mas.calendar: school days per vakantieregio, suspensions, end of day, calendar months.
+"""mas.clocks.calendar: school days per vakantieregio, suspensions, end of day, calendar months.
 
 Hand-computed cases use the shipped table (config/school_holidays.toml). Each says why.
 """
@@ -14,16 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mas.calendar import (
+from mas.clocks.calendar import (
     HOLIDAY_NAMES,
     REGIONS,
     ClockPaused,
     HolidayPeriod,
     SchoolCalendar,
     add_calendar_months,
-    end_of_day,
-    local_date,
 )
+from mas.dates import end_of_day, local_date
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 CAL = SchoolCalendar.from_config(CONFIG)

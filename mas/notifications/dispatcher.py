@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from mas.models import OutboxMessage
 from mas.notifications.render import build_message
 from mas.notifications.transport import PermanentError, TemporaryError
-from mas.services.context import ServiceContext
+from mas.context import ServiceContext
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from mas.models import OutboxMessage
 from mas.prepared import Prepared
-from mas.services.context import ServiceContext
+from mas.context import ServiceContext
 
 _o = OutboxMessage.__table__
 _INSERT = Prepared(_o.insert().values(status="pending", attempts=0))  # the same for every new message

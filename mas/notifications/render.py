@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
@@ -20,16 +20,13 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from mas.calendar import TZ
+from mas.dates import TZ, as_local, nl_date, nl_moment, nl_short_date
 from mas.notifications.outbox import TEMPLATES
 from mas.settings import Settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SENDER_NAME = "mas casusregie"
 
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
 
 
 @dataclass(frozen=True)
@@ -37,39 +34,6 @@ class RenderedMail:
     subject: str
     text: str
     html: str
-
-
-def _as_local(value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: outbox contexts carry aware UTC times")
-    return moment.astimezone(TZ)
-
-
-def _as_date(value: str | date | datetime) -> date:
-    if isinstance(value, datetime):
-        return _as_local(value).date()
-    if isinstance(value, date):
-        return value
-    return _as_local(value).date() if "T" in value else date.fromisoformat(value)
-
-
-def format_day(value: str | date | datetime) -> str:
-    """'2026-03-03' (or an aware moment, taken in Amsterdam) -> 'dinsdag 3 maart 2026'."""
-    day = _as_date(value)
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def format_moment(value: str | datetime) -> str:
-    """'2026-03-10T22:59:59+00:00' -> 'dinsdag 10 maart 2026, 23:59' (Europe/Amsterdam)."""
-    local = _as_local(value)
-    return f"{format_day(local.date())}, {local:%H:%M}"
-
-
-def format_short_day(value: str | date | datetime) -> str:
-    """For subjects: 'dinsdag 10 maart'."""
-    day = _as_date(value)
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +46,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(moment=format_moment, day=format_day, short_day=format_short_day)
+    env.filters.update(moment=nl_moment, day=nl_date, short_day=nl_short_date)
     return env
 
 
@@ -101,7 +65,7 @@ def render(template: str, context: Mapping[str, Any], settings: Settings, *,
         raise ValueError(f"unknown e-mail template {template!r}")
     env = environment()
     due_at = context.get("due_at")
-    is_overdue = _as_local(due_at) <= now if (now is not None and due_at) else None
+    is_overdue = as_local(due_at) <= now if (now is not None and due_at) else None
     values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url}
     text_module = env.get_template(f"{template}.txt").make_module(values)
     subject = _one_line(str(text_module.subject))

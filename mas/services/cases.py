@@ -12,13 +12,14 @@ from datetime import datetime
 from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
 
-from mas.calendar import local_date
+from mas.dates import local_date
 from mas.models import DEADLINE_OPEN, Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
 from mas.prepared import Prepared
-from mas.services import clocks, deadlines, events
+from mas.clocks import rules as clocks
+from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
-from mas.services.context import ServiceContext
+from mas.context import ServiceContext
 from mas.services.errors import (CaseClosed, Conflict, Forbidden, GuardDataError, InvalidTransition, NotFound,
                                  ValidationError)
 from mas.services.inputs import SignalInput, YouthInput, validate_signal

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 
 from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
 from mas.prepared import Prepared
-from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
-from mas.services.context import ServiceContext
+from mas.clocks.rules import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
+from mas.context import ServiceContext
 
 _d = Deadline.__table__
 _s = Suspension.__table__

@@ -17,12 +17,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from mas.ladder import Ladder, Level
+from mas.clocks.ladder import Ladder, Level
 from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Organisation, Team, User
 from mas.notifications import outbox
 from mas.prepared import Prepared
 from mas.services.actors import SYSTEM
-from mas.services.context import ServiceContext
+from mas.context import ServiceContext
 
 _d, _c, _t, _o, _e = (Deadline.__table__, Case.__table__, Team.__table__, Organisation.__table__,
                       CaseEvent.__table__)

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from mas.models import CaseEvent, Organisation, User
 from mas.services import cases as case_service
 from mas.services import doorzetten as dz
-from mas.services import extension_requests, steps, timekeeping, views
+from mas.services import extension_requests, queries, steps, timekeeping
 from mas.services.audit import who_looked
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
-from mas.calendar import local_date
+from mas.dates import local_date
 from mas.services.inputs import SIGNAL_KINDS, SIGNAL_SOURCES, GuardianInput, SignalInput, YouthInput, validate_signal
 from mas.web import context as web
 from mas.web.forms import FormReader
@@ -25,11 +25,11 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 DIRECTORS = ("casusregisseur", "coordinator")
 
 
-def _filters() -> views.Filters:
+def _filters() -> queries.Filters:
     args = request.args
     school = args.get("school", "")
     page = args.get("page", "1")
-    return views.Filters(scope=args.get("scope", "mine"), state=args.get("state") or None,
+    return queries.Filters(scope=args.get("scope", "mine"), state=args.get("state") or None,
                          school_id=int(school) if school.isdigit() else None, overdue=args.get("overdue") == "1",
                          q=(args.get("q") or "").strip() or None, page=int(page) if page.isdigit() else 1)
 
@@ -40,7 +40,7 @@ def index():
     filters = _filters()
     # Only a search is logged (a write); the plain list is read without taking the write lock.
     with (web.db().begin() if filters.q else web.db().read()) as conn:
-        data = views.werkvoorraad(conn, web.ctx(), web.actor(), filters, web.now())
+        data = queries.werkvoorraad(conn, web.ctx(), web.actor(), filters, web.now())
     return render_template("cases/list.html", filters=filters, workflow=web.ctx().workflow, **data)
 
 
@@ -108,7 +108,7 @@ def new():
 
 def _render_case(reference: str, *, errors=None, form=None, values=None, conflict=None, status=200):
     with web.db().begin() as conn:
-        data = views.case_page(conn, web.ctx(), web.actor(), reference, web.now())
+        data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())
     return render_template("cases/show.html", errors=errors or {}, open_form=form, values=values or {},
                            conflict=conflict, ctx=web.ctx(), now=web.now(), kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES,
                            **data), status
@@ -283,6 +283,6 @@ def decide_extension(reference: str, request_id: int):
 @roles("coordinator")
 def access_log(reference: str):
     with web.db().begin() as conn:
-        data = views.case_page(conn, web.ctx(), web.actor(), reference, web.now())
+        data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())
         rows = who_looked(conn, data["case"].id)
     return render_template("cases/access_log.html", case=data["case"], rows=rows)

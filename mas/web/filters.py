@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from mas.services.explain import nl_date, nl_moment
+from mas.dates import nl_date, nl_moment
 
 
 def register_filters(app) -> None:
-    from mas.services.explain import explain
+    from mas.clocks.explain import explain
 
     app.jinja_env.filters["zip"] = lambda left, right: list(zip(left, right))
     app.jinja_env.globals["explain"] = explain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from mas.calendar import end_of_day
+from mas.dates import end_of_day
 from mas.services.errors import ValidationError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from mas.services import extension_requests, views
+from mas.services import extension_requests, queries
 from mas.services import steps as step_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
@@ -16,7 +16,7 @@ bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 def _render(errors=None, open_form=None, status=200):
     with web.db().begin() as conn:
-        rows = views.partner_steps(conn, web.actor(), web.now())
+        rows = queries.partner_steps(conn, web.actor(), web.now())
     return render_template("partner/steps.html", rows=rows, errors=errors or {}, open_form=open_form,
                            values=request.form if errors else {}, now=web.now()), status
 

@@ -61,7 +61,7 @@ class Transition:
     roles: tuple[str, ...] = DIRECTORS
     fields: tuple[GuardField, ...] = ()
     needs_reason: bool = False
-    # What the transition does to the case-wide clocks (see mas.services.clocks).
+    # What the transition does to the case-wide clocks (see mas.clocks.rules).
     pact: str = ""  # "" | "stop" (the offer started) | "restart" (youth at home again)
 
 

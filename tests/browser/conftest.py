@@ -25,7 +25,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from mas.db import Database, upgrade, utcnow
+from mas.db import Database, upgrade
+from mas.dates import utcnow
 from mas.services import admin as admin_service
 from mas.services import auth as auth_service
 from mas.services.actors import Actor
@@ -92,7 +93,7 @@ class World:
         return result.reference
 
     def assign_step(self, reference: str, organisation_id: int, title: str, days: int = 10) -> int:
-        from mas.calendar import end_of_day
+        from mas.dates import end_of_day
         from mas.services import cases, steps
 
         with self.db.begin() as conn:
@@ -104,7 +105,7 @@ class World:
 
 def today():
     """Today in Amsterdam: the day the app's forms think in."""
-    from mas.calendar import local_date
+    from mas.dates import local_date
 
     return local_date(utcnow())
 
@@ -156,7 +157,7 @@ def live_server(tmp_path_factory):
     """The real app on a free port, in a thread, for the whole session."""
     from werkzeug.serving import make_server
 
-    from mas.services.context import make_context
+    from mas.context import make_context
     from mas.web import create_app
 
     base = tmp_path_factory.mktemp("browser")

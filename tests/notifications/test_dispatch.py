@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import update
 
-from mas.calendar import TZ
+from mas.dates import TZ
 from mas.db import Database
 from mas.models import OutboxMessage
 from mas.notifications import outbox

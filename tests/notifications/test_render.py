@@ -11,7 +11,9 @@ from jinja2 import meta, nodes
 
 from mas.notifications.outbox import TEMPLATES
 from mas.settings import load_settings
-from mas.notifications.render import (TEMPLATE_DIR, build_message, environment, format_day, format_moment, render)
+from mas.dates import nl_date as format_day
+from mas.dates import nl_moment as format_moment
+from mas.notifications.render import TEMPLATE_DIR, build_message, environment, render
 from tests.notifications.helpers import SWEEP_AT, outbox_rows, queue_every_kind, rung_context
 
 # What a template may read: the outbox context the services build, and nothing about a person.

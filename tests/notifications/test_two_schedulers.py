@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from mas.db import Database
 from mas.models import CaseEvent, OutboxMessage
-from mas.services.context import make_context
+from mas.context import make_context
 from mas.settings import load_settings
 from tests.conftest import FIXED_NOW, _truncate_all
 from tests.factories import build_world, open_case

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from mas.calendar import TZ, end_of_day, start_of_day
+from mas.dates import TZ, end_of_day, start_of_day
 from mas.models import CaseEvent, OutboxMessage
 from mas.services import doorzetten as dz
 from mas.services import steps, timekeeping

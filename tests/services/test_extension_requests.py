@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from mas.calendar import end_of_day
+from mas.dates import end_of_day
 from mas.services import extension_requests as ext
 from mas.services import steps
 from mas.services.errors import NotFound, ValidationError

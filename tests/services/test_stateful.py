@@ -39,7 +39,8 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import inspect, select, text, update
 
-from mas.calendar import add_calendar_months, end_of_day, local_date
+from mas.clocks.calendar import add_calendar_months
+from mas.dates import end_of_day, local_date
 from mas.models import (
     Case,
     CaseEvent,
@@ -53,7 +54,7 @@ from mas.models import (
 )
 from mas.services import cases, steps, timekeeping
 from mas.services.actors import Actor
-from mas.services.clocks import COMPUTED_RULES, SCHOOL_DAY_RULES, recompute
+from mas.clocks.rules import COMPUTED_RULES, SCHOOL_DAY_RULES, recompute
 from mas.services.errors import (
     CaseClosed,
     Conflict,

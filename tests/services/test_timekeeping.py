@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from mas.calendar import end_of_day
+from mas.dates import end_of_day
 from mas.models import Deadline
 from mas.services import timekeeping
-from mas.services.context import make_context
+from mas.context import make_context
 from mas.services.errors import ValidationError
 from mas.settings import load_settings
 from tests.factories import open_case

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from mas.calendar import end_of_day
+from mas.dates import end_of_day
 from mas.models import TABLES, AccessLog, Case, Deadline, Step
 from mas.services import steps
 from mas.web.security import ENDPOINT_ROLES, PUBLIC_ENDPOINTS

@@ -11,8 +11,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Sequence
 
-from mas.calendar import ClockPaused, add_calendar_months, end_of_day
-from mas.services.context import ServiceContext
+from mas.clocks.calendar import ClockPaused, add_calendar_months
+from mas.dates import end_of_day
+from mas.context import ServiceContext
 
 Interval = tuple[date, date | None]
 

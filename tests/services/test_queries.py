@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from mas.models import AccessLog
-from mas.services import views
+from mas.services import queries
 from mas.services.errors import NotFound
 from tests.factories import fire, open_case
 
 
 def _list(db, ctx, actor, now, **filters):
     with db.begin() as conn:
-        return views.werkvoorraad(conn, ctx, actor, views.Filters(**filters), now)
+        return queries.werkvoorraad(conn, ctx, actor, queries.Filters(**filters), now)
 
 
 def test_nearest_deadline_first_and_scope(db, ctx, world, now):
@@ -46,7 +46,7 @@ def test_filters_search_and_closed_cases(db, ctx, world, now):
 
 
 def test_paging(db, ctx, world, now, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     refs = [open_case(db, ctx, world, now).reference for _ in range(5)]
     pages = [_list(db, ctx, world.regisseur_a, now, page=p) for p in (1, 2, 3)]
     assert [p["pages"] for p in pages] == [3, 3, 3]
@@ -63,11 +63,11 @@ def test_case_reads_are_logged_with_their_basis(db, ctx, world, now):
     case = open_case(db, ctx, world, now)
     for actor in (world.regisseur_a, world.regisseur_a2, world.coordinator_a):
         with db.begin() as conn:
-            views.case_page(conn, ctx, actor, case.reference, now)
+            queries.case_page(conn, ctx, actor, case.reference, now)
     with db.read() as conn:
         rows = conn.execute(select(AccessLog.__table__.c.user_id, AccessLog.__table__.c.basis)
                             .where(AccessLog.__table__.c.action == "read_case").order_by(AccessLog.__table__.c.id)).all()
     assert [tuple(r) for r in rows] == [(world.regisseur_a.id, "own_case"), (world.regisseur_a2.id, "team"),
                                         (world.coordinator_a.id, "team")]
     with pytest.raises(NotFound), db.begin() as conn:
-        views.case_page(conn, ctx, world.regisseur_b, case.reference, now)
+        queries.case_page(conn, ctx, world.regisseur_b, case.reference, now)

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from mas.calendar import TZ, SchoolCalendar
-
-DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december"]
-
-
-def nl_date(day: date) -> str:
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def nl_moment(moment: datetime) -> str:
-    local = moment.astimezone(TZ)
-    return f"{nl_date(local.date())}, {local:%H:%M}"
+from mas.clocks.calendar import SchoolCalendar
+from mas.dates import nl_date, nl_moment
 
 
 def explain(deadline, calendar: SchoolCalendar, region: str) -> list[str]:

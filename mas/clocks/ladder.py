@@ -13,7 +13,8 @@ from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from mas.calendar import TZ, SchoolCalendar, end_of_day, local_date, start_of_day
+from mas.clocks.calendar import SchoolCalendar
+from mas.dates import TZ, end_of_day, local_date, start_of_day
 from mas.settings import SettingsError
 
 RECIPIENT_ROLES = ("casusregisseur", "coordinator", "bestuurlijk", "organisation_contact", "organisation_escalation")

@@ -19,30 +19,26 @@ import threading
 import tomllib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Sequence
-from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
+
 __all__ = [
     "REGIONS",
-    "TZ",
     "HOLIDAY_NAMES",
     "ClockPaused",
     "HolidayPeriod",
     "ExtraFreeDay",
     "SchoolCalendar",
-    "end_of_day",
-    "local_date",
     "add_calendar_months",
 ]
 
 REGIONS = ("noord", "midden", "zuid")
-TZ = ZoneInfo("Europe/Amsterdam")
 HOLIDAY_NAMES = ("herfstvakantie", "kerstvakantie", "voorjaarsvakantie", "meivakantie", "zomervakantie")
 
 # Part of the version: bump it when a rule in this module changes which days count, so
@@ -534,23 +530,6 @@ def _parse_extra(path: Path, i: int, row: Any) -> ExtraFreeDay:
 
 
 # -- moments ----------------------------------------------------------------------------
-
-
-def end_of_day(day: date) -> datetime:
-    """23:59:59 Dutch time on `day`, as an aware UTC datetime (CET or CEST as that day has)."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=TZ).astimezone(timezone.utc)
-
-
-def start_of_day(day: date) -> datetime:
-    """00:00 Dutch time on `day`, as an aware UTC datetime."""
-    return datetime.combine(day, time(0, 0), tzinfo=TZ).astimezone(timezone.utc)
-
-
-def local_date(moment: datetime) -> date:
-    """The Dutch calendar date of an aware moment."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("local_date needs an aware datetime")
-    return moment.astimezone(TZ).date()
 
 
 def add_calendar_months(day: date, months: int) -> date:

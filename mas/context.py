@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mas.calendar import SchoolCalendar
-from mas.ladder import Ladders, load_ladders
+from mas.clocks.calendar import SchoolCalendar
+from mas.clocks.ladder import Ladders, load_ladders
 from mas.settings import Settings
 from mas.workflows import WORKFLOW, Workflow, validate
 
