@@ -6,6 +6,7 @@ Later commands (scheduler, tick, user, token, import, vangnet) join the same gro
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 
 import click
 
@@ -55,8 +56,8 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     """Create an account; the password is read from standard input."""
     from sqlalchemy import select
 
-    from mas.db import Database
     from mas.dates import utcnow
+    from mas.db import Database
     from mas.models import Organisation, Team
     from mas.services import auth
     from mas.services.errors import ValidationError
@@ -102,9 +103,9 @@ def deadlines() -> None:
 @deadlines.command("recompute")
 def deadlines_recompute() -> None:
     """Recompute every open deadline after the holiday table or the clock settings changed."""
-    from mas.db import Database
-    from mas.dates import utcnow
     from mas.context import make_context
+    from mas.dates import utcnow
+    from mas.db import Database
     from mas.services.timekeeping import recompute_all
 
     settings = _settings()
@@ -117,7 +118,7 @@ def deadlines_recompute() -> None:
 
 def _parse_now(value: str):
     """ISO moment; without an offset it is local Europe/Amsterdam time."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from mas.dates import TZ
 
@@ -127,18 +128,17 @@ def _parse_now(value: str):
         raise click.BadParameter("gebruik een ISO-tijdstip, bijvoorbeeld 2027-03-01T09:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=TZ)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 @main.command()
 @click.option("--now", "now_text", required=True, help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset).")
 def tick(now_text: str) -> None:
     """Run every scheduler job once as if it were NOW, and print what it did."""
-    from mas.notifications.transport import transport_for
-    from mas.scheduler import tick as run_tick
     from mas.context import make_context
-
+    from mas.notifications.transport import transport_for
     from mas.scheduler import open_database
+    from mas.scheduler import tick as run_tick
 
     now = _parse_now(now_text)
     settings = _settings()
@@ -158,11 +158,9 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
     """Run the scheduler (deadline sweep, e-mail dispatcher, daily digest) in this process."""
     import logging
 
-    from mas.notifications.transport import transport_for
-    from mas.scheduler import build_scheduler
     from mas.context import make_context
-
-    from mas.scheduler import open_database, prepare_process
+    from mas.notifications.transport import transport_for
+    from mas.scheduler import build_scheduler, open_database, prepare_process
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
@@ -198,9 +196,9 @@ def demo(host: str, port: int) -> None:
     settings = _settings()
     if not settings.database_url.startswith("sqlite"):
         raise click.ClickException("mas demo werkt alleen met de ingebouwde SQLite-database.")
+    from mas.context import make_context
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
-    from mas.context import make_context
 
     created = ensure_demo(settings)
     click.echo("Demodata aangemaakt." if created else "Demodata was er al.")

@@ -6,7 +6,7 @@ clock is read once, at the edge (a request, a CLI command, a scheduler job), and
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -17,17 +17,17 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
 
 def utcnow() -> datetime:
     """The real clock. Read only at the edges and passed on as `now`."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def end_of_day(day: date) -> datetime:
     """23:59:59 Dutch time on `day`, as an aware UTC datetime (CET or CEST as that day has)."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=TZ).astimezone(UTC)
 
 
 def start_of_day(day: date) -> datetime:
     """00:00 Dutch time on `day`, as an aware UTC datetime."""
-    return datetime.combine(day, time(0, 0), tzinfo=TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), tzinfo=TZ).astimezone(UTC)
 
 
 def local_date(moment: datetime) -> date:

@@ -8,10 +8,10 @@ deferred transaction that never blocks writers under WAL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 from sqlalchemy import DateTime, create_engine, event
@@ -33,46 +33,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: mas stores aware UTC times only")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-    # SQLite keeps SQLAlchemy's text format, 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; written and
-    # read here in one step instead of two (these columns are on every hot path).
-    def bind_processor(self, dialect):
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        # A call's `now` comes back in most columns of its rows: format it once. The pair is
-        # one immutable tuple, swapped whole, so threads never see a value with another's text.
-        last = [(None, None)]
-
-        def process(value):
-            if value is None:
-                return None
-            seen, text = last[0]
-            if value is seen:
-                return text
-            if value.tzinfo is None:
-                raise ValueError(f"naive datetime {value!r}: mas stores aware UTC times only")
-            text = value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
-            last[0] = (value, text)
-            return text
-        return process
-
-    def result_processor(self, dialect, coltype):
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-
-        def process(value):
-            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-        return process
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
@@ -93,9 +62,9 @@ def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Straight to the driver: BEGIN needs none of SQLAlchemy's statement machinery.
-        driver = connection.connection.driver_connection
-        driver.execute("BEGIN" if connection.get_execution_options().get("mas_read_only") else "BEGIN IMMEDIATE")
+        # SQLAlchemy's documented recipe: we own BEGIN, so writes take the lock up front.
+        connection.exec_driver_sql(
+            "BEGIN" if connection.get_execution_options().get("mas_read_only") else "BEGIN IMMEDIATE")
 
 
 def json_dumps(value) -> str:
@@ -147,8 +116,8 @@ class Database:
         PostgreSQL checkpoints by itself."""
         if self.dialect != "sqlite":
             return
-        with self.engine.connect() as conn:
-            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with self.read() as conn:  # a deferred transaction that has read nothing may checkpoint
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from mas.db import Database, upgrade
+from mas.context import make_context
 from mas.dates import utcnow
+from mas.db import Database, upgrade
 from mas.models import Organisation, Team
 from mas.services import auth, cases, steps
 from mas.services.actors import Actor
-from mas.context import make_context
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 from mas.settings import Settings
 

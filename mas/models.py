@@ -8,7 +8,7 @@ Reads for pages may use the ORM freely.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, literal_column, text
 from sqlmodel import Field, SQLModel
@@ -34,44 +34,44 @@ def _json() -> Any:
 class Team(SQLModel, table=True):
     """A leerplicht team and its werkgebied."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     default_region: str = "midden"
-    coordinator_id: Optional[int] = _fk("user.id", index=False, name="fk_team_coordinator_id_user", use_alter=True)
-    bestuurlijk_contact_name: Optional[str] = None
-    bestuurlijk_contact_email: Optional[str] = None
+    coordinator_id: int | None = _fk("user.id", index=False, name="fk_team_coordinator_id_user", use_alter=True)
+    bestuurlijk_contact_name: str | None = None
+    bestuurlijk_contact_email: str | None = None
     created_at: datetime = _at()
 
 
 class Organisation(SQLModel, table=True):
     """A partner agency (school, SWV, GGD, wijkteam, Halt, RvdK, OM, …)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str
     kind: str = Field(index=True)
-    brin: Optional[str] = Field(default=None, index=True)  # schools only
-    municipality: Optional[str] = None
-    contact_name: Optional[str] = None
-    contact_email: Optional[str] = None
-    escalation_name: Optional[str] = None
-    escalation_email: Optional[str] = None
+    brin: str | None = Field(default=None, index=True)  # schools only
+    municipality: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    escalation_name: str | None = None
+    escalation_email: str | None = None
     is_active: bool = True
     created_at: datetime = _at()
 
 
 class User(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True)
     name: str
     role: str = Field(index=True)  # casusregisseur | coordinator | partner | admin
-    team_id: Optional[int] = _fk("team.id")
-    organisation_id: Optional[int] = _fk("organisation.id")
-    password_hash: Optional[str] = None
-    totp_secret: Optional[str] = None
-    totp_last_step: Optional[int] = None  # refuses a second use of the same code
+    team_id: int | None = _fk("team.id")
+    organisation_id: int | None = _fk("organisation.id")
+    password_hash: str | None = None
+    totp_secret: str | None = None
+    totp_last_step: int | None = None  # refuses a second use of the same code
     failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
-    locked_until: Optional[datetime] = _at(nullable=True)  # login throttle, shared by all processes
+    locked_until: datetime | None = _at(nullable=True)  # login throttle, shared by all processes
     is_active: bool = True
     created_at: datetime = _at()
 
@@ -84,13 +84,13 @@ class UserSession(SQLModel, table=True):
     """
 
     __tablename__ = "user_session"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True)
     user_id: int = _fk("user.id", nullable=False)
     created_at: datetime = _at()
     last_seen_at: datetime = _at()
-    ended_at: Optional[datetime] = _at(nullable=True)
-    ended_reason: Optional[str] = None
+    ended_at: datetime | None = _at(nullable=True)
+    ended_reason: str | None = None
 
 
 class AccessLog(SQLModel, table=True):
@@ -100,55 +100,55 @@ class AccessLog(SQLModel, table=True):
     """
 
     __tablename__ = "access_log"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = _at()
-    user_id: Optional[int] = _fk("user.id", index=False)
+    user_id: int | None = _fk("user.id", index=False)
     role: str
     action: str  # read_case | search | export | denied
-    case_id: Optional[int] = _fk("case.id")
+    case_id: int | None = _fk("case.id")
     basis: str  # own_case | team | assigned_step | none
-    detail: Optional[dict] = _json()
+    detail: dict | None = _json()
 
 
 class ExtensionRequest(SQLModel, table=True):
     """A partner asks for more time on its step; the casusregisseur approves or refuses."""
 
     __tablename__ = "extension_request"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     step_id: int = _fk("step.id", nullable=False)
     requested_by_id: int = _fk("user.id", nullable=False, index=False)
     reason: str
     proposed_due_at: datetime = _at()
     status: str = "open"  # open | approved | refused
-    decided_by_id: Optional[int] = _fk("user.id", index=False)
-    decided_at: Optional[datetime] = _at(nullable=True)
-    decision_note: Optional[str] = None
+    decided_by_id: int | None = _fk("user.id", index=False)
+    decided_at: datetime | None = _at(nullable=True)
+    decision_note: str | None = None
     created_at: datetime = _at()
 
 
 class Youth(SQLModel, table=True):
     """A jongere. BSN passes the elfproef; either a BSN or an onderwijsnummer is known."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     given_name: str
     family_name: str
     birth_on: date
-    bsn: Optional[str] = Field(default=None, unique=True)
-    onderwijsnummer: Optional[str] = Field(default=None, unique=True)
-    municipality: Optional[str] = None  # of the address
-    school_id: Optional[int] = _fk("organisation.id")
-    education_kind: Optional[str] = None  # po, vo, mbo, vso, …
-    education_level: Optional[str] = None  # vmbo-b, havo, mbo-2, …
+    bsn: str | None = Field(default=None, unique=True)
+    onderwijsnummer: str | None = Field(default=None, unique=True)
+    municipality: str | None = None  # of the address
+    school_id: int | None = _fk("organisation.id")
+    education_kind: str | None = None  # po, vo, mbo, vso, …
+    education_level: str | None = None  # vmbo-b, havo, mbo-2, …
     created_at: datetime = _at()
 
 
 class Guardian(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     youth_id: int = _fk("youth.id", nullable=False)
     name: str
     relation: str  # moeder, vader, voogd, pleegouder, …
-    phone: Optional[str] = None
-    email: Optional[str] = None
+    phone: str | None = None
+    email: str | None = None
     has_custody: bool = True
 
 
@@ -162,24 +162,24 @@ class ReferenceCounter(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "case"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True)
     team_id: int = _fk("team.id", nullable=False)
-    casusregisseur_id: Optional[int] = _fk("user.id")
+    casusregisseur_id: int | None = _fk("user.id")
     youth_id: int = _fk("youth.id", nullable=False)
     state: str
     version: int = 1
     region: str  # vakantieregio, from the school's municipality or the team's default
     first_absent_on: date  # first day without education; may be backdated
-    route: Optional[str] = None  # vrijwillig | halt | civiel | strafrechtelijk
-    gesprek_report: Optional[str] = None
-    maatwerkplan: Optional[dict] = _json()
-    offer_started_on: Optional[date] = None
-    closing_reason: Optional[str] = None
-    previous_case_id: Optional[int] = _fk("case.id")
+    route: str | None = None  # vrijwillig | halt | civiel | strafrechtelijk
+    gesprek_report: str | None = None
+    maatwerkplan: dict | None = _json()
+    offer_started_on: date | None = None
+    closing_reason: str | None = None
+    previous_case_id: int | None = _fk("case.id")
     has_suspensions: bool = False  # spares the hot path a query when there are none
     opened_at: datetime = _at()
-    closed_at: Optional[datetime] = _at(nullable=True)  # set exactly when the case is afgesloten
+    closed_at: datetime | None = _at(nullable=True)  # set exactly when the case is afgesloten
     updated_at: datetime = _at()
 
 
@@ -209,57 +209,57 @@ Index(
 class Signal(SQLModel, table=True):
     """A melding: one case has one or more."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     youth_id: int = _fk("youth.id", nullable=False)
     kind: str  # absoluut, relatief, lrv, signaal, luxe, te_laat
     source: str  # school, duo, ouder, wijkteam, …
-    reporter_name: Optional[str] = None
-    reporter_function: Optional[str] = None
-    reporter_phone: Optional[str] = None
-    reporter_email: Optional[str] = None
-    period_first_on: Optional[date] = None
-    period_last_on: Optional[date] = None
-    hours_missed: Optional[float] = None
-    description: Optional[str] = None
+    reporter_name: str | None = None
+    reporter_function: str | None = None
+    reporter_phone: str | None = None
+    reporter_email: str | None = None
+    period_first_on: date | None = None
+    period_last_on: date | None = None
+    hours_missed: float | None = None
+    description: str | None = None
     received_at: datetime = _at()
 
 
 class Step(SQLModel, table=True):
     """A task within a case, assigned to an organisation."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     organisation_id: int = _fk("organisation.id", nullable=False)
     title: str
-    description: Optional[str] = None
+    description: str | None = None
     due_at: datetime = _at()
     status: str = Field(default="open", index=True)  # open | done | cancelled
     version: int = 1
-    created_by_id: Optional[int] = _fk("user.id", index=False)
+    created_by_id: int | None = _fk("user.id", index=False)
     created_at: datetime = _at()
-    completed_at: Optional[datetime] = _at(nullable=True)
-    completed_by_id: Optional[int] = _fk("user.id", index=False)
-    completion_note: Optional[str] = None
+    completed_at: datetime | None = _at(nullable=True)
+    completed_by_id: int | None = _fk("user.id", index=False)
+    completion_note: str | None = None
 
 
 class CaseEvent(SQLModel, table=True):
     """Append-only journal of a case: every change, and every note, is one row."""
 
     __tablename__ = "case_event"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False, index=False)  # uq_case_event_case_deadline_rung leads with it
     at: datetime = _at()
-    actor_id: Optional[int] = _fk("user.id", index=False)  # None: the system (scheduler)
+    actor_id: int | None = _fk("user.id", index=False)  # None: the system (scheduler)
     actor_role: str
     kind: str
-    from_state: Optional[str] = None
-    to_state: Optional[str] = None
-    reason: Optional[str] = None
-    data: Optional[dict] = _json()
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = None
+    data: dict | None = _json()
     # Set on escalation events only: the rung of one deadline generation, raised at most once.
-    deadline_id: Optional[int] = _fk("deadline.id", index=False, name="fk_case_event_deadline_id_deadline")
-    rung: Optional[int] = None
+    deadline_id: int | None = _fk("deadline.id", index=False, name="fk_case_event_deadline_id_deadline")
+    rung: int | None = None
 
     __table_args__ = (
         # One index, two jobs: a case's journal (case_id leads), and each rung of a deadline
@@ -278,22 +278,22 @@ class Deadline(SQLModel, table=True):
     to a later moment; the old row is closed and stays as history.
     """
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
-    step_id: Optional[int] = _fk("step.id", index=False)  # uq_deadline_step_kind_generation leads with it
+    step_id: int | None = _fk("step.id", index=False)  # uq_deadline_step_kind_generation leads with it
     # The partner organisation whose contacts the ladder reaches (steps, doorzetten).
-    organisation_id: Optional[int] = _fk("organisation.id", index=False, name="fk_deadline_organisation_id_organisation")
+    organisation_id: int | None = _fk("organisation.id", index=False, name="fk_deadline_organisation_id_organisation")
     kind: str  # a state name, "thuiszitterspact", "lrv", "step" or "doorzetten"
     generation: int = 1
     started_on: date
-    due_at: Optional[datetime] = _at(nullable=True)  # None while paused by an open suspension
+    due_at: datetime | None = _at(nullable=True)  # None while paused by an open suspension
     rule: str
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     rung: int = 0  # the highest level of its ladder reached (reminder or rung); 0 = none
-    next_at: Optional[datetime] = _at(nullable=True)  # when the next level falls due; None = ladder done
+    next_at: datetime | None = _at(nullable=True)  # when the next level falls due; None = ladder done
     status: str = "open"  # open | met | closed | stopped
-    closed_at: Optional[datetime] = _at(nullable=True)
-    closed_reason: Optional[str] = None
+    closed_at: datetime | None = _at(nullable=True)
+    closed_reason: str | None = None
 
     __table_args__ = (
         # One row per generation of a clock (NULL step ids would not collide in a plain
@@ -331,12 +331,12 @@ DEADLINE_OPEN = literal_column("'open'")
 class Suspension(SQLModel, table=True):
     """Opschorting: pauses the case's school-day clocks, never the Thuiszitterspact clock."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     first_on: date
-    last_on: Optional[date] = None  # None: still running
+    last_on: date | None = None  # None: still running
     reason: str
-    created_by_id: Optional[int] = _fk("user.id", index=False)
+    created_by_id: int | None = _fk("user.id", index=False)
     created_at: datetime = _at()
 
 
@@ -349,20 +349,20 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_message"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
     message_id: str
     template: str  # reminder | rung | doorzetten | digest | step_assigned
     recipient: str
     context: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    case_id: Optional[int] = _fk("case.id", index=False)
+    case_id: int | None = _fk("case.id", index=False)
     status: str = "pending"  # pending | sending | sent | dead
     attempts: int = 0
     not_before: datetime = _at()  # the sending window's next opening
-    claimed_at: Optional[datetime] = _at(nullable=True)
-    claimed_by: Optional[str] = None
-    sent_at: Optional[datetime] = _at(nullable=True)
-    last_error: Optional[str] = None
+    claimed_at: datetime | None = _at(nullable=True)
+    claimed_by: str | None = None
+    sent_at: datetime | None = _at(nullable=True)
+    last_error: str | None = None
     created_at: datetime = _at()
 
     __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)

@@ -13,17 +13,17 @@ import gc
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from mas.db import Database
-from mas.dates import utcnow
-from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
 from mas.context import ServiceContext
+from mas.dates import utcnow
+from mas.db import Database
+from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
 
@@ -105,7 +105,7 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
-        except Exception:  # noqa: BLE001 - a failed run is logged; the next interval tries again
+        except Exception:
             log.exception("scheduled job %s failed", name)
     return run
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_DIR = PACKAGE_DIR.parent / "config"

@@ -18,22 +18,22 @@ import re
 import threading
 import tomllib
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import holidays
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
-
 __all__ = [
-    "REGIONS",
     "HOLIDAY_NAMES",
+    "REGIONS",
     "ClockPaused",
-    "HolidayPeriod",
     "ExtraFreeDay",
+    "HolidayPeriod",
     "SchoolCalendar",
     "add_calendar_months",
 ]

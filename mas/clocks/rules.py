@@ -6,14 +6,14 @@ date, which is what lets `mas deadlines recompute` move only what really changed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Sequence
 
 from mas.clocks.calendar import ClockPaused, add_calendar_months
-from mas.dates import end_of_day
 from mas.context import ServiceContext
+from mas.dates import end_of_day
 
 Interval = tuple[date, date | None]
 

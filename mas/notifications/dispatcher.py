@@ -32,10 +32,10 @@ from typing import Protocol
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
+from mas.context import ServiceContext
 from mas.models import OutboxMessage
 from mas.notifications.render import build_message
 from mas.notifications.transport import PermanentError, TemporaryError
-from mas.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _send_batch(db, ctx: ServiceContext, now: datetime, transport: Transport, ro
     for n, row in enumerate(rows):
         try:
             message = build_message(row, ctx.settings, now)
-        except Exception as exc:  # noqa: BLE001 - a template bug must not stall the queue
+        except Exception as exc:
             log.exception("outbox message %s cannot be rendered", row.id)
             _release(db, [_outcome(ctx, row, now, f"render: {type(exc).__name__}: {_error_text(exc)}",
                                    permanent=True, max_attempts=max_attempts)], result)

@@ -7,20 +7,19 @@ queued; if it commits, the message will leave, however often the process dies.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
-from mas.models import OutboxMessage
-from mas.prepared import Prepared
 from mas.context import ServiceContext
+from mas.models import OutboxMessage
 
 _o = OutboxMessage.__table__
-_INSERT = Prepared(_o.insert().values(status="pending", attempts=0))  # the same for every new message
-TEMPLATES = ("reminder", "rung", "doorzetten", "digest", "step_assigned")
+_INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
+TEMPLATES = "reminder", "rung", "doorzetten", "digest", "step_assigned"
 
 
 @lru_cache(maxsize=8)
@@ -44,7 +43,8 @@ def row(ctx: ServiceContext, *, key: str, template: str, recipient: str, context
 
 def queue(conn: Connection, ctx: ServiceContext, rows: Iterable[dict]) -> int:
     rows = list(rows)
-    _INSERT.many(conn, rows)
+    if rows:
+        conn.execute(_INSERT, rows)
     return len(rows)
 
 

@@ -18,7 +18,7 @@ import os
 import re
 import smtplib
 import ssl
-from datetime import timezone
+from datetime import UTC
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
@@ -72,7 +72,7 @@ class SmtpTransport:
         self.ssl_context = ssl_context
         self._smtp: smtplib.SMTP | None = None
 
-    def __enter__(self) -> "SmtpTransport":
+    def __enter__(self) -> SmtpTransport:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -174,7 +174,7 @@ class FolderTransport:
     def __init__(self, path: Path | str):
         self.path = Path(path)
 
-    def __enter__(self) -> "FolderTransport":
+    def __enter__(self) -> FolderTransport:
         self.path.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -185,7 +185,7 @@ class FolderTransport:
         pass
 
     def filename(self, message: EmailMessage) -> str:
-        stamp = parsedate_to_datetime(message["Date"]).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = parsedate_to_datetime(message["Date"]).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         ident = _UNSAFE.sub("_", (message["Message-ID"] or "").strip("<>").split("@")[0]) or "message"
         return f"{stamp}-{ident}.eml"
 

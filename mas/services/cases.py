@@ -11,17 +11,35 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Update
 
-from mas.dates import local_date
-from mas.models import DEADLINE_OPEN, Case, Guardian, Organisation, ReferenceCounter, Signal, Step, Team, User, Youth
-from mas.prepared import Prepared
 from mas.clocks import rules as clocks
+from mas.context import ServiceContext
+from mas.dates import local_date
+from mas.models import (
+    DEADLINE_OPEN,
+    Case,
+    Guardian,
+    Organisation,
+    ReferenceCounter,
+    Signal,
+    Step,
+    Team,
+    User,
+    Youth,
+)
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
-from mas.context import ServiceContext
-from mas.services.errors import (CaseClosed, Conflict, Forbidden, GuardDataError, InvalidTransition, NotFound,
-                                 ValidationError)
+from mas.services.errors import (
+    CaseClosed,
+    Conflict,
+    Forbidden,
+    GuardDataError,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
 from mas.services.inputs import SignalInput, YouthInput, validate_signal
 from mas.workflows.guards import clean_guard_data
 from mas.workflows.machine import MachineError, next_state
@@ -32,22 +50,23 @@ _c, _y, _g, _sig, _org, _ref, _u, _team = (
     ReferenceCounter.__table__, User.__table__, Team.__table__,
 )
 
-# The statements of every signal and transition: prepared once (mas.prepared).
-_SELECT_CASE = Prepared(select(
+# The statements of every signal and transition, built once at import: SQLAlchemy's compiled
+# cache then reuses their SQL.
+_SELECT_CASE = (select(
     _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
     _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
 ).where(_c.c.id == bindparam("case_id")))
-_LATEST_CASE_OF_YOUTH = Prepared(
+_LATEST_CASE_OF_YOUTH = (
     select(_c.c.id, _c.c.state, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
     .order_by(_c.c.id.desc()).limit(1)
 )
-_NEXT_REFERENCE = Prepared(
+_NEXT_REFERENCE = (
     update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
 )
-_INSERT_CASE = Prepared(_c.insert().returning(_c.c.id))
-_INSERT_YOUTH = Prepared(_y.insert().returning(_y.c.id))
-_INSERT_SIGNAL = Prepared(_sig.insert())
-_INSERT_GUARDIAN = Prepared(_g.insert())
+_INSERT_CASE = _c.insert().returning(_c.c.id)
+_INSERT_YOUTH = _y.insert().returning(_y.c.id)
+_INSERT_SIGNAL = _sig.insert()
+_INSERT_GUARDIAN = _g.insert()
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,7 @@ class SignalResult:
 
 
 def get_case(conn: Connection, case_id: int):
-    row = _SELECT_CASE.one_or_none(conn, {"case_id": case_id})
+    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("Zaak niet gevonden.")
     return row
@@ -67,10 +86,10 @@ def get_case(conn: Connection, case_id: int):
 
 _REFERENCE_OF = select(_c.c.reference).where(_c.c.id == bindparam("case_id"))
 _CASE_ID_FOR = select(_c.c.id).where(_c.c.reference == bindparam("reference"))
-_YOUTH_BY_BSN = Prepared(select(_y.c.id).where(_y.c.bsn == bindparam("key")))
-_YOUTH_BY_ONDERWIJSNUMMER = Prepared(select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key")))
+_YOUTH_BY_BSN = select(_y.c.id).where(_y.c.bsn == bindparam("key"))
+_YOUTH_BY_ONDERWIJSNUMMER = select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key"))
 _USER_FOR_CASE = select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == bindparam("user_id"))
-_ACTIVE_ORGANISATION = Prepared(
+_ACTIVE_ORGANISATION = (
     select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
 )
 
@@ -83,35 +102,36 @@ def case_id_for(conn: Connection, reference: str) -> int:
 
 
 def _next_reference(conn: Connection, year: int) -> str:
-    number = _NEXT_REFERENCE.scalar(conn, {"y": year})
+    number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one_or_none()
     if number is None:
         try:
             with conn.begin_nested():
                 conn.execute(_ref.insert(), {"year": year, "last": 1})
             number = 1
         except exc.IntegrityError:  # another transaction created this year's counter first
-            number = _NEXT_REFERENCE.scalar(conn, {"y": year})
+            number = conn.execute(_NEXT_REFERENCE, {"y": year}).scalar_one_or_none()
     return f"MAS-{year}-{number:06d}"
 
 
 def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> tuple[int, bool]:
     """The youth's id, and whether this call created the youth."""
     if youth.bsn:
-        found = _YOUTH_BY_BSN.scalar(conn, {"key": youth.bsn})
+        found = conn.execute(_YOUTH_BY_BSN, {"key": youth.bsn}).scalar_one_or_none()
     else:
-        found = _YOUTH_BY_ONDERWIJSNUMMER.scalar(conn, {"key": youth.onderwijsnummer})
+        found = conn.execute(_YOUTH_BY_ONDERWIJSNUMMER, {"key": youth.onderwijsnummer}).scalar_one_or_none()
     if found is not None:
         return found, False
-    youth_id = _INSERT_YOUTH.scalar(conn, {
+    youth_id = conn.execute(_INSERT_YOUTH, {
         "given_name": youth.given_name, "family_name": youth.family_name, "birth_on": youth.birth_on,
         "bsn": youth.bsn, "onderwijsnummer": youth.onderwijsnummer, "municipality": youth.municipality,
         "school_id": youth.school_id, "education_kind": youth.education_kind,
         "education_level": youth.education_level, "created_at": now,
-    })
-    _INSERT_GUARDIAN.many(conn, [
-        {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
-         "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
-    ])
+    }).scalar_one()
+    if youth.guardians:
+        conn.execute(_INSERT_GUARDIAN, [
+            {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
+             "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
+        ])
     return youth_id, True
 
 
@@ -123,7 +143,7 @@ def _may_receive(actor: Actor, team_id: int) -> None:
     raise Forbidden("Alleen medewerkers van het team kunnen een signaal invoeren.")
 
 
-_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = Prepared(select(
+_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = (select(
     select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
     select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
 ))
@@ -131,9 +151,8 @@ _SCHOOL_MUNICIPALITY_AND_TEAM_REGION = Prepared(select(
 
 def _region(conn: Connection, ctx: ServiceContext, youth: YouthInput, team_id: int) -> str:
     """The vakantieregio follows the school's municipality, else the team's default."""
-    municipality, team_region = _SCHOOL_MUNICIPALITY_AND_TEAM_REGION.one(
-        conn, {"school_id": youth.school_id, "team_id": team_id}
-    )
+    municipality, team_region = conn.execute(
+        _SCHOOL_MUNICIPALITY_AND_TEAM_REGION, {"school_id": youth.school_id, "team_id": team_id}).one()
     if municipality and municipality.strip().lower() in ctx.settings.municipality_regions:
         return ctx.settings.region_for(municipality)
     if team_region is None:
@@ -161,13 +180,13 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     first_absent_on = first_absent_on or signal.period_first_on or today
     youth_id, created = _find_or_create_youth(conn, youth, now)
     # A youth created just now has no case yet.
-    latest = None if created else _LATEST_CASE_OF_YOUTH.one_or_none(conn, {"youth_id": youth_id})
+    latest = None if created else conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
     if latest is not None and latest.state != FINAL and latest.team_id != team_id and not actor.is_system:
         # Another team directs this youth's case: say so, but show nothing of it.
         raise ValidationError("Voor deze jongere loopt al een zaak bij een ander team. Het signaal is niet "
                               "opgeslagen; neem contact op met dat team.", field="bsn")
     if latest is not None and latest.state != FINAL:
-        _INSERT_SIGNAL.run(conn, _signal_row(signal, latest.id, youth_id, now))
+        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
                       data={"kind": signal.kind, "source": signal.source})
         reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
@@ -194,17 +213,17 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
     region = _region(conn, ctx, youth, team_id)
     reference = _next_reference(conn, today.year)
     try:
-        case_id = _INSERT_CASE.scalar(conn, {
+        case_id = conn.execute(_INSERT_CASE, {
             "reference": reference, "team_id": team_id, "casusregisseur_id": casusregisseur_id,
             "youth_id": youth_id, "state": ctx.workflow.initial, "version": 1, "region": region,
             "first_absent_on": first_absent_on, "previous_case_id": previous_case_id,
             "has_suspensions": False, "opened_at": now, "updated_at": now,
-        })
+        }).scalar_one_or_none()
     except exc.IntegrityError:
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
         raise Conflict("Voor deze jongere is zojuist een zaak geopend. Probeer het opnieuw.") from None
-    _INSERT_SIGNAL.run(conn, _signal_row(signal, case_id, youth_id, now))
+    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, now))
     deadlines.start_first_generations(conn, ctx, [
         clocks.state_clock(ctx, ctx.workflow.initial, today, region),
         clocks.pact_clock(ctx, first_absent_on),
@@ -232,14 +251,14 @@ def _case_changes(trigger: str, data: dict) -> dict:
     return {}
 
 
-_UPDATE_STATEMENTS: dict[tuple[str, ...], Prepared] = {}
+_UPDATE_STATEMENTS: dict[tuple[str, ...], Update] = {}
 
 
-def _update_case_statement(columns: tuple[str, ...]) -> Prepared:
+def _update_case_statement(columns: tuple[str, ...]) -> Update:
     """Prebuilt `UPDATE case … WHERE id AND version = seen` per set of changed columns."""
     stmt = _UPDATE_STATEMENTS.get(columns)
     if stmt is None:
-        stmt = Prepared(
+        stmt = (
             update(_c)
             .where(_c.c.id == bindparam("w_id"), _c.c.version == bindparam("w_version"))
             .values(version=_c.c.version + 1, **{col: bindparam(col, type_=_c.c[col].type) for col in columns})
@@ -251,7 +270,7 @@ def _update_case_statement(columns: tuple[str, ...]) -> Prepared:
 def _bump(conn: Connection, case, changes: dict) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
-    if _update_case_statement(columns).run(conn, {"w_id": case.id, "w_version": case.version, **changes}) != 1:
+    if conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes}).rowcount != 1:
         current = conn.execute(select(_c.c.version).where(_c.c.id == case.id)).scalar_one_or_none()
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
 
@@ -271,7 +290,7 @@ def _semantic_errors(conn: Connection, trigger: str, data: dict, case, today) ->
     if "offer_started_on" in data and data["offer_started_on"] < case.first_absent_on:
         errors["offer_started_on"] = "Deze datum ligt vóór de eerste dag zonder onderwijs."
     org_id = data.get("responsible_organisation_id")
-    if org_id is not None and _ACTIVE_ORGANISATION.scalar(conn, {"org_id": org_id}) is None:
+    if org_id is not None and conn.execute(_ACTIVE_ORGANISATION, {"org_id": org_id}).scalar_one_or_none() is None:
         errors["responsible_organisation_id"] = "Kies een bestaande organisatie."
     return errors
 
@@ -321,7 +340,7 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
     if dest == FINAL:
         log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.trigger})")
         # Open steps lapse with the case: partners no longer see them as work to do.
-        log["steps_cancelled"] = _CANCEL_OPEN_STEPS.run(conn, {"w_case_id": case.id})
+        log["steps_cancelled"] = conn.execute(_CANCEL_OPEN_STEPS, {"w_case_id": case.id}).rowcount
         return log
     deadlines.close_clock(conn, case.id, case.state, now, f"fase verlaten ({transition.trigger})", status="met")
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else ()
@@ -345,18 +364,18 @@ def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
 
 
 _st = Step.__table__
-_CANCEL_OPEN_STEPS = Prepared(
+_CANCEL_OPEN_STEPS = (
     update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
     .values(status="cancelled", version=_st.c.version + 1)
 )
 _d = deadlines._d
-_PACT_RUNNING = Prepared(select(_d.c.id).where(
+_PACT_RUNNING = (select(_d.c.id).where(
     _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == DEADLINE_OPEN
 ).limit(1))
 
 
 def _pact_running(conn: Connection, case_id: int) -> bool:
-    return _PACT_RUNNING.first(conn, {"case_id": case_id}) is not None
+    return conn.execute(_PACT_RUNNING, {"case_id": case_id}).first() is not None
 
 
 def add_note(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:

@@ -6,16 +6,21 @@ the row and starts the next generation from rung zero; the old row stays as hist
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
-from mas.prepared import Prepared
-from mas.clocks.rules import COMPUTED_RULES, SCHOOL_DAY_RULES, Computed, Interval, recompute
+from mas.clocks.rules import (
+    COMPUTED_RULES,
+    SCHOOL_DAY_RULES,
+    Computed,
+    Interval,
+    recompute,
+)
 from mas.context import ServiceContext
+from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
 
 _d = Deadline.__table__
 _s = Suspension.__table__
@@ -31,27 +36,27 @@ _next_step_generation = (
     .where(_d.c.step_id == bindparam("g_step_id"), _d.c.kind == bindparam("g_kind"))
     .scalar_subquery()
 )
-_INSERT_CLOCK = Prepared(_d.insert().values(generation=_next_clock_generation))
-_INSERT_STEP_CLOCK = Prepared(_d.insert().values(generation=_next_step_generation))
-_INSERT_FIRST = Prepared(_d.insert().values(generation=1))
+_INSERT_CLOCK = _d.insert().values(generation=_next_clock_generation)
+_INSERT_STEP_CLOCK = _d.insert().values(generation=_next_step_generation)
+_INSERT_FIRST = _d.insert().values(generation=1)
 
-_CLOSE_CLOCK = Prepared(
+_CLOSE_CLOCK = (
     update(_d)
     .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
            _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_CLOSE_STEP_CLOCK = Prepared(
+_CLOSE_STEP_CLOCK = (
     update(_d)
     .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_CLOSE_ALL = Prepared(
+_CLOSE_ALL = (
     update(_d)
     .where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == DEADLINE_OPEN)
     .values(status="closed", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
-_SUSPENSIONS = Prepared(
+_SUSPENSIONS = (
     select(_s.c.first_on, _s.c.last_on).where(_s.c.case_id == bindparam("case_id")).order_by(_s.c.first_on)
 )
 
@@ -70,33 +75,35 @@ def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, 
     """Insert the next generation of a clock, its ladder armed from rung zero."""
     params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id)
     if step_id is None:
-        _INSERT_CLOCK.run(conn, {**params, "g_case_id": case_id, "g_kind": computed.kind})
+        conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
-        _INSERT_STEP_CLOCK.run(conn, {**params, "g_step_id": step_id, "g_kind": computed.kind})
+        conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id, "g_kind": computed.kind})
 
 
 def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iterable[Computed | None], case_id: int,
                             region: str) -> None:
     """The clocks of a case opened in this transaction: each is its clock's first generation."""
-    _INSERT_FIRST.many(conn, [_generation_row(ctx, c, case_id, region, None, None) for c in started if c is not None])
+    rows = [_generation_row(ctx, c, case_id, region, None, None) for c in started if c is not None]
+    if rows:
+        conn.execute(_INSERT_FIRST, rows)
 
 
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
-    return _CLOSE_CLOCK.run(conn, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
-                                   "closed_reason": reason})
+    return conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
+                                   "closed_reason": reason}).rowcount
 
 
 def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:
-    return _CLOSE_STEP_CLOCK.run(conn, {"w_step_id": step_id, "status": status, "closed_at": now,
-                                        "closed_reason": reason})
+    return conn.execute(_CLOSE_STEP_CLOCK, {"w_step_id": step_id, "status": status, "closed_at": now,
+                                        "closed_reason": reason}).rowcount
 
 
 def close_all(conn: Connection, case_id: int, now: datetime, reason: str) -> int:
-    return _CLOSE_ALL.run(conn, {"w_case_id": case_id, "closed_at": now, "closed_reason": reason})
+    return conn.execute(_CLOSE_ALL, {"w_case_id": case_id, "closed_at": now, "closed_reason": reason}).rowcount
 
 
 def suspensions_of(conn: Connection, case_id: int) -> list[Interval]:
-    return [(r.first_on, r.last_on) for r in _SUSPENSIONS.rows(conn, {"case_id": case_id})]
+    return [(r.first_on, r.last_on) for r in conn.execute(_SUSPENSIONS, {"case_id": case_id}).all()]
 
 
 def open_deadlines(conn: Connection, case_id: int) -> list:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exc, select
 
+from mas.context import ServiceContext
 from mas.dates import TZ, local_date
 from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxMessage, User
 from mas.notifications import outbox
-from mas.context import ServiceContext
 from mas.services.escalation import CLOCK_LABELS
 
 _d, _c, _u, _o = Deadline.__table__, Case.__table__, User.__table__, OutboxMessage.__table__

@@ -11,15 +11,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from mas.clocks import rules as clocks
+from mas.context import ServiceContext
 from mas.dates import local_date
 from mas.models import Organisation, Step, Team, User
 from mas.notifications import outbox
-from mas.clocks import rules as clocks
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import FINAL, get_case
-from mas.context import ServiceContext
 from mas.services.errors import CaseClosed, ValidationError
 from mas.services.escalation import CLOCK_LABELS
 from mas.services.steps import get_step

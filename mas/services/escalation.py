@@ -18,11 +18,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from mas.clocks.ladder import Ladder, Level
-from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Organisation, Team, User
-from mas.notifications import outbox
-from mas.prepared import Prepared
-from mas.services.actors import SYSTEM
 from mas.context import ServiceContext
+from mas.models import (
+    DEADLINE_OPEN,
+    Case,
+    CaseEvent,
+    Deadline,
+    Organisation,
+    Team,
+    User,
+)
+from mas.notifications import outbox
+from mas.services.actors import SYSTEM
 
 _d, _c, _t, _o, _e = (Deadline.__table__, Case.__table__, Team.__table__, Organisation.__table__,
                       CaseEvent.__table__)
@@ -41,7 +48,7 @@ CLOCK_LABELS = {
     "doorzetten": "Doorgezette stap",
 }
 
-_DUE = Prepared(
+_DUE = (
     select(
         _d.c.id, _d.c.case_id, _d.c.kind, _d.c.generation, _d.c.started_on, _d.c.due_at, _d.c.rung,
         _c.c.reference, _c.c.region, _regisseur.c.email.label("casusregisseur"),
@@ -61,13 +68,13 @@ _DUE = Prepared(
     .limit(bindparam("batch"))
     .with_for_update(skip_locked=True, of=_d)
 )
-_CLIMB = Prepared(
+_CLIMB = (
     update(_d)
     .where(_d.c.id == bindparam("w_id"), _d.c.rung == bindparam("w_rung"), _d.c.status == DEADLINE_OPEN)
     .values(rung=bindparam("rung"), next_at=bindparam("next_at"))
 )
 # Constant columns live in the statement, so each row binds only what varies.
-_INSERT_EVENT = Prepared(
+_INSERT_EVENT = (
     _e.insert().values(actor_id=None, actor_role=SYSTEM.role, reason=None, from_state=None, to_state=None)
 )
 
@@ -80,7 +87,7 @@ class SweepResult:
     recorded_only: int = 0  # levels passed during downtime: recorded, not sent
     details: list = field(default_factory=list)
 
-    def add(self, other: "SweepResult") -> None:
+    def add(self, other: SweepResult) -> None:
         self.deadlines += other.deadlines
         self.levels_raised += other.levels_raised
         self.messages_queued += other.messages_queued
@@ -130,7 +137,7 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     climbs, events, messages = [], [], []
     not_before = ctx.ladders.window.next_opening(now, ctx.calendar)
     partner_link = outbox.partner_link(ctx)
-    for row in _DUE.rows(conn, {"now": now, "batch": batch}):
+    for row in conn.execute(_DUE, {"now": now, "batch": batch}).all():
         ladder = ctx.ladders.for_kind(row.kind)
         passed, next_at = _climb(ctx, ladder, row, now) if ladder else ([], None)
         new_rung = row.rung + len(passed)
@@ -151,14 +158,15 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
         result.levels_raised += len(passed)
         result.details.append((row.reference, row.kind, [lv.label for lv in passed]))
     if climbs:
-        if _CLIMB.many(conn, climbs) != len(climbs):  # another sweeper moved a row we read: let it have the batch
+        if conn.execute(_CLIMB, climbs).rowcount != len(climbs):  # another sweeper moved a row we read: let it have the batch
             raise RuntimeError("deadline rows changed under the sweep; the batch is rolled back")
-    _INSERT_EVENT.many(conn, events)
+    if events:
+        conn.execute(_INSERT_EVENT, events)
     result.messages_queued = outbox.queue(conn, ctx, messages)
     return result
 
 
-_ANY_DUE = Prepared(
+_ANY_DUE = (
     select(_d.c.id).where(_d.c.status == DEADLINE_OPEN, _d.c.next_at.is_not(None), _d.c.next_at <= bindparam("now")).limit(1)
 )
 
@@ -170,7 +178,7 @@ def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepRes
         with db.begin() as conn:
             result = sweep_batch(conn, ctx, now, batch)
             # A full batch may have left more; ask inside this transaction rather than open another.
-            more = result.deadlines == batch and _ANY_DUE.first(conn, {"now": now}) is not None
+            more = result.deadlines == batch and conn.execute(_ANY_DUE, {"now": now}).first() is not None
         total.add(result)
         if not more:
             return total

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from mas.models import CaseEvent
-from mas.prepared import Prepared
 from mas.services.actors import Actor
 
-_INSERT_EVENT = Prepared(CaseEvent.__table__.insert())
+_INSERT_EVENT = CaseEvent.__table__.insert()
 
 
 def jsonable(value: Any) -> Any:
@@ -27,7 +26,7 @@ def jsonable(value: Any) -> Any:
 def record(conn: Connection, case_id: int, actor: Actor, kind: str, now: datetime, *,
            from_state: str | None = None, to_state: str | None = None,
            reason: str | None = None, data: dict | None = None) -> None:
-    _INSERT_EVENT.run(conn, {
+    conn.execute(_INSERT_EVENT, {
         "case_id": case_id, "at": now, "actor_id": actor.id, "actor_role": actor.role, "kind": kind,
         "from_state": from_state, "to_state": to_state, "reason": reason,
         # Dates and times become ISO strings in the JSON serializer (orjson), as jsonable() does.

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from mas.context import ServiceContext
 from mas.models import DEADLINE_OPEN, Deadline, ExtensionRequest
 from mas.services import events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import FINAL, get_case
-from mas.context import ServiceContext
 from mas.services.errors import CaseClosed, NotFound, ValidationError
 from mas.services.steps import get_step
 from mas.services.timekeeping import extend_deadline

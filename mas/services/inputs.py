@@ -50,7 +50,7 @@ class YouthInput:
     education_level: str | None = None
     guardians: tuple[GuardianInput, ...] = field(default_factory=tuple)
 
-    def cleaned(self, today: date) -> "YouthInput":
+    def cleaned(self, today: date) -> YouthInput:
         errors: dict[str, str] = {}
         if not (self.given_name or "").strip():
             errors["given_name"] = "Voornaam is verplicht."

@@ -12,13 +12,28 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from mas.context import ServiceContext
 from mas.dates import local_date
-from mas.models import (DEADLINE_OPEN, OPEN_CASE, AccessLog, Case, CaseEvent, Deadline, ExtensionRequest, Guardian,
-                        Organisation, Signal, Step, Suspension, Team, User, Youth)
+from mas.models import (
+    DEADLINE_OPEN,
+    OPEN_CASE,
+    AccessLog,
+    Case,
+    CaseEvent,
+    Deadline,
+    ExtensionRequest,
+    Guardian,
+    Organisation,
+    Signal,
+    Step,
+    Suspension,
+    Team,
+    User,
+    Youth,
+)
 from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
 from mas.services.audit import log_access
-from mas.context import ServiceContext
 from mas.services.errors import NotFound
 
 _c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t = (

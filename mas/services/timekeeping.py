@@ -8,14 +8,14 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from mas.clocks import rules as clocks
+from mas.context import ServiceContext
 from mas.dates import local_date
 from mas.models import Case, Deadline, Step, Suspension
-from mas.clocks import rules as clocks
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import SYSTEM, Actor
 from mas.services.cases import FINAL, get_case
-from mas.context import ServiceContext
 from mas.services.errors import CaseClosed, NotFound, ValidationError
 
 _d, _s, _c, _st = Deadline.__table__, Suspension.__table__, Case.__table__, Step.__table__

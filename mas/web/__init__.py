@@ -7,16 +7,16 @@ one commit → redirect or page.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, g, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from mas.db import Database
-from mas.dates import utcnow
-from mas.services import auth as auth_service
 from mas.context import make_context
+from mas.dates import utcnow
+from mas.db import Database
+from mas.services import auth as auth_service
 from mas.settings import Settings, load_settings
 from mas.web import security
 

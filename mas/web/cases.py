@@ -9,14 +9,21 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from mas.dates import local_date
 from mas.models import CaseEvent, Organisation, User
 from mas.services import cases as case_service
 from mas.services import doorzetten as dz
 from mas.services import extension_requests, queries, steps, timekeeping
 from mas.services.audit import who_looked
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
-from mas.dates import local_date
-from mas.services.inputs import SIGNAL_KINDS, SIGNAL_SOURCES, GuardianInput, SignalInput, YouthInput, validate_signal
+from mas.services.inputs import (
+    SIGNAL_KINDS,
+    SIGNAL_SOURCES,
+    GuardianInput,
+    SignalInput,
+    YouthInput,
+    validate_signal,
+)
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles

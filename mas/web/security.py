@@ -7,8 +7,8 @@ service layer, which every view calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, url_for

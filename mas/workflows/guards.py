@@ -7,8 +7,9 @@ the field and keep what was typed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from mas.workflows.definition import GuardField, Transition
 

@@ -7,7 +7,7 @@ never registered, so nothing accumulates however many cases pass (see ARCHITECTU
 from __future__ import annotations
 
 from collections import deque
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from transitions import Machine, MachineError
 
@@ -83,7 +83,7 @@ def validate(workflow: Workflow, clock_states: set[str]) -> None:
         raise WorkflowDefinitionError("; ".join(problems))
 
 
-@lru_cache(maxsize=None)
+@cache
 def machine(workflow: Workflow = WORKFLOW) -> Machine:
     """Build the Machine once per workflow definition (and so once per process)."""
     return Machine(
