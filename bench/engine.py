@@ -71,8 +71,20 @@ from sqlalchemy import bindparam, event, func, select, update
 
 from bench.common import checkpoint, current_rss_mb, json_line, median, peak_rss_mb, rotated, run_child, table
 from mas.dates import local_date
-from mas.db import Database, upgrade, json_dumps
-from mas.models import DEADLINE_OPEN, Case, CaseEvent, Deadline, Guardian, Organisation, ReferenceCounter, Signal, Team, User, Youth
+from mas.db import Database, json_dumps, upgrade
+from mas.models import (
+    DEADLINE_OPEN,
+    Case,
+    CaseEvent,
+    Deadline,
+    Guardian,
+    Organisation,
+    ReferenceCounter,
+    Signal,
+    Team,
+    User,
+    Youth,
+)
 from mas.models import Step as TaskStep  # a task within a case (this module's Step is a lifecycle step)
 from mas.settings import load_settings
 
@@ -315,9 +327,9 @@ class EngineArm(Arm):
     name = "engine"
 
     def __init__(self, path: Path, world: World, plan: Plan | None = None, trace: Callable[[str], None] | None = None):
+        from mas.context import make_context
         from mas.services import cases
         from mas.services.actors import Actor
-        from mas.context import make_context
         from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 
         settings = settings_for(path)

@@ -199,8 +199,8 @@ class Clock:
 
 
 def _clocks(ctx, kind: str, start: date, region: str):
-    from mas.dates import end_of_day
     from mas.clocks import rules as clocks
+    from mas.dates import end_of_day
 
     if kind in STATE_WEIGHTS:
         if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
@@ -412,8 +412,8 @@ class _Builder:
 
 
 def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
-    from mas.db import Database, upgrade
     from mas.context import make_context
+    from mas.db import Database, upgrade
 
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -535,8 +535,8 @@ def _fail(message: str) -> None:
 def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
     from sqlalchemy import text
 
-    from mas.scheduler import open_database, prepare_process
     from mas.context import make_context
+    from mas.scheduler import open_database, prepare_process
     from mas.services.escalation import sweep
 
     meta = json.loads(meta_path.read_text())

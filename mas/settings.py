@@ -25,19 +25,19 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class StateClock:
-    """The clock a state starts when a case enters it."""
+class ClockRule:
+    """How a computed clock finds its due date: N school days or N calendar months from day 0.
 
-    state: str
-    rule: str  # "school_days" | "calendar_months" | "planned_start"
+    Which clock kinds exist, and what their day 0 is, is the workflow's business
+    (mas.workflows.definition); config/clocks.toml gives each computed kind its amount.
+    """
+
+    kind: str
+    unit: str  # "school_days" | "calendar_months"
     amount: int
 
 
-@dataclass(frozen=True)
-class ClockSettings:
-    states: Mapping[str, StateClock]
-    thuiszitterspact_months: int = 3
-    lrv_school_days: int = 20
+CLOCK_UNITS = ("school_days", "calendar_months")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Settings:
     instance_dir: Path
     config_dir: Path
     default_region: str
-    clocks: ClockSettings
+    clocks: Mapping[str, ClockRule]  # by clock kind
     municipality_regions: Mapping[str, str]
     terminology: Mapping[str, str]
     smtp: SmtpSettings
@@ -93,25 +93,20 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"{path}: {exc}") from None
 
 
-def _parse_clocks(data: dict, path: Path) -> ClockSettings:
-    states: dict[str, StateClock] = {}
-    for state, spec in data.get("state", {}).items():
-        rules = [r for r in ("school_days", "calendar_months", "planned_start") if r in spec]
-        if len(rules) != 1:
-            raise SettingsError(
-                f"{path}: [state.{state}] needs exactly one of school_days, calendar_months, planned_start"
-            )
-        amount = spec[rules[0]]
-        if not isinstance(amount, int) or amount < 0:
-            raise SettingsError(f"{path}: [state.{state}] {rules[0]} must be a whole number >= 0")
-        states[state] = StateClock(state=state, rule=rules[0], amount=amount)
-    case = data.get("case", {})
-    months = case.get("thuiszitterspact_months", 3)
-    lrv = case.get("lrv_school_days", 20)
-    for name, value in (("thuiszitterspact_months", months), ("lrv_school_days", lrv)):
-        if not isinstance(value, int) or value <= 0:
-            raise SettingsError(f"{path}: [case] {name} must be a whole number > 0")
-    return ClockSettings(states=states, thuiszitterspact_months=months, lrv_school_days=lrv)
+def _parse_clocks(data: dict, path: Path) -> dict[str, ClockRule]:
+    clocks: dict[str, ClockRule] = {}
+    unknown = set(data) - {"clock"}
+    if unknown:
+        raise SettingsError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; every rule is a [clock.<kind>]")
+    for kind, spec in data.get("clock", {}).items():
+        units = [u for u in CLOCK_UNITS if u in spec]
+        if len(units) != 1 or set(spec) - set(CLOCK_UNITS):
+            raise SettingsError(f"{path}: [clock.{kind}] needs exactly one of {', '.join(CLOCK_UNITS)}")
+        amount = spec[units[0]]
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+            raise SettingsError(f"{path}: [clock.{kind}] {units[0]} must be a whole number >= 0")
+        clocks[kind] = ClockRule(kind=kind, unit=units[0], amount=amount)
+    return clocks
 
 
 def _instance_secret(instance_dir: Path) -> str:

@@ -1,9 +1,8 @@
 """The `mas` command."""
 
-from datetime import datetime, timezone
-
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -64,8 +63,8 @@ def test_user_create_reads_the_password_from_stdin(tmp_path):
     runner = CliRunner()
     env = _env(tmp_path)
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
-    from mas.settings import load_settings
     from mas.models import User
+    from mas.settings import load_settings
     db = Database(load_settings(environ=env).database_url)
     with db.begin() as conn:
         conn.execute(Team.__table__.insert(), {"name": "Leerplicht Zwolle", "municipalities": ["Zwolle"],

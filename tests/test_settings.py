@@ -50,11 +50,14 @@ def test_clock_config_is_validated(tmp_path):
     config.mkdir()
     (config / "mas.toml").write_text('default_region = "midden"\n')
     (config / "vakantieregio.toml").write_text("[region]\nnoord = []\n")
-    (config / "clocks.toml").write_text("[state.signaal]\nschool_days = 5\ncalendar_months = 1\n")
-    with pytest.raises(SettingsError, match=r"state\.signaal.*exactly one"):
+    (config / "clocks.toml").write_text("[clock.signaal]\nschool_days = 5\ncalendar_months = 1\n")
+    with pytest.raises(SettingsError, match=r"clock\.signaal.*exactly one"):
         load_settings(environ={}, instance_dir=tmp_path, config_dir=config)
-    (config / "clocks.toml").write_text("[state.signaal]\nschool_days = -1\n")
+    (config / "clocks.toml").write_text("[clock.signaal]\nschool_days = -1\n")
     with pytest.raises(SettingsError, match="whole number"):
+        load_settings(environ={}, instance_dir=tmp_path, config_dir=config)
+    (config / "clocks.toml").write_text("[state.signaal]\nschool_days = 5\n")  # the layout before 0.2
+    with pytest.raises(SettingsError, match=r"unknown section\(s\) state"):
         load_settings(environ={}, instance_dir=tmp_path, config_dir=config)
 
 
@@ -63,4 +66,5 @@ def test_region_and_terminology_come_from_config(tmp_path):
     assert s.region_for("Maastricht") == "zuid" and s.region_for("groningen") == "noord"
     assert s.region_for("Nergenshuizen") == s.default_region == "midden"
     assert s.term("leerplichtambtenaar") == "leerplichtambtenaar"
-    assert s.clocks.states["gesprek"].amount == 10 and s.clocks.thuiszitterspact_months == 3
+    assert (s.clocks["gesprek"].unit, s.clocks["gesprek"].amount) == ("school_days", 10)
+    assert (s.clocks["thuiszitterspact"].unit, s.clocks["thuiszitterspact"].amount) == ("calendar_months", 3)

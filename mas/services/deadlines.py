@@ -65,8 +65,8 @@ def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, regio
                     organisation_id: int | None) -> dict:
     params = computed.row(case_id, step_id)
     params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
-                                               ctx.calendar)
+    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), 0, computed.due_at,
+                                               computed.started_on, region, ctx.calendar)
     return params
 
 
@@ -130,7 +130,8 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
     }
     still_overdue = new.due_at is not None and new.due_at <= now
     if still_overdue and old.due_at is not None and old.due_at <= now:
-        next_at = ctx.ladders.next_after(old.kind, old.rung, new.due_at, old.started_on, region, ctx.calendar)
+        next_at = ctx.ladders.next_after(ctx.ladder_for(old.kind), old.rung, new.due_at, old.started_on, region,
+                                         ctx.calendar)
         conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
@@ -149,7 +150,7 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
     for row in open_deadlines(conn, case.id):
         if row.rule not in COMPUTED_RULES or (only_school_days and row.rule not in SCHOOL_DAY_RULES):
             continue
-        new = recompute(ctx, row.kind, row.rule, row.inputs, row.started_on, case.region, suspensions, case.maatwerkplan)
+        new = recompute(ctx.calendar, ctx.rule_for(row.kind), row.inputs, row.started_on, case.region, suspensions)
         if new is None:
             continue
         change = move(conn, ctx, row, new, case.region, now, reason)

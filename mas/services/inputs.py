@@ -7,25 +7,7 @@ from datetime import date
 
 from mas.bsn import is_valid_bsn, normalise_bsn
 from mas.services.errors import ValidationError
-
-SIGNAL_KINDS = {
-    "absoluut": "Absoluut verzuim",
-    "relatief": "Relatief verzuim",
-    "lrv": "Langdurig relatief verzuim",
-    "signaal": "Signaalverzuim / zorgwekkend verzuim",
-    "luxe": "Luxe verzuim",
-    "te_laat": "Te laat komen",
-}
-SIGNAL_SOURCES = {
-    "school": "School (via DUO)",
-    "duo": "DUO-register",
-    "ouder": "Ouder of jongere",
-    "wijkteam": "Wijkteam / jeugdhulp",
-    "ggd": "GGD jeugdarts",
-    "swv": "Samenwerkingsverband",
-    "politie": "Politie",
-    "overig": "Overig",
-}
+from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
 
 
 @dataclass(frozen=True)

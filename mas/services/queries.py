@@ -35,6 +35,8 @@ from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import NotFound
+from mas.workflows import Role
+from mas.workflows.roles import TEAM_ROLES
 
 _c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t = (
     Case.__table__, Youth.__table__, Deadline.__table__, Organisation.__table__, Step.__table__, User.__table__,
@@ -55,14 +57,24 @@ class Filters:
     page: int = 1
 
 
-def _nearest_due():
-    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN)
-            .correlate(_c).scalar_subquery())
-
-
-def _pact_due():
+def _nearest_due(ctx: ServiceContext):
+    """The case's nearest due moment of a clock someone must act on (a milestone is no task)."""
+    milestones = [c.name for c in ctx.workflow.clocks if c.milestone]
     return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN,
-                                                _d.c.kind == "thuiszitterspact").correlate(_c).scalar_subquery())
+                                                _d.c.kind.not_in(milestones)).correlate(_c).scalar_subquery())
+
+
+def _nearest_kind(ctx: ServiceContext):
+    """Which clock that nearest due moment belongs to (the werkvoorraad names it)."""
+    milestones = [c.name for c in ctx.workflow.clocks if c.milestone]
+    return (select(_d.c.kind).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN, _d.c.due_at.is_not(None),
+                                    _d.c.kind.not_in(milestones))
+            .order_by(_d.c.due_at, _d.c.id).limit(1).correlate(_c).scalar_subquery())
+
+
+def _pact_due(ctx: ServiceContext):
+    return (select(func.min(_d.c.due_at)).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN,
+                                                _d.c.kind == ctx.workflow.pact_clock).correlate(_c).scalar_subquery())
 
 
 def _escalated(now: datetime):
@@ -72,9 +84,9 @@ def _escalated(now: datetime):
 
 def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime) -> dict:
     """Open cases, nearest deadline first: mine, or (coordinator, or asked for) the team's."""
-    if actor.role not in ("casusregisseur", "coordinator") or actor.team_id is None:
+    if actor.role not in TEAM_ROLES or actor.team_id is None:
         raise NotFound("Pagina niet gevonden.")
-    scope = "team" if actor.role == "coordinator" or filters.scope == "team" else "mine"
+    scope = "team" if actor.role == Role.COORDINATOR or filters.scope == "team" else "mine"
     # The partial index's own predicate, so the planner can match ix_case_open_team_regisseur.
     where = [_c.c.team_id == actor.team_id, OPEN_CASE]
     if scope == "mine":
@@ -83,7 +95,7 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
         where.append(_c.c.state == filters.state)
     if filters.school_id:
         where.append(_y.c.school_id == filters.school_id)
-    nearest = _nearest_due()
+    nearest = _nearest_due(ctx)
     if filters.overdue:
         where.append(nearest <= now)
     if filters.q:
@@ -99,7 +111,8 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
     rows = conn.execute(
         select(_c.c.id, _c.c.reference, _c.c.state, _c.c.casusregisseur_id, _c.c.region, _y.c.given_name,
                _y.c.family_name, _o.c.name.label("school"), nearest.label("nearest_due"),
-               _pact_due().label("pact_due"), _escalated(now).label("escalated"))
+               _nearest_kind(ctx).label("nearest_kind"),
+               _pact_due(ctx).label("pact_due"), _escalated(now).label("escalated"))
         .select_from(base).where(*where)
         .order_by(nearest.is_(None), nearest, _c.c.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -114,18 +127,19 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
         items.append({
             "id": row.id, "reference": row.reference, "state": row.state, "name": f"{row.given_name} {row.family_name}",
             "school": row.school, "nearest_due": row.nearest_due, "school_days_left": school_days_left,
+            "nearest_what": ctx.workflow.clock_label(row.nearest_kind) if row.nearest_kind else None,
             "is_overdue": row.nearest_due is not None and row.nearest_due <= now,
             "pact_days_left": (local_date(row.pact_due) - today).days if row.pact_due else None,
             "is_escalated": bool(row.escalated), "is_mine": row.casusregisseur_id == actor.id,
         })
     schools = conn.execute(select(_o.c.id, _o.c.name).where(_o.c.kind == "school").order_by(_o.c.name)).all()
     return {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "scope": scope,
-            "schools": schools}
+            "schools": schools, "may_choose_scope": actor.role == Role.CASUSREGISSEUR}
 
 
 def read_basis(actor: Actor, case) -> str | None:
     """On what basis this actor may read the whole case, or None."""
-    if actor.role == "casusregisseur" and case.casusregisseur_id == actor.id:
+    if actor.role == Role.CASUSREGISSEUR and case.casusregisseur_id == actor.id:
         return "own_case"
     if in_team(actor, case):
         return "team"
@@ -158,7 +172,8 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
             select(_x).join(_st, _st.c.id == _x.c.step_id).where(_st.c.case_id == case.id, _x.c.status == "open")
         ).all(),
         "organisations": org_rows, "orgs": orgs, "users": users,
-        "colleagues": [u for u in users.values() if u.role == "casusregisseur" and u.is_active and u.id != case.casusregisseur_id],
+        "colleagues": [u for u in users.values()
+                       if u.role == Role.CASUSREGISSEUR and u.is_active and u.id != case.casusregisseur_id],
         "transitions": transitions,
         "team": conn.execute(select(_t).where(_t.c.id == case.team_id)).one(),
     }
@@ -167,7 +182,7 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
 def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
     """Only the steps assigned to the partner's own organisation, overdue first, and of each
     case only what the step needs: reference, first name, school."""
-    if actor.role != "partner" or actor.organisation_id is None:
+    if actor.role != Role.PARTNER or actor.organisation_id is None:
         raise NotFound("Pagina niet gevonden.")
     school = _o.alias("school")
     rows = conn.execute(
@@ -187,3 +202,27 @@ def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
              "basis": "assigned_step", "detail": {"step_id": row.id}} for row in rows
         ])
     return rows
+
+
+def new_signal_choices(conn: Connection, actor: Actor) -> dict:
+    """What the new-signal form offers: the team's active casusregisseurs and the active schools."""
+    if actor.role not in TEAM_ROLES or actor.team_id is None:
+        raise NotFound("Pagina niet gevonden.")
+    return {
+        "is_regisseur": actor.role == Role.CASUSREGISSEUR,  # the form offers "myself" as the default
+        "regisseurs": conn.execute(
+            select(_u.c.id, _u.c.name)
+            .where(_u.c.team_id == actor.team_id, _u.c.role == Role.CASUSREGISSEUR, _u.c.is_active.is_(True))
+            .order_by(_u.c.name)).all(),
+        "schools": conn.execute(
+            select(_o.c.id, _o.c.name, _o.c.brin).where(_o.c.kind == "school", _o.c.is_active.is_(True))
+            .order_by(_o.c.name)).all(),
+    }
+
+
+def changes_since(conn: Connection, actor: Actor, case_id: int, seen_event_id: int) -> list:
+    """The journal entries written after the one a stale form was built on (for the 409 page)."""
+    case = conn.execute(select(_c.c.id, _c.c.team_id, _c.c.casusregisseur_id).where(_c.c.id == case_id)).one_or_none()
+    if case is None or read_basis(actor, case) is None:
+        raise NotFound("Zaak niet gevonden.")
+    return conn.execute(select(_e).where(_e.c.case_id == case_id, _e.c.id > seen_event_id).order_by(_e.c.id)).all()

@@ -15,8 +15,8 @@ from mas.models import Case, Deadline, Step, Suspension
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import SYSTEM, Actor
-from mas.services.cases import FINAL, get_case
-from mas.services.errors import CaseClosed, NotFound, ValidationError
+from mas.services.cases import get_case, require_open
+from mas.services.errors import NotFound, ValidationError
 
 _d, _s, _c, _st = Deadline.__table__, Suspension.__table__, Case.__table__, Step.__table__
 
@@ -24,8 +24,7 @@ _d, _s, _c, _st = Deadline.__table__, Suspension.__table__, Case.__table__, Step
 def _case_for_change(conn, actor, case_id):
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
+    require_open(case)
     return case
 
 
@@ -39,8 +38,9 @@ def extend_deadline(conn: Connection, ctx: ServiceContext, actor: Actor, deadlin
     errors = {}
     if row.status != "open":
         errors["deadline_id"] = "Deze termijn loopt niet meer."
-    if row.kind == "thuiszitterspact":
-        errors["deadline_id"] = "De Thuiszitterspact-termijn kan niet worden verlengd."
+    kind = ctx.clock(row.kind)
+    if kind is not None and not kind.extendable:
+        errors["deadline_id"] = f"De termijn '{kind.label}' kan niet worden verlengd."
     if due_at.tzinfo is None or due_at <= now or (row.due_at is not None and due_at <= row.due_at):
         errors["due_at"] = "De nieuwe datum moet later liggen dan de huidige en in de toekomst."
     if not (reason or "").strip():
@@ -99,7 +99,7 @@ def resume(conn: Connection, ctx: ServiceContext, actor: Actor, suspension_id: i
     events.record(conn, case.id, actor, "hervat", now, data={"suspension_id": row.id, "last_on": last_on, "changes": changes})
 
 
-_CASE_FOR_RECOMPUTE = select(_c.c.id, _c.c.region, _c.c.has_suspensions, _c.c.maatwerkplan).where(
+_CASE_FOR_RECOMPUTE = select(_c.c.id, _c.c.region, _c.c.has_suspensions).where(
     _c.c.id == bindparam("case_id")
 )
 

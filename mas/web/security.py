@@ -7,18 +7,20 @@ service layer, which every view calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, url_for
 
+from mas.workflows import Role
+
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz"})
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {}
-ALL_ROLES = frozenset({"casusregisseur", "coordinator", "partner", "admin"})
+ALL_ROLES = frozenset(Role)
 
 
-def roles(*allowed: str) -> Callable:
+def roles(*allowed: Role) -> Callable:
     """Declare who may call a view; registered under its endpoint when the blueprint is."""
     unknown = set(allowed) - ALL_ROLES
     assert not unknown, unknown
@@ -41,6 +43,12 @@ def register_roles(app) -> None:
         allowed = getattr(view, "mas_roles", None)
         if allowed is not None:
             ENDPOINT_ROLES[endpoint] = allowed
+
+
+def may_visit(endpoint: str) -> bool:
+    """Whether the logged-in user's role may call `endpoint` (menus are built from this)."""
+    user = g.get("mas_user")
+    return user is not None and user.actor.role in ENDPOINT_ROLES.get(endpoint, ())
 
 
 def enforce() -> object | None:

@@ -9,11 +9,11 @@ from email.utils import parsedate_to_datetime
 import pytest
 from jinja2 import meta, nodes
 
-from mas.notifications.outbox import TEMPLATES
-from mas.settings import load_settings
 from mas.dates import nl_date as format_day
 from mas.dates import nl_moment as format_moment
+from mas.notifications.outbox import TEMPLATES
 from mas.notifications.render import TEMPLATE_DIR, build_message, environment, render
+from mas.settings import load_settings
 from tests.notifications.helpers import SWEEP_AT, outbox_rows, queue_every_kind, rung_context
 
 # What a template may read: the outbox context the services build, and nothing about a person.

@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
+from mas.context import make_context
 from mas.dates import end_of_day
 from mas.models import Deadline
 from mas.services import timekeeping
-from mas.context import make_context
 from mas.services.errors import ValidationError
 from mas.settings import load_settings
 from tests.factories import open_case
@@ -87,7 +87,7 @@ def _settings_with_clock(tmp_path, settings, state: str, days: int):
     config = tmp_path / "config"
     shutil.copytree(settings.config_dir, config)
     text = (config / "clocks.toml").read_text()
-    marker = f"[state.{state}]"
+    marker = f"[clock.{state}]"
     head, tail = text.split(marker)
     body, rest = tail.split("school_days = ", 1)
     rest = rest.split("\n", 1)[1]
