@@ -1,6 +1,7 @@
-"""The `mas` command: demo, serve, db, workflow, deadlines.
+"""The `mas` command: demo, serve, db, user, workflow, deadlines, check, status, tick, scheduler.
 
-Later commands (scheduler, tick, user, token, import, vangnet) join the same group.
+Each command imports what it needs when it runs: `mas --help` loads no SQLAlchemy, and
+`mas tick` (run from cron) neither APScheduler nor, unless it sends, Jinja2.
 """
 
 from __future__ import annotations
@@ -86,17 +87,90 @@ def deadlines() -> None:
 
 @deadlines.command("recompute")
 def deadlines_recompute() -> None:
-    """Recompute every open deadline after the holiday table or the clock settings changed."""
+    """Recompute every open deadline after the holiday table, the clock settings or the
+    escalation ladders changed, and say what changed."""
     from mas.dates import utcnow
     from mas.services import runtime
+    from mas.services.ladder_changes import compare, rearm_all
     from mas.services.timekeeping import recompute_all
 
     settings = _settings()
-    changes = recompute_all(runtime.open_database(settings), runtime.open_context(settings), now=utcnow())
+    database, ctx, now = runtime.open_database(settings), runtime.open_context(settings), utcnow()
+    with database.read() as conn:
+        change = compare(conn, ctx)
+    if change is None:
+        click.echo("Escalatieladders: niet gewijzigd sinds ze het laatst zijn toegepast.")
+    else:
+        click.echo("Escalatieladders gewijzigd sinds ze het laatst zijn toegepast:")
+        for line in change.lines():
+            click.echo(f"  {line}")
+    changes = recompute_all(database, ctx, now=now)
     for change in changes:
         how = "bijgewerkt (blijft te laat)" if change.get("in_place") else "nieuwe generatie"
         click.echo(f"zaak {change['case_id']} {change['kind']}: {change['old_due_at']} -> {change['new_due_at']} ({how})")
-    click.echo(f"{len(changes)} termijn(en) gewijzigd.")
+    rearmed = rearm_all(database, ctx, now)
+    for r in rearmed:
+        stood = f"; stond op de verwijderde trede {r['rung']!r}" if r["on_removed_level"] else ""
+        nxt = f"volgende trede {r['next_level']!r} op {r['new_next_at']}" if r["next_level"] else "ladder klaar"
+        click.echo(f"zaak {r['reference']} {r['kind']}: {nxt} (was {r['old_next_at']}){stood}")
+    click.echo(f"{len(rearmed)} volgende trede(n) opnieuw berekend; {len(changes)} termijn(en) gewijzigd.")
+
+
+@main.command()
+def check() -> None:
+    """Check the escalation ladders: every team, organisation and rung that would reach nobody
+    today, and a ladder changed since it was last applied. Exit status 1 if a rung would reach
+    nobody at all, not even a fallback."""
+    from mas.services import runtime
+    from mas.services.coverage import ladder_gaps
+    from mas.services.ladder_changes import compare
+
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings, lazy_calendar=True)
+    with database.read() as conn:
+        gaps = ladder_gaps(conn, ctx)
+        change = compare(conn, ctx)
+    if not gaps:
+        click.echo("Bereikbaarheid: elke trede van elke ladder bereikt vandaag iemand.")
+    else:
+        click.echo(f"Bereikbaarheid: {len(gaps)} trede(n) bereiken vandaag niet wie ze noemen:")
+        for gap in gaps:
+            click.echo(f"  {gap.line()}")
+    if change is not None:
+        click.echo("Escalatieladders gewijzigd sinds ze het laatst zijn toegepast (draai `mas deadlines recompute`):")
+        for line in change.lines():
+            click.echo(f"  {line}")
+    if any(gap.reaches_nobody for gap in gaps):
+        raise SystemExit(1)
+
+
+@main.command()
+def status() -> None:
+    """Mail health: last successful send, backlog, oldest waiting message, undelivered mail.
+    Exit status 1 while mail has been failing longer than [mail] alert_after_minutes."""
+    from mas.dates import nl_moment, utcnow
+    from mas.services import runtime
+    from mas.services.mail_status import mail_status
+
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings, lazy_calendar=True)
+    with database.read() as conn:
+        state = mail_status(conn, ctx, utcnow())
+
+    def moment(value) -> str:
+        return nl_moment(value) if value else "nog nooit"
+
+    click.echo(f"laatste geslaagde verzending: {moment(state.last_success_at)}")
+    click.echo(f"wachtrij: {state.backlog} bericht(en)"
+               + (f", oudste sinds {nl_moment(state.oldest_waiting_at)}" if state.oldest_waiting_at else ""))
+    click.echo(f"niet bezorgd: {state.dead}")
+    if state.failing_since:
+        click.echo(f"verzenden mislukt sinds: {nl_moment(state.failing_since)} ({state.last_error})")
+    if state.paused_until:
+        click.echo(f"mailserver onbereikbaar: verzenden gepauzeerd tot {nl_moment(state.paused_until)}")
+    if state.is_alarming:
+        click.echo("LET OP: er is langer dan de ingestelde drempel geen e-mail bezorgd.")
+        raise SystemExit(1)
 
 
 def _parse_now(value: str):
@@ -115,22 +189,45 @@ def _parse_now(value: str):
 
 
 @main.command()
-@click.option("--now", "now_text", required=True, help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset).")
-def tick(now_text: str) -> None:
-    """Run every scheduler job once as if it were NOW, and print what it did."""
-    from mas.notifications.transport import transport_for
+@click.option("--now", "now_text", default=None,
+              help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset); standaard nu.")
+def tick(now_text: str | None) -> None:
+    """Run every scheduler job once (as if it were NOW), and print what it did: for cron.
+
+    Imports only what it needs: no APScheduler, and no Jinja2 or SMTP unless a message is sent.
+    """
+    from mas.dates import utcnow
     from mas.services import runtime
+    from mas.services.ladder_changes import note_at_start
+    from mas.services.scheduling import LazyTransport
     from mas.services.scheduling import tick as run_tick
 
-    now = _parse_now(now_text)
+    now = _parse_now(now_text) if now_text else utcnow()
     settings = _settings()
-    report = run_tick(runtime.open_database(settings, scheduler=True), runtime.open_context(settings), now, transport_for(settings))
+
+    def transport():
+        from mas.notifications.transport import transport_for
+
+        return transport_for(settings)
+
+    database = runtime.open_database(settings, scheduler=True)
+    ctx = runtime.open_context(settings, lazy_calendar=True)
+    change = note_at_start(database, ctx, now)
+    if change is not None:
+        click.echo("let op: de escalatieladders zijn gewijzigd; draai `mas deadlines recompute` "
+                   f"({'; '.join(change.lines())})", err=True)
+    report = run_tick(database, ctx, now, LazyTransport(transport))
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
     click.echo(f"mijlpalen bereikt: {report.milestones}")
+    if report.fallbacks or report.unreachable:
+        click.echo(f"treden naar het vangnet: {report.fallbacks}, naar niemand: {report.unreachable}")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "
                f"(waarvan dagoverzichten: {report.digests_queued})")
-    click.echo(f"berichten verzonden: {report.sent}, later opnieuw: {report.retried}, mislukt: {report.dead}")
+    click.echo(f"berichten verzonden: {report.sent}, later opnieuw: {report.retried}, mislukt: {report.dead}"
+               + (f", vervallen: {report.dropped}" if report.dropped else ""))
+    if report.paused_until is not None:
+        click.echo(f"mailserver onbereikbaar: verzenden gepauzeerd tot {report.paused_until.isoformat()}")
 
 
 @main.command()
@@ -142,14 +239,15 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
     import logging
 
     from mas.notifications.transport import transport_for
-    from mas.scheduler import build_scheduler, prepare_process
+    from mas.scheduler import build_scheduler, log_startup, prepare_process
     from mas.services import runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
-    sched = build_scheduler(runtime.open_database(settings, scheduler=True), runtime.open_context(settings), transport_for(settings),
-                            blocking=True, sweep_every=sweep_every, dispatch_every=dispatch_every,
-                            digest_every=digest_every)
+    database, ctx = runtime.open_database(settings, scheduler=True), runtime.open_context(settings)
+    log_startup(database, ctx)
+    sched = build_scheduler(database, ctx, transport_for(settings), blocking=True, sweep_every=sweep_every,
+                            dispatch_every=dispatch_every, digest_every=digest_every)
     prepare_process()
     click.echo("mas scheduler draait (stoppen: Ctrl+C)")
     try:

@@ -6,7 +6,8 @@ Built once per process (web app, scheduler, CLI, bench) and passed in; nothing g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from mas.clocks.calendar import SchoolCalendar
 from mas.clocks.ladder import Ladder, Ladders, load_ladders, milestone_ladder
@@ -18,9 +19,23 @@ from mas.workflows import WORKFLOW, ClockKind, Workflow, validate
 @dataclass(frozen=True, eq=False)
 class ServiceContext:
     settings: Settings
-    calendar: SchoolCalendar
+    loaded_calendar: SchoolCalendar | None  # None: read config/ on first use (`mas tick` on a quiet night)
     ladders: Ladders
     workflow: Workflow = WORKFLOW
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def calendar(self) -> SchoolCalendar:
+        found = self.loaded_calendar
+        if found is None:
+            found = self.__dict__.get("_calendar")
+        if found is None:
+            with self._lock:
+                found = self.__dict__.get("_calendar")
+                if found is None:
+                    found = SchoolCalendar.from_config(self.settings.config_dir)
+                    self.__dict__["_calendar"] = found
+        return found
 
     def clock(self, kind: str) -> ClockKind | None:
         return self.workflow.clock(kind)
@@ -51,8 +66,12 @@ def _column_problems(workflow: Workflow) -> list[str]:
     return problems
 
 
-def make_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceContext:
-    """Load the calendar and the ladders, and refuse to start on a flow that cannot run."""
+def make_context(settings: Settings, workflow: Workflow = WORKFLOW, *, lazy_calendar: bool = False) -> ServiceContext:
+    """Load the calendar and the ladders, and refuse to start on a flow that cannot run.
+
+    `lazy_calendar`: read the school calendar when first needed (a short-lived command that
+    may find nothing to do); a long-running process checks it at start-up.
+    """
     ladders = load_ladders(settings.config_dir)
     validate(workflow, settings.clocks, set(ladders.by_name))
     problems = _column_problems(workflow)
@@ -60,7 +79,7 @@ def make_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceCo
         raise SettingsError("; ".join(problems))
     return ServiceContext(
         settings=settings,
-        calendar=SchoolCalendar.from_config(settings.config_dir),
+        loaded_calendar=None if lazy_calendar else SchoolCalendar.from_config(settings.config_dir),
         ladders=ladders,
         workflow=workflow,
     )

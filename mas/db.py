@@ -132,12 +132,18 @@ def alembic_config(url: str):
     return cfg
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to `revision`; works on a fresh and on an existing database."""
+def upgrade(db: Database, revision: str = "head", config_dir: Path | None = None) -> None:
+    """Bring the schema to `revision`; works on a fresh and on an existing database.
+
+    `config_dir`: the installation's config/ (a data migration may read it, e.g. to turn
+    ladder positions into level names); default MAS_CONFIG_DIR or the shipped one.
+    """
     from alembic import command
 
     cfg = alembic_config(db.url)
     with db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
+        if config_dir is not None:
+            cfg.attributes["mas_config_dir"] = str(config_dir)
         command.upgrade(cfg, revision)
         conn.commit()

@@ -257,9 +257,10 @@ class CaseEvent(SQLModel, table=True):
     to_state: str | None = None
     reason: str | None = None
     data: dict | None = _json()
-    # Set on escalation events only: the rung of one deadline generation, raised at most once.
+    # Set on escalation events only: the level of one deadline generation (its stable name in
+    # config/escalation.toml), raised at most once.
     deadline_id: int | None = _fk("deadline.id", index=False, name="fk_case_event_deadline_id_deadline")
-    rung: int | None = None
+    rung: str | None = None
 
     __table_args__ = (
         # One index, two jobs: a case's journal (case_id leads), and each rung of a deadline
@@ -289,7 +290,9 @@ class Deadline(SQLModel, table=True):
     due_at: datetime | None = _at(nullable=True)  # None while paused by an open suspension
     rule: str
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    rung: int = 0  # the highest level of its ladder reached (reminder or rung); 0 = none
+    # The name of the highest level of its ladder reached (reminder or rung; config/escalation.toml);
+    # None = none yet. A name, never a position: it keeps its meaning when the ladder changes.
+    rung: str | None = None
     next_at: datetime | None = _at(nullable=True)  # when the next level falls due; None = ladder done
     status: str = "open"  # open | met | closed | stopped
     closed_at: datetime | None = _at(nullable=True)
@@ -344,28 +347,81 @@ class OutboxMessage(SQLModel, table=True):
     """An e-mail waiting to leave, written in the same transaction as the event that causes it.
 
     The dispatcher renders and sends it after commit. `idempotency_key` makes each
-    (deadline, generation, rung, recipient) one row; `message_id` stays the same on every
-    attempt, so a rare duplicate after a crash is recognisable as one.
+    message one row; `message_id` stays the same on every attempt, so a rare duplicate after a
+    crash is recognisable as one. A sweep's message may carry several (deadline, generation,
+    rung, recipient) keys, one OutboxItem each: one e-mail per recipient per sweep.
+
+    Who it is for is kept beside the address (`recipient_role` and the user, organisation or
+    team it was resolved from), so that the dispatcher can check, when it sends, that the
+    person is still there, and send to the fallback if not.
     """
 
     __tablename__ = "outbox_message"
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
     message_id: str
-    template: str  # reminder | rung | doorzetten | digest | step_assigned
+    template: str  # reminder | rung | bestuurlijk | bundel | doorgezet | digest | step_assigned | niet_bezorgd
     recipient: str
     context: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     case_id: int | None = _fk("case.id", index=False)
-    status: str = "pending"  # pending | sending | sent | dead
-    attempts: int = 0
+    status: str = "pending"  # pending | sending | sent | dead | dropped (no longer true when it would leave)
+    attempts: int = 0  # times the mail server answered for this message (never: times it was unreachable)
     not_before: datetime = _at()  # the sending window's next opening
-    claimed_at: datetime | None = _at(nullable=True)
+    claimed_at: datetime | None = _at(nullable=True)  # renewed before each message of a batch is sent
     claimed_by: str | None = None
     sent_at: datetime | None = _at(nullable=True)
     last_error: str | None = None
     created_at: datetime = _at()
+    expires_at: datetime | None = _at(nullable=True)  # not accepted by then: dead ([mail] max_age_working_days)
+    recipient_role: str | None = None  # a Recipient; None: an address without a role
+    recipient_user_id: int | None = _fk("user.id", index=False, name="fk_outbox_message_recipient_user_id_user")
+    recipient_organisation_id: int | None = _fk("organisation.id", index=False,
+                                                name="fk_outbox_message_recipient_organisation_id_organisation")
+    team_id: int | None = _fk("team.id", index=False, name="fk_outbox_message_team_id_team")  # whose fallback
 
     __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+
+class OutboxItem(SQLModel, table=True):
+    """One (deadline, generation, rung, recipient) a message carries: mailed at most once.
+
+    The unique key is what makes "at most once" hold when one e-mail bundles several rungs,
+    and when a message is re-addressed to a fallback that already has the same rung.
+    """
+
+    __tablename__ = "outbox_item"
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = _fk("outbox_message.id", nullable=False)
+    key: str = Field(unique=True)
+    case_id: int = _fk("case.id", nullable=False, index=False)
+    deadline_id: int = _fk("deadline.id", nullable=False, index=False)
+    rung: str
+
+
+class MailHealth(SQLModel, table=True):
+    """One row: how mail delivery goes, shared by every dispatcher on the database.
+
+    A server that cannot be reached pauses all dispatchers (`paused_until`, backing off with
+    `failures`) without charging any message an attempt.
+    """
+
+    __tablename__ = "mail_health"
+    id: int | None = Field(default=None, primary_key=True)
+    last_success_at: datetime | None = _at(nullable=True)
+    failing_since: datetime | None = _at(nullable=True)
+    failures: int = 0  # consecutive times the server could not be reached
+    paused_until: datetime | None = _at(nullable=True)
+    last_error: str | None = None
+    alerted_at: datetime | None = _at(nullable=True)  # the long failure was logged (once per episode)
+
+
+class RuntimeState(SQLModel, table=True):
+    """What an installation last applied, by key (e.g. the escalation ladders): compared at start-up."""
+
+    __tablename__ = "runtime_state"
+    key: str = Field(primary_key=True)
+    value: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _at()
 
 
 TABLES = SQLModel.metadata

@@ -18,6 +18,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from mas.dates import utcnow
+from mas.services.coverage import ladder_gaps
+from mas.services.ladder_changes import note_at_start
+from mas.services.mail_status import mail_status
 from mas.services.scheduling import run_checkpoint, run_digest, run_dispatch, run_sweep, worker_name
 
 log = logging.getLogger("mas.scheduler")
@@ -34,6 +37,27 @@ def prepare_process() -> None:
     stays for good, so keep the garbage collector from walking it on every sweep."""
     gc.collect()
     gc.freeze()
+
+
+def log_startup(db, ctx, clock: Callable[[], datetime] = utcnow) -> None:
+    """Say at start-up what would hurt: a changed ladder, a rung that reaches nobody, failing mail."""
+    now = clock()
+    change = note_at_start(db, ctx, now)
+    if change is not None:
+        log.warning("the escalation ladders changed since they were last applied; run `mas deadlines recompute`:")
+        for line in change.lines():
+            log.warning("  %s", line)
+    with db.read() as conn:
+        gaps = ladder_gaps(conn, ctx)
+        mail = mail_status(conn, ctx, now)
+    for gap in gaps:
+        (log.error if gap.reaches_nobody else log.warning)("ladder coverage: %s", gap.line())
+    if not gaps:
+        log.info("ladder coverage: every rung of every ladder reaches someone today")
+    if mail.is_alarming:
+        log.error("no e-mail has been delivered since %s (failing since %s; %d waiting): %s",
+                  mail.last_success_at.isoformat() if mail.last_success_at else "the start",
+                  mail.failing_since.isoformat(), mail.backlog, mail.last_error)
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:

@@ -53,6 +53,16 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """How mail is kept going (config/mas.toml [mail]); the SMTP server is SmtpSettings."""
+
+    functional_mailbox: str | None = None  # fallback for a rung that reaches nobody
+    max_age_working_days: int = 3  # a message not accepted by then is given up
+    alert_after_minutes: int = 30  # mail failing this long: the scheduler logs it, admins see a banner
+    status_link_days: int = 14  # how long a signed status link works
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     database_url: str
@@ -65,6 +75,7 @@ class Settings:
     municipality_regions: Mapping[str, str]
     terminology: Mapping[str, str]
     smtp: SmtpSettings
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def is_production(self) -> bool:
@@ -144,6 +155,23 @@ def _parse_smtp(env_vars: Mapping[str, str], override: SmtpSettings | None) -> S
     )
 
 
+def _parse_mail(general: dict, env_vars: Mapping[str, str], path: Path) -> MailSettings:
+    spec = general.get("mail", {})
+    unknown = set(spec) - {"mailbox", "max_age_working_days", "alert_after_minutes", "status_link_days"}
+    if unknown:
+        raise SettingsError(f"{path}: [mail] has unknown key(s) {', '.join(sorted(unknown))}")
+    mailbox = (env_vars.get("MAS_FUNCTIONAL_MAILBOX") or spec.get("mailbox") or "").strip() or None
+    if mailbox is not None and "@" not in mailbox:
+        raise SettingsError(f"{path}: [mail] mailbox (or MAS_FUNCTIONAL_MAILBOX) must be an e-mail address")
+    numbers = {}
+    for key, default in (("max_age_working_days", 3), ("alert_after_minutes", 30), ("status_link_days", 14)):
+        value = spec.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise SettingsError(f"{path}: [mail] {key} must be a whole number >= 1")
+        numbers[key] = value
+    return MailSettings(functional_mailbox=mailbox, **numbers)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from the environment (MAS_*) and config/; keyword overrides win (tests)."""
     env_vars = os.environ if environ is None else environ
@@ -184,6 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
+    mail = overrides.pop("mail", None) or _parse_mail(general, env_vars, config_dir / "mas.toml")
 
     settings = Settings(
         env=env,
@@ -197,6 +226,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         municipality_regions=regions,
         terminology=dict(general.get("terminology", {})),
         smtp=smtp,
+        mail=mail,
     )
     if overrides:
         raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")

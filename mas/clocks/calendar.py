@@ -24,7 +24,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import holidays
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
@@ -229,6 +228,8 @@ class SchoolCalendar:
     # -- precomputation -----------------------------------------------------------------
 
     def _public_holidays(self, first_year: int, last_year: int) -> dict[int, str]:
+        import holidays  # here: a process that never counts a day does not load the package
+
         years = range(first_year, last_year + 1)
         found = holidays.NL(years=years, language="nl", categories=("public",))
         public = {d.toordinal(): _dutch_title(name) for d, name in found.items()}

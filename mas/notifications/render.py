@@ -3,7 +3,9 @@
 Each template kind has `<kind>.txt` (plain text, sets the subject with a top-level
 `{% set subject %}`) and `<kind>.html` (autoescaped, gets the subject passed in). E-mails
 carry no personal data: the templates only ever see what the services put in the outbox
-context (reference, what, due_at, since, level, organisation, link; the digest's items),
+context (reference, what, due_at, since, level, organisation, link; who holds a case and
+whom to call, both professionals, for recipients without an account; the items of a digest
+or a bundle),
 and tests/notifications check that no name, BSN or birth date can reach them.
 """
 
@@ -68,6 +70,9 @@ def render(template: str, context: Mapping[str, Any], settings: Settings, *,
     due_at = context.get("due_at")
     is_overdue = as_local(due_at) <= now if (now is not None and due_at) else None
     values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url}
+    if template == "bundel":  # each bundled rung says for itself whether its moment has passed
+        values["items"] = [{**item, "is_overdue": as_local(item["due_at"]) <= now if now is not None else None}
+                           for item in context["items"]]
     text_module = env.get_template(f"{template}.txt").make_module(values)
     subject = _one_line(str(text_module.subject))
     if not subject:

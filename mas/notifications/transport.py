@@ -6,8 +6,9 @@ Errors come in two kinds, and the dispatcher treats them differently:
   server hanging up, and trouble that says nothing about the message, only about the
   server or our configuration: the greeting, EHLO, STARTTLS, login, and MAIL FROM, whose
   sender is the same for every message). `stop_batch` tells the dispatcher that no
-  message would get through right now, so the rest of the batch waits too instead of
-  each sitting through its own timeout.
+  message would get through right now: the whole dispatcher pauses with backoff and no
+  message is charged an attempt (the server never answered for it). Without it, the server
+  answered 4xx for this message: that counts as an attempt.
 - `PermanentError`: this message will never be accepted (a recipient refused with 5xx,
   5xx to DATA, an address or header that cannot be encoded).
 """
@@ -23,27 +24,13 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from mas.notifications.errors import PermanentError, TemporaryError, TransportError
 from mas.settings import Settings, SmtpSettings
 
+__all__ = ["FolderTransport", "PermanentError", "SmtpTransport", "TemporaryError", "TransportError",
+           "transport_for"]
+
 SMTP_TIMEOUT_SECONDS = 10.0
-
-
-class TransportError(Exception):
-    """Sending failed; `temporary` says whether trying again later may help."""
-
-    temporary = False
-
-    def __init__(self, message: str, *, stop_batch: bool = False):
-        super().__init__(message)
-        self.stop_batch = stop_batch
-
-
-class TemporaryError(TransportError):
-    temporary = True
-
-
-class PermanentError(TransportError):
-    temporary = False
 
 
 def _reply(code: int, text: bytes | str) -> str:

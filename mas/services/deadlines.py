@@ -65,7 +65,7 @@ def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, regio
                     organisation_id: int | None) -> dict:
     params = computed.row(case_id, step_id)
     params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), 0, computed.due_at,
+    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), None, computed.due_at,
                                                computed.started_on, region, ctx.calendar)
     return params
 

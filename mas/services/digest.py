@@ -1,6 +1,8 @@
 """The daily digest: each casusregisseur's overdue and soon-due clocks, one e-mail a day.
 
-Queued at the start of the sending window on working days; the key digest:<user>:<date>
+Queued at the start of the sending window on working days, and only while it is open: a
+digest whose first chance comes after the window closed (a scheduler that was down all day)
+is not sent at 21:00; the next working day's digest covers it. The key digest:<user>:<date>
 makes a second scheduler, or a second run, queue nothing new.
 """
 
@@ -14,6 +16,7 @@ from mas.context import ServiceContext
 from mas.dates import TZ, local_date
 from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxMessage, User
 from mas.notifications import outbox
+from mas.workflows import Recipient
 
 _d, _c, _u, _o = Deadline.__table__, Case.__table__, User.__table__, OutboxMessage.__table__
 HORIZON = timedelta(days=7)
@@ -23,7 +26,7 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
     """Queue today's digests if the window has opened; returns how many were queued."""
     window = ctx.ladders.window
     today = local_date(now)
-    if not ctx.calendar.is_working_day(today) or now.astimezone(TZ).time() < window.start:
+    if not (window.start <= now.astimezone(TZ).time() < window.end):  # asks no calendar
         return 0
     with db.read() as conn:
         rows = conn.execute(
@@ -32,6 +35,8 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
             .where(_d.c.status == DEADLINE_OPEN, _d.c.due_at <= now + HORIZON, _u.c.is_active.is_(True))
             .order_by(_u.c.id, _d.c.due_at)
         ).all()
+    if not rows or not window.is_open(now, ctx.calendar):  # nothing to tell, or not a working day
+        return 0
     per_user: dict[tuple[int, str], list[dict]] = {}
     for row in rows:
         per_user.setdefault((row.id, row.email), []).append({
@@ -42,7 +47,7 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
     for (user_id, email), items in per_user.items():
         key = f"digest:{user_id}:{today.isoformat()}"
         message = outbox.row(ctx, key=key, template="digest", recipient=email, case_id=None, now=now, not_before=now,
-                             context={"date": today.isoformat(), "items": items,
+                             role=Recipient.CASUSREGISSEUR, user_id=user_id, context={"date": today.isoformat(), "items": items,
                                       "link": f"{ctx.settings.base_url}/cases"})
         try:
             with db.begin() as conn:

@@ -14,17 +14,18 @@ from sqlalchemy.engine import Connection
 from mas.clocks import rules as clocks
 from mas.context import ServiceContext
 from mas.dates import local_date
-from mas.models import Organisation, Step, Team, User
+from mas.models import Organisation, Step
 from mas.notifications import outbox
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import ValidationError
+from mas.services.recipients import Addressee, FallbackChain, team_coordinator
 from mas.services.steps import get_step
 from mas.workflows import Recipient
 
-_st, _o, _t, _u = Step.__table__, Organisation.__table__, Team.__table__, User.__table__
+_st, _o = Step.__table__, Organisation.__table__
 
 
 def _target(conn: Connection, case, step_id: int | None):
@@ -38,19 +39,17 @@ def _target(conn: Connection, case, step_id: int | None):
     return None, plan.get("responsible_organisation_id")
 
 
-def _recipients(conn: Connection, case, organisation_id: int | None) -> list[tuple[str, str]]:
-    found = []
+def _recipients(conn: Connection, ctx: ServiceContext, case, organisation_id: int | None) -> list[Addressee]:
+    """The organisation's escalation contact (an active organisation only); failing that the
+    team's coordinator, then the rest of the fallback chain: a doorzetten always reaches someone
+    if anyone can be reached."""
     if organisation_id is not None:
-        email = conn.execute(select(_o.c.escalation_email).where(_o.c.id == organisation_id)).scalar_one_or_none()
-        if email:
-            found.append((Recipient.ORGANISATION_ESCALATION, email))
-    if not found:  # no organisation to press: the team's coordinator hears of it
-        email = conn.execute(
-            select(_u.c.email).select_from(_t.join(_u, _u.c.id == _t.c.coordinator_id)).where(_t.c.id == case.team_id)
-        ).scalar_one_or_none()
-        if email:
-            found.append((Recipient.COORDINATOR, email))
-    return found
+        row = conn.execute(select(_o.c.escalation_email).where(_o.c.id == organisation_id,
+                                                               _o.c.is_active.is_(True))).one_or_none()
+        if row is not None and row.escalation_email:
+            return [Addressee(row.escalation_email, Recipient.ORGANISATION_ESCALATION,
+                              organisation_id=organisation_id)]
+    return FallbackChain(conn, ctx).resolve(team_coordinator(conn, case.team_id))
 
 
 def doorzetten(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, *, reason: str, due_at: datetime,
@@ -78,14 +77,16 @@ def doorzetten(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int
     deadlines.start_generation(conn, ctx, computed, case.id, case.region, step_id, organisation_id)
     # Each doorzetten is its own message; the moment tells two apart.
     messages = [
-        outbox.row(ctx, key=f"doorzetten:{case.id}:{step_id}:{now.isoformat()}:{address}", template="doorgezet",
-                   recipient=address, case_id=case.id, now=now, not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
+        outbox.row(ctx, key=f"doorzetten:{case.id}:{step_id}:{now.isoformat()}:{to.address}", template="doorgezet",
+                   recipient=to.address, case_id=case.id, now=now,
+                   not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
                    context={"reference": case.reference, "what": ctx.workflow.clock_label(
                                 ctx.workflow.step_clock if step else ctx.workflow.doorzetten_clock),
                             "due_at": due_at.isoformat(), "since": local_date(now).isoformat(),
-                            "link": outbox.partner_link(ctx) if role.is_organisation else
-                            outbox.case_link(ctx, case.reference)})
-        for role, address in _recipients(conn, case, organisation_id)
+                            "link": outbox.partner_link(ctx) if to.role.is_organisation else
+                            outbox.case_link(ctx, case.reference)},
+                   role=str(to.role), user_id=to.user_id, organisation_id=to.organisation_id, team_id=case.team_id)
+        for to in _recipients(conn, ctx, case, organisation_id)
     ]
     outbox.queue(conn, messages)
     events.record(conn, case.id, actor, "doorgezet", now, reason=reason.strip(),

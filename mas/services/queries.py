@@ -78,7 +78,7 @@ def _pact_due(ctx: ServiceContext):
 
 
 def _escalated(now: datetime):
-    return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN, _d.c.rung > 0,
+    return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN, _d.c.rung.is_not(None),
                                        _d.c.due_at <= now).correlate(_c).scalar_subquery())
 
 

@@ -20,15 +20,16 @@ def open_database(settings: Settings, *, scheduler: bool = False) -> Database:
     return Database(settings.database_url, background_checkpoint=scheduler)
 
 
-def open_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceContext:
-    return make_context(settings, workflow)
+def open_context(settings: Settings, workflow: Workflow = WORKFLOW, *, lazy_calendar: bool = False) -> ServiceContext:
+    """`lazy_calendar`: a short command reads the school calendar only if it counts a day."""
+    return make_context(settings, workflow, lazy_calendar=lazy_calendar)
 
 
 def upgrade_database(settings: Settings) -> str:
     """Migrate the schema to the latest revision; returns the URL without its password."""
     database = open_database(settings)
     try:
-        upgrade(database)
+        upgrade(database, config_dir=settings.config_dir)
         return database.engine.url.render_as_string(hide_password=True)
     finally:
         database.dispose()

@@ -1,22 +1,27 @@
 """The scheduler's jobs as service calls: the deadline sweep, the digest, the mail dispatcher.
 
-`mas.scheduler` only wires these into APScheduler; `mas tick` runs each once. Every job
-claims its work in the database, so a second scheduler (or a late run) does no harm.
+`mas.scheduler` only wires these into APScheduler; `mas tick` runs each once (from cron, say).
+Every job claims its work in the database, so a second scheduler (or a late run) does no
+harm. Nothing here imports APScheduler or Jinja2: a tick that sends nothing loads neither.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mas.context import ServiceContext
 from mas.db import Database
-from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
+from mas.notifications.dispatcher import DEFAULT_BATCH, claim_alert, dispatch
+from mas.services.delivery import DeliveryHooks
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
+
+log = logging.getLogger("mas.scheduler")
 
 
 @dataclass
@@ -26,9 +31,30 @@ class TickReport:
     milestones: int = 0
     messages_queued: int = 0
     digests_queued: int = 0
+    fallbacks: int = 0
+    unreachable: int = 0
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    dropped: int = 0
+    paused_until: datetime | None = None
+
+
+class LazyTransport:
+    """Builds the real transport (smtplib, ssl, email) only when a message is to be sent."""
+
+    def __init__(self, factory: Callable[[], object]):
+        self.factory = factory
+        self._transport = None
+
+    def send(self, message) -> None:
+        if self._transport is None:
+            self._transport = self.factory()
+        self._transport.send(message)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
 
 
 def worker_name() -> str:
@@ -42,6 +68,10 @@ def run_sweep(db: Database, ctx: ServiceContext, now: datetime, report: TickRepo
     report.recorded_only += result.recorded_only
     report.milestones += result.milestones
     report.messages_queued += result.messages_queued
+    report.fallbacks += result.fallbacks
+    report.unreachable += result.unreachable
+    if result.unreachable:
+        log.error("%d escalation level(s) reached nobody, not even a fallback: run `mas check`", result.unreachable)
     return report
 
 
@@ -52,17 +82,38 @@ def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickRep
 
 
 def run_dispatch(db: Database, ctx: ServiceContext, clock: Callable[[], datetime], transport,
-                 report: TickReport | None = None, worker: str | None = None) -> TickReport:
+                 report: TickReport | None = None, worker: str | None = None, *, batch: int = DEFAULT_BATCH,
+                 lease: timedelta | None = None) -> TickReport:
     """Batch after batch while full ones come back, each claimed at a fresh moment (so a long
-    backlog never carries claims stamped long ago that another dispatcher would take over)."""
+    backlog never carries claims stamped long ago that another dispatcher would take over);
+    each claim renewed from `clock` as the batch goes."""
     report = report or TickReport()
+    hooks = DeliveryHooks(ctx)
+    options = {"lease": lease} if lease is not None else {}
     while True:
-        result = dispatch(db, ctx, clock(), transport, worker=worker or worker_name())
+        now = clock()
+        result = dispatch(db, ctx, now, transport, worker=worker or worker_name(), batch=batch, hooks=hooks,
+                          clock=clock, **options)
         report.sent += result.sent
         report.retried += result.retried
         report.dead += result.dead
-        if result.claimed < DEFAULT_BATCH or result.halted:
+        report.dropped += result.dropped
+        report.paused_until = result.paused_until
+        if result.recovered_from is not None:
+            log.warning("mail is delivered again (it had been failing since %s)", result.recovered_from.isoformat())
+        if result.halted or result.retried:
+            _alert_if_long(db, ctx, now)
+        if result.claimed < batch or result.halted:
             return report
+
+
+def _alert_if_long(db: Database, ctx: ServiceContext, now: datetime) -> None:
+    row = claim_alert(db, now, timedelta(minutes=ctx.settings.mail.alert_after_minutes))
+    if row is not None:
+        log.error("no e-mail has been delivered since %s (failing since %s): %s. Waiting mail is kept and sent "
+                  "when the server works again; see `mas status`.",
+                  row.last_success_at.isoformat() if row.last_success_at else "the start",
+                  row.failing_since.isoformat(), row.last_error)
 
 
 def run_checkpoint(db: Database) -> None:

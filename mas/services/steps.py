@@ -21,7 +21,7 @@ from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import Conflict, NotFound, ValidationError
-from mas.workflows import Role
+from mas.workflows import Recipient, Role
 
 _st = Step.__table__
 _org = Organisation.__table__
@@ -54,6 +54,7 @@ def _tell_organisation(conn: Connection, ctx: ServiceContext, org, case, step_id
         ctx, key=f"step:{step_id}:{generation_key}:{org.contact_email}", template="step_assigned",
         recipient=org.contact_email, case_id=case.id, now=now,
         not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
+        role=Recipient.ORGANISATION_CONTACT, organisation_id=org.id, team_id=case.team_id,
         context={"reference": case.reference, "due_at": due_at.isoformat(), "since": local_date(now).isoformat(),
                  "link": outbox.partner_link(ctx)},
     )])

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import deque
 from functools import cache, lru_cache
-from typing import Collection, Mapping
-
-from transitions import Machine, MachineError
+from typing import TYPE_CHECKING, Collection, Mapping
 
 from mas.workflows.definition import WORKFLOW, Workflow
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 
 class WorkflowDefinitionError(ValueError):
@@ -157,6 +158,8 @@ def validate(workflow: Workflow, clock_rules: Mapping[str, object], ladders: Col
 @cache
 def machine(workflow: Workflow = WORKFLOW) -> Machine:
     """Build the Machine once per workflow definition (and so once per process)."""
+    from transitions import Machine  # here, not at import: most commands never fire a case
+
     return Machine(
         model=None,
         states=[s.name for s in workflow.states],
@@ -196,4 +199,12 @@ def to_mermaid(workflow: Workflow = WORKFLOW) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MachineError", "WorkflowDefinitionError", "machine", "next_state", "to_mermaid", "validate"]
+__all__ = ["WorkflowDefinitionError", "machine", "next_state", "to_mermaid", "validate"]
+
+
+def __getattr__(name: str):
+    if name == "MachineError":  # transitions' own, imported when first asked for
+        from transitions import MachineError
+
+        return MachineError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,15 +36,46 @@ TEAM_ROLES = DIRECTORS
 
 
 class Recipient(StrEnum):
-    """Whom a rung of the escalation ladder reaches (config/escalation.toml, `to = [...]`)."""
+    """Whom a rung of the escalation ladder reaches (config/escalation.toml, `to = [...]`), and
+    whom a rung goes to when none of those can be reached ([fallback] chain)."""
 
     CASUSREGISSEUR = "casusregisseur"  # the case's casusregisseur
     COORDINATOR = "coordinator"  # the team's coordinator
     BESTUURLIJK = "bestuurlijk"  # the team's bestuurlijk contact (SWV director, wethouder)
     ORGANISATION_CONTACT = "organisation_contact"  # the contact of the organisation that holds the step
     ORGANISATION_ESCALATION = "organisation_escalation"  # that organisation's escalation contact
+    FUNCTIONAL_MAILBOX = "functional_mailbox"  # fallback only: the installation's functional mailbox
+    ADMINS = "admins"  # fallback only: every active administrator
 
     @property
     def is_organisation(self) -> bool:
         """Reached on behalf of a partner organisation (their link is the partner page)."""
         return self in (Recipient.ORGANISATION_CONTACT, Recipient.ORGANISATION_ESCALATION)
+
+    @property
+    def is_fallback(self) -> bool:
+        """May stand in the [fallback] chain: someone who can always act for the team."""
+        return self in (Recipient.COORDINATOR, Recipient.FUNCTIONAL_MAILBOX, Recipient.ADMINS)
+
+    @property
+    def reads_cases(self) -> bool:
+        """Has an account that opens the case itself (the others get a signed status page)."""
+        return self in (Recipient.CASUSREGISSEUR, Recipient.COORDINATOR)
+
+    @property
+    def label(self) -> str:
+        return RECIPIENT_LABELS[self]
+
+
+# Who a ladder level may name in `to = [...]`.
+LADDER_RECIPIENTS = tuple(r for r in Recipient if r not in (Recipient.FUNCTIONAL_MAILBOX, Recipient.ADMINS))
+
+RECIPIENT_LABELS = {
+    Recipient.CASUSREGISSEUR: "casusregisseur",
+    Recipient.COORDINATOR: "coördinator van het team",
+    Recipient.BESTUURLIJK: "bestuurlijk contact van het team",
+    Recipient.ORGANISATION_CONTACT: "contactpersoon van de organisatie",
+    Recipient.ORGANISATION_ESCALATION: "escalatiecontact van de organisatie",
+    Recipient.FUNCTIONAL_MAILBOX: "functionele mailbox",
+    Recipient.ADMINS: "beheerders",
+}

@@ -4,6 +4,8 @@
     meanwhile a fresh scheduler respects the dead one's lease.
 (b) killed after the server accepted, before the row was marked sent: it arrives at most
     twice, both copies with the same Message-ID.
+
+The processes run on the real clock, so they get a sending window that is always open.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from mas.dates import utcnow
 from mas.notifications.dispatcher import DEFAULT_LEASE, dispatch
 from mas.notifications.transport import SmtpTransport
-from tests.notifications.helpers import outbox_row, queue_messages
+from tests.notifications.helpers import open_window_settings, outbox_row, queue_messages
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +36,7 @@ class SchedulerProcess:
     def __init__(self, settings, smtp_settings, workdir, name: str):
         env = {key: value for key, value in os.environ.items() if not key.startswith("MAS_")}
         env.update(MAS_ENV="test", MAS_DATABASE_URL=settings.database_url, MAS_INSTANCE_DIR=str(settings.instance_dir),
+                   MAS_CONFIG_DIR=str(settings.config_dir),
                    MAS_SMTP_HOST=smtp_settings.host, MAS_SMTP_PORT=str(smtp_settings.port),
                    MAS_MAIL_FROM=smtp_settings.mail_from)
         self.log_path = workdir / f"{name}.log"
@@ -58,6 +62,11 @@ class SchedulerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    return open_window_settings(tmp_path, database_url)
 
 
 @pytest.fixture
@@ -89,12 +98,12 @@ def _rescue(db, ctx, smtp_settings, row):
 
 def test_killed_before_the_server_accepted_the_message_arrives_once(db, ctx, settings, smtp_settings, mailbox,
                                                                     processes):
-    [pk] = queue_messages(db, ctx, LONG_AGO)
+    [pk] = queue_messages(db, ctx, utcnow(), not_before=LONG_AGO)
     mailbox.hold = "before_accept"
     first = processes(settings, smtp_settings, "first")
     _wait_held(mailbox, first)
     claimed = outbox_row(db, pk)
-    assert (claimed.status, claimed.attempts) == ("sending", 1)  # the claim was committed before sending
+    assert (claimed.status, claimed.attempts) == ("sending", 0)  # the claim was committed before sending
     first.kill()
     mailbox.release.set()  # the held DATA is answered to a dead connection and not kept
 
@@ -110,13 +119,13 @@ def test_killed_before_the_server_accepted_the_message_arrives_once(db, ctx, set
     result = _rescue(db, ctx, smtp_settings, claimed)
     assert result.sent == 1
     row = outbox_row(db, pk)
-    assert (row.status, row.attempts, row.claimed_by) == ("sent", 2, "rescuer")
+    assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, "rescuer")  # the one answer it got
     assert [d.message_id for d in mailbox.messages()] == [row.message_id]
 
 
 def test_killed_after_the_server_accepted_at_most_one_duplicate_with_the_same_id(db, ctx, settings, smtp_settings,
                                                                                 mailbox, processes):
-    [pk] = queue_messages(db, ctx, LONG_AGO)
+    [pk] = queue_messages(db, ctx, utcnow(), not_before=LONG_AGO)
     mailbox.hold = "after_accept"
     process = processes(settings, smtp_settings)
     _wait_held(mailbox, process)

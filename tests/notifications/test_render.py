@@ -16,10 +16,12 @@ from mas.notifications.render import TEMPLATE_DIR, build_message, environment, r
 from mas.settings import load_settings
 from tests.notifications.helpers import SWEEP_AT, outbox_rows, queue_every_kind, rung_context
 
-# What a template may read: the outbox context the services build, and nothing about a person.
+# What a template may read: the outbox context the services build, and nothing about the youth.
+# Professionals may be named: who holds a case, whom to call, to whom a message was not delivered.
 ALLOWED_NAMES = {
     "reference", "what", "kind", "due_at", "since", "level", "rung", "is_reminder", "organisation", "link",
     "date", "items", "is_overdue", "base_url", "subject",
+    "holder", "team", "contact", "role_label", "fallback", "link_expires", "references", "recipient", "reason",
 }
 
 
@@ -73,12 +75,14 @@ def test_each_template_renders_what_the_services_queue(db, ctx, world, now, sett
         assert row.context["link"] in mail.text and f'href="{row.context["link"]}"' in mail.html
         assert row.context["link"].startswith(settings.base_url)
         assert "None" not in mail.text and "None" not in mail.html
-        if row.template != "digest":
-            assert row.context["reference"] in mail.subject
-            assert format_moment(row.context["due_at"]) in mail.text
-        else:
+        if row.template in ("digest", "bundel"):
             for item in row.context["items"]:
                 assert item["reference"] in mail.text and format_moment(item["due_at"]) in mail.html
+        elif row.template == "niet_bezorgd":
+            assert row.context["references"][0] in mail.subject and row.context["recipient"] in mail.text
+        else:
+            assert row.context["reference"] in mail.subject
+            assert format_moment(row.context["due_at"]) in mail.text
 
 
 def test_subjects_per_kind(plain_settings):

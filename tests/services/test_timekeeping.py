@@ -20,13 +20,13 @@ def test_extension_starts_a_new_generation_from_rung_zero(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     old = open_deadline(db, case_id, "signaal")
     with db.begin() as conn:
-        conn.execute(update(Deadline.__table__).where(Deadline.__table__.c.id == old.id).values(rung=2))
+        conn.execute(update(Deadline.__table__).where(Deadline.__table__.c.id == old.id).values(rung="verstreken"))
     new_due = end_of_day(date(2026, 3, 20))
     with db.begin() as conn:
         timekeeping.extend_deadline(conn, ctx, world.regisseur_a, old.id, due_at=new_due, reason="Ouders op vakantie",
                                     now=now)
     rows = deadlines_of(db, case_id, "signaal")
-    assert [(r.generation, r.status, r.rung) for r in rows] == [(1, "closed", 2), (2, "open", 0)]
+    assert [(r.generation, r.status, r.rung) for r in rows] == [(1, "closed", "verstreken"), (2, "open", None)]
     assert rows[1].due_at == new_due and rows[1].inputs["reason"] == "Ouders op vakantie"
     assert rows[0].closed_reason == "verlengd: Ouders op vakantie"
     assert events_of(db, case_id)[-1].kind == "termijn_verlengd"
@@ -101,17 +101,17 @@ def test_recompute_moves_what_changed_and_rearms_only_future_deadlines(db, ctx, 
     overdue = open_case(db, ctx, world, now - timedelta(days=21)).case_id
     old_overdue = open_deadline(db, overdue, "signaal")
     with db.begin() as conn:
-        conn.execute(update(Deadline.__table__).where(Deadline.__table__.c.id == old_overdue.id).values(rung=1))
+        conn.execute(update(Deadline.__table__).where(Deadline.__table__.c.id == old_overdue.id).values(rung="herinnering"))
     new_ctx = make_context(_settings_with_clock(tmp_path, settings, "signaal", 8))
     changes = timekeeping.recompute_all(db, new_ctx, now=now)
     assert {(c["case_id"], c["kind"]) for c in changes} == {(upcoming, "signaal"), (overdue, "signaal")}
     # Later and not yet passed: new generation from rung zero, the old one kept as history.
     rows = deadlines_of(db, upcoming, "signaal")
-    assert [(r.generation, r.status, r.rung) for r in rows] == [(1, "closed", 0), (2, "open", 0)]
+    assert [(r.generation, r.status, r.rung) for r in rows] == [(1, "closed", None), (2, "open", None)]
     assert rows[1].due_at == end_of_day(date(2026, 3, 13))  # Tue 3 March + 8 school days
     # Still overdue after the change: updated in place, keeps the rung it reached.
     [row] = deadlines_of(db, overdue, "signaal")
-    assert (row.generation, row.rung, row.status) == (1, 1, "open") and row.due_at > old_overdue.due_at
+    assert (row.generation, row.rung, row.status) == (1, "herinnering", "open") and row.due_at > old_overdue.due_at
     assert events_of(db, overdue)[-1].kind == "termijnen_herberekend"
     # Idempotent: nothing left to move.
     assert timekeeping.recompute_all(db, new_ctx, now=now) == []

@@ -52,10 +52,10 @@ CLOCKS_TOML = "\n[clock.verhoor]\nschool_days = 10\n\n[clock.proces_verbaal]\nca
 LADDER_TOML = """
 [ladder.proces_verbaal]
 unit = "school_days"
-reminder = { school_days_before = 3, to = ["casusregisseur"] }
+reminder = { name = "herinnering", school_days_before = 3, to = ["casusregisseur"] }
 rungs = [
-  { school_days_after = 0, to = ["casusregisseur", "coordinator"] },
-  { school_days_after = 5, to = ["bestuurlijk"] },
+  { name = "verstreken", school_days_after = 0, to = ["casusregisseur", "coordinator"] },
+  { name = "bestuur", school_days_after = 5, to = ["bestuurlijk"] },
 ]
 """
 
@@ -93,10 +93,12 @@ def _pv_rows(db, case_id):
 
 
 def _pv_mail(db):
+    """(message, rung) pairs about the PV clock: a message may bundle several rungs for one recipient."""
     o = OutboxMessage.__table__
     with db.read() as conn:
         rows = conn.execute(select(o).order_by(o.c.id)).all()
-    return [r for r in rows if r.context.get("kind") == "proces_verbaal"]
+    return [(r, item) for r in rows for item in r.context.get("items", [r.context])
+            if item.get("kind") == "proces_verbaal"]
 
 
 def test_the_shipped_config_alone_refuses_the_new_flow(settings):
@@ -123,14 +125,14 @@ def test_a_pv_clock_added_by_data_runs_end_to_end(db, world, now, pv_settings, s
     assert "Eindigt: donderdag 2 april 2026, 23:59." in lines
 
     escalation.sweep(db, ctx, _local(2026, 3, 30, 9))
-    [reminder] = _pv_mail(db)
-    assert (reminder.template, reminder.recipient) == ("reminder", "regisseur.a@example.org")
-    assert reminder.context["what"] == PV.label
+    [(reminder, item)] = _pv_mail(db)
+    assert (item["is_reminder"], reminder.recipient) == (True, "regisseur.a@example.org")
+    assert item["what"] == PV.label
 
     # Goede Vrijdag, 3 April: rung 1 reaches the casusregisseur and the coordinator; mail waits
     # for the next working day's window (Easter Monday is a holiday too: Tuesday 7 April, 07:00).
     escalation.sweep(db, ctx, _local(2026, 4, 3, 9))
-    rung = [m for m in _pv_mail(db) if m.template == "rung"]
+    rung = [m for m, item in _pv_mail(db) if not item["is_reminder"]]
     assert {m.recipient for m in rung} == {"regisseur.a@example.org", "coordinator.a@example.org"}
     assert {m.not_before for m in rung} == {_local(2026, 4, 7, 7, 0)}
     with SmtpTransport(smtp_settings) as transport:
