@@ -91,11 +91,19 @@ def deadlines_recompute() -> None:
     escalation ladders changed, and say what changed."""
     from mas.dates import utcnow
     from mas.services import runtime
-    from mas.services.ladder_changes import compare, rearm_all
-    from mas.services.timekeeping import recompute_all
 
     settings = _settings()
     database, ctx, now = runtime.open_database(settings), runtime.open_context(settings), utcnow()
+    try:
+        _recompute(database, ctx, now)
+    finally:
+        database.dispose()
+
+
+def _recompute(database, ctx, now) -> None:
+    from mas.services.ladder_changes import compare, rearm_all
+    from mas.services.timekeeping import recompute_all
+
     with database.read() as conn:
         change = compare(conn, ctx)
     if change is None:
@@ -127,9 +135,12 @@ def check() -> None:
 
     settings = _settings()
     database, ctx = runtime.open_database(settings), runtime.open_context(settings, lazy_calendar=True)
-    with database.read() as conn:
-        gaps = ladder_gaps(conn, ctx)
-        change = compare(conn, ctx)
+    try:
+        with database.read() as conn:
+            gaps = ladder_gaps(conn, ctx)
+            change = compare(conn, ctx)
+    finally:
+        database.dispose()
     if not gaps:
         click.echo("Bereikbaarheid: elke trede van elke ladder bereikt vandaag iemand.")
     else:
@@ -154,8 +165,11 @@ def status() -> None:
 
     settings = _settings()
     database, ctx = runtime.open_database(settings), runtime.open_context(settings, lazy_calendar=True)
-    with database.read() as conn:
-        state = mail_status(conn, ctx, utcnow())
+    try:
+        with database.read() as conn:
+            state = mail_status(conn, ctx, utcnow())
+    finally:
+        database.dispose()
 
     def moment(value) -> str:
         return nl_moment(value) if value else "nog nooit"
@@ -212,11 +226,14 @@ def tick(now_text: str | None) -> None:
 
     database = runtime.open_database(settings, scheduler=True)
     ctx = runtime.open_context(settings, lazy_calendar=True)
-    change = note_at_start(database, ctx, now)
-    if change is not None:
-        click.echo("let op: de escalatieladders zijn gewijzigd; draai `mas deadlines recompute` "
-                   f"({'; '.join(change.lines())})", err=True)
-    report = run_tick(database, ctx, now, LazyTransport(transport))
+    try:
+        change = note_at_start(database, ctx, now)
+        if change is not None:
+            click.echo("let op: de escalatieladders zijn gewijzigd; draai `mas deadlines recompute` "
+                       f"({'; '.join(change.lines())})", err=True)
+        report = run_tick(database, ctx, now, LazyTransport(transport))
+    finally:
+        database.dispose()
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
     click.echo(f"mijlpalen bereikt: {report.milestones}")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mas.clocks.calendar import SchoolCalendar
 from mas.clocks.ladder import Ladder, Ladders, load_ladders, milestone_ladder
 from mas.models import Case
 from mas.settings import ClockRule, Settings, SettingsError
 from mas.workflows import WORKFLOW, ClockKind, Workflow, validate
+
+if TYPE_CHECKING:
+    from mas.clocks.calendar import SchoolCalendar
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +36,7 @@ class ServiceContext:
             with self._lock:
                 found = self.__dict__.get("_calendar")
                 if found is None:
-                    found = SchoolCalendar.from_config(self.settings.config_dir)
+                    found = _load_calendar(self.settings)
                     self.__dict__["_calendar"] = found
         return found
 
@@ -66,6 +69,12 @@ def _column_problems(workflow: Workflow) -> list[str]:
     return problems
 
 
+def _load_calendar(settings: Settings) -> SchoolCalendar:
+    from mas.clocks.calendar import SchoolCalendar  # here: `mas tick` on a quiet night never loads it
+
+    return SchoolCalendar.from_config(settings.config_dir)
+
+
 def make_context(settings: Settings, workflow: Workflow = WORKFLOW, *, lazy_calendar: bool = False) -> ServiceContext:
     """Load the calendar and the ladders, and refuse to start on a flow that cannot run.
 
@@ -79,7 +88,7 @@ def make_context(settings: Settings, workflow: Workflow = WORKFLOW, *, lazy_cale
         raise SettingsError("; ".join(problems))
     return ServiceContext(
         settings=settings,
-        loaded_calendar=None if lazy_calendar else SchoolCalendar.from_config(settings.config_dir),
+        loaded_calendar=None if lazy_calendar else _load_calendar(settings),
         ladders=ladders,
         workflow=workflow,
     )

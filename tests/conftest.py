@@ -128,6 +128,23 @@ def world(db, now):
 
 
 @pytest.fixture
+def bare_team(db, world, now):
+    """A team as the admin page makes it (no coordinator, no bestuurlijk contact), and its casusregisseur."""
+    from mas.models import User
+    from mas.services import admin
+    from mas.services.actors import Actor
+
+    u = User.__table__
+    with db.begin() as conn:
+        team_id = admin.create_team(conn, world.admin, name="Leerplicht Zeist", default_region="midden",
+                                    municipalities=["Zeist"], now=now)
+        user_id = conn.execute(u.insert().returning(u.c.id), {
+            "email": "regisseur.zeist@example.org", "name": "regisseur.zeist", "role": "casusregisseur",
+            "team_id": team_id, "is_active": True, "created_at": now}).scalar_one()
+    return Actor(id=user_id, role="casusregisseur", team_id=team_id)
+
+
+@pytest.fixture
 def app(settings):
     from mas.web import create_app
 

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mas.clocks.calendar import SchoolCalendar
 from mas.dates import TZ, end_of_day, local_date, start_of_day
 from mas.settings import SettingsError
 from mas.workflows.roles import LADDER_RECIPIENTS, Recipient
+
+if TYPE_CHECKING:  # only passed in: a command that counts no day never loads the calendar
+    from mas.clocks.calendar import SchoolCalendar
 
 LEVEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MILESTONE_LEVEL = "mijlpaal"

@@ -7,10 +7,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from mas.context import ServiceContext
 from mas.models import Organisation, Team, User
-from mas.notifications import dispatcher
+from mas.notifications import dispatcher, outbox
 from mas.services.actors import Actor
+from mas.services.coverage import ladder_gaps
 from mas.services.errors import Forbidden, NotFound, ValidationError
+from mas.services.mail_status import mail_status
 from mas.settings import REGIONS
 from mas.workflows import Role
 from mas.workflows.vocabulary import ORGANISATION_KINDS
@@ -132,12 +135,49 @@ def get_team(conn: Connection, actor: Actor, team_id: int) -> tuple:
     return team, coordinators
 
 
-def undelivered_mail(conn: Connection, actor: Actor) -> list:
-    """E-mails that gave up, with why: envelope only (recipient, kind, error), never content."""
-    require_admin(actor)
-    return dispatcher.dead_messages(conn)
+PAGE_SIZE = 50
 
 
-def resend_mail(conn: Connection, actor: Actor, message_pk: int, now: datetime) -> bool:
+def mail_overview(conn: Connection, actor: Actor, ctx: ServiceContext, now: datetime, *, page: int = 1,
+                  template: str | None = None, recipient: str | None = None) -> dict:
+    """Mail health and the dead letters, a page at a time, filtered by kind and recipient:
+    envelope only (recipient, kind, error), never content."""
     require_admin(actor)
-    return dispatcher.resend(conn, message_pk, now)
+    template = template if template in outbox.TEMPLATES else None
+    total = dispatcher.count_dead(conn, template=template, recipient=recipient)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return {
+        "status": mail_status(conn, ctx, now), "total": total, "page": page, "pages": pages,
+        "rows": dispatcher.dead_messages(conn, PAGE_SIZE, (page - 1) * PAGE_SIZE, template=template,
+                                         recipient=recipient),
+        "template": template, "recipient": recipient or "", "kinds": outbox.TEMPLATE_LABELS,
+    }
+
+
+def mail_alert(conn: Connection, actor: Actor, ctx: ServiceContext, now: datetime):
+    """The mail status when mail has been failing longer than the threshold (the banner), else None."""
+    require_admin(actor)
+    status = mail_status(conn, ctx, now)
+    return status if status.is_alarming else None
+
+
+def resend_mail(conn: Connection, actor: Actor, ctx: ServiceContext, message_pk: int, now: datetime) -> bool:
+    require_admin(actor)
+    return dispatcher.resend(conn, message_pk, now, outbox.expires_at(ctx, now))
+
+
+def resend_dead(conn: Connection, actor: Actor, ctx: ServiceContext, now: datetime, *, ids: list[int] | None = None,
+                template: str | None = None, recipient: str | None = None) -> int:
+    """Put dead letters back in the queue: the chosen ones, or every one the filters match.
+    Each gets a fresh allowance of [mail] max_age_working_days."""
+    require_admin(actor)
+    template = template if template in outbox.TEMPLATES else None
+    return dispatcher.resend_many(conn, now, outbox.expires_at(ctx, now), ids=ids, template=template,
+                                  recipient=recipient or None)
+
+
+def ladder_coverage(conn: Connection, actor: Actor, ctx: ServiceContext) -> list:
+    """Every team, organisation and rung that would reach nobody today (mas.services.coverage)."""
+    require_admin(actor)
+    return ladder_gaps(conn, ctx)

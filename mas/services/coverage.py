@@ -108,6 +108,7 @@ def ladder_gaps(conn: Connection, ctx: ServiceContext) -> list[Gap]:
                     gaps.append(Gap("team" if org is None else "organisatie" if team is None else "team en organisatie",
                                     name, ladder.name, level.name, level.label,
                                     tuple(r.label for r in level.recipients), outcome, nobody))
+    gaps.sort(key=lambda gap: (gap.scope, gap.name))  # per team or organisation, its ladders in order
     gaps += _inactive_holders(conn, ctx, chain, teams)
     gaps += _cases_without_regisseur(conn, ctx, chain, teams)
     return gaps

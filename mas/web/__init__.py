@@ -19,7 +19,7 @@ from mas.services import runtime
 from mas.settings import Settings, load_settings
 from mas.web import security
 from mas.web.context import now as request_now
-from mas.workflows import ROLE_LABELS, WORKFLOW, Role, Workflow
+from mas.workflows import RECIPIENT_LABELS, ROLE_LABELS, WORKFLOW, Role, Workflow
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -67,9 +67,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, overview, partner
+    from mas.web import admin, auth, cases, overview, partner, public
 
-    for module in (overview, auth, cases, partner, admin):
+    for module in (overview, auth, cases, partner, admin, public):
         app.register_blueprint(module.bp)
     security.register_roles(app)
 
@@ -81,7 +81,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
     @app.context_processor
     def _globals():
         return {"me": g.get("mas_user"), "term": settings.term, "settings": settings, "may": security.may_visit,
-                "roles": Role, "role_labels": ROLE_LABELS, "workflow": app.extensions["mas"]["context"].workflow}
+                "roles": Role, "role_labels": ROLE_LABELS, "recipient_labels": RECIPIENT_LABELS,
+                "workflow": app.extensions["mas"]["context"].workflow}
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

@@ -1,4 +1,4 @@
-"""Beheer: users, teams, organisations, and e-mails that could not be delivered.
+"""Beheer: users, teams, organisations, mail health and undelivered mail, ladder coverage.
 
 Admins see no case content: no youth, no journal; undelivered mail shows its reference-free
 envelope (recipient, kind, error) only.
@@ -166,18 +166,60 @@ def edit_team(team_id: int):
                            values=values), status
 
 
+@bp.app_context_processor
+def _mail_banner():
+    """Admin pages warn when mail has been failing longer than the threshold."""
+    from flask import g
+
+    user = g.get("mas_user")
+    if user is None or user.actor.role != Role.ADMIN or not request.blueprint == bp.name:
+        return {}
+    with web.db().read() as conn:
+        return {"mail_alert": admin_service.mail_alert(conn, web.actor(), web.ctx(), web.now())}
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 1
+
+
 @bp.get("/outbox")
 @roles(Role.ADMIN)
 def outbox():
+    args = request.args
     with web.db().read() as conn:
-        rows = admin_service.undelivered_mail(conn, web.actor())
-    return render_template("admin/outbox.html", rows=rows)
+        data = admin_service.mail_overview(conn, web.actor(), web.ctx(), web.now(), page=_page_number(args.get("pagina")),
+                                           template=args.get("soort") or None, recipient=args.get("aan") or None)
+    return render_template("admin/outbox.html", **data)
 
 
 @bp.post("/outbox/<int:message_pk>/resend")
 @roles(Role.ADMIN)
 def resend(message_pk: int):
     with web.db().begin() as conn:
-        admin_service.resend_mail(conn, web.actor(), message_pk, web.now())
+        admin_service.resend_mail(conn, web.actor(), web.ctx(), message_pk, web.now())
     flash("Het bericht staat weer in de wachtrij.")
     return redirect(url_for("beheer.outbox"))
+
+
+@bp.post("/outbox/resend")
+@roles(Role.ADMIN)
+def resend_many():
+    """Resend the ticked messages, or (alles=1) every message the filter shows."""
+    form = request.form
+    if form.get("alles") == "1":
+        ids = None
+    else:
+        ids = [int(v) for v in form.getlist("bericht") if v.isdigit()]
+    with web.db().begin() as conn:
+        count = admin_service.resend_dead(conn, web.actor(), web.ctx(), web.now(), ids=ids,
+                                          template=form.get("soort") or None, recipient=form.get("aan") or None)
+    flash(f"{count} bericht(en) staan weer in de wachtrij." if count else "Er is geen bericht gekozen.")
+    return redirect(url_for("beheer.outbox", soort=form.get("soort") or None, aan=form.get("aan") or None))
+
+
+@bp.get("/bereikbaarheid")
+@roles(Role.ADMIN)
+def coverage():
+    with web.db().read() as conn:
+        gaps = admin_service.ladder_coverage(conn, web.actor(), web.ctx())
+    return render_template("admin/coverage.html", gaps=gaps)

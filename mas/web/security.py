@@ -15,7 +15,8 @@ from flask import abort, g, redirect, request, url_for
 
 from mas.workflows import Role
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz"})
+# openbaar.termijn checks its own signature (mas.web.public): the signed link is the permission.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz", "openbaar.termijn"})
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {}
 ALL_ROLES = frozenset(Role)
 

@@ -3,7 +3,10 @@
 - deadline.rung and case_event.rung hold the stable name of a ladder level
   (config/escalation.toml `name = ...`) instead of its position. Positions are turned into
   names with the ladders as configured at upgrade time (the positions were counted in them);
-  deadline.rung 0 becomes NULL (nothing reached). The config must name every level first.
+  deadline.rung 0 becomes NULL (nothing reached); a position the ladder does not have becomes
+  "positie-N". The config must name every level first. The column is replaced (a new one
+  beside it, then dropped and renamed), never rebuilt: on SQLite a rebuild of `deadline`
+  would break case_event's foreign key halfway.
 - outbox_message: expires_at (waiting mail gets five calendar days from the upgrade), the role
   and the user, organisation or team an address was resolved from (NULL for old rows: they
   are sent as addressed).
@@ -34,9 +37,11 @@ depends_on: str | Sequence[str] | None = None
 
 MILESTONE_LEVEL = "mijlpaal"
 
+INDEX = "uq_case_event_case_deadline_rung"
+# While both columns exist: `rung` (the old type) and `rung_new` (the new one).
 deadline = sa.table("deadline", sa.column("id", sa.Integer), sa.column("kind", sa.String),
-                    sa.column("rung", sa.String))
-case_event = sa.table("case_event", sa.column("deadline_id", sa.Integer), sa.column("rung", sa.String))
+                    sa.column("rung"), sa.column("rung_new"))
+case_event = sa.table("case_event", sa.column("deadline_id", sa.Integer), sa.column("rung"), sa.column("rung_new"))
 outbox = sa.table("outbox_message", sa.column("status", sa.String),
                   sa.column("expires_at", mas.db.UTCDateTime(timezone=True)))
 
@@ -75,6 +80,19 @@ def _deadline_ids(kind: str):
     return sa.select(deadline.c.id).where(deadline.c.kind == kind).scalar_subquery()
 
 
+def _replace_rung(table: str, new_type, *, nullable: bool = True, default: str | None = None) -> None:
+    """Give table.rung another type without rebuilding the table (SQLite would have to drop
+    `deadline`, which case_event refers to): a new column beside it, filled by the caller,
+    then the old one dropped and the new one renamed. SQLite >= 3.35 and PostgreSQL do this
+    natively, one statement each."""
+    op.add_column(table, sa.Column("rung_new", new_type, nullable=nullable, server_default=default))
+
+
+def _swap_rung(table: str) -> None:
+    op.execute(f'ALTER TABLE "{table}" DROP COLUMN rung')
+    op.execute(f'ALTER TABLE "{table}" RENAME COLUMN rung_new TO rung')
+
+
 def upgrade() -> None:
     names = _level_names()  # before any change: a config without names stops the upgrade here
     op.create_table('mail_health',
@@ -93,6 +111,15 @@ def upgrade() -> None:
     sa.Column('updated_at', mas.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expires_at', mas.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('recipient_role', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column('recipient_user_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('recipient_organisation_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_outbox_message_recipient_organisation_id_organisation', 'organisation', ['recipient_organisation_id'], ['id'])
+        batch_op.create_foreign_key('fk_outbox_message_recipient_user_id_user', 'user', ['recipient_user_id'], ['id'])
+        batch_op.create_foreign_key('fk_outbox_message_team_id_team', 'team', ['team_id'], ['id'])
     op.create_table('outbox_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_pk', sa.Integer(), nullable=False),
@@ -109,53 +136,53 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_item_message_pk'), ['message_pk'], unique=False)
 
-    with op.batch_alter_table('case_event', schema=None) as batch_op:
-        batch_op.alter_column('rung', existing_type=sa.INTEGER(), type_=sqlmodel.sql.sqltypes.AutoString(),
-                              existing_nullable=True, postgresql_using="rung::varchar")
-    with op.batch_alter_table('deadline', schema=None) as batch_op:
-        batch_op.alter_column('rung', existing_type=sa.INTEGER(), type_=sqlmodel.sql.sqltypes.AutoString(),
-                              nullable=True, postgresql_using="rung::varchar")
-
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', mas.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('recipient_role', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch_op.add_column(sa.Column('recipient_user_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('recipient_organisation_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_outbox_message_recipient_organisation_id_organisation', 'organisation', ['recipient_organisation_id'], ['id'])
-        batch_op.create_foreign_key('fk_outbox_message_recipient_user_id_user', 'user', ['recipient_user_id'], ['id'])
-        batch_op.create_foreign_key('fk_outbox_message_team_id_team', 'team', ['team_id'], ['id'])
-
     # Positions to names, set-wise: one UPDATE per (kind, position), whatever the table size.
+    op.drop_index(INDEX, table_name="case_event")
+    _replace_rung("case_event", sqlmodel.sql.sqltypes.AutoString())
+    _replace_rung("deadline", sqlmodel.sql.sqltypes.AutoString())
     conn = op.get_bind()
-    conn.execute(sa.update(deadline).where(deadline.c.rung == "0").values(rung=None))
     for kind, levels in names.items():
         for position, name in enumerate(levels, 1):
-            conn.execute(sa.update(deadline).where(deadline.c.kind == kind, deadline.c.rung == str(position))
-                         .values(rung=name))
+            conn.execute(sa.update(deadline).where(deadline.c.kind == kind, deadline.c.rung == position)
+                         .values(rung_new=name))
             conn.execute(sa.update(case_event).where(case_event.c.deadline_id.in_(_deadline_ids(kind)),
-                                                     case_event.c.rung == str(position)).values(rung=name))
+                                                     case_event.c.rung == position).values(rung_new=name))
+    # A position today's ladders do not have keeps a name of its own (the sweep then asks the journal).
+    unknown = sa.literal("positie-") + sa.cast(deadline.c.rung, sa.String)
+    conn.execute(sa.update(deadline).where(deadline.c.rung_new.is_(None), deadline.c.rung > 0).values(rung_new=unknown))
+    unknown = sa.literal("positie-") + sa.cast(case_event.c.rung, sa.String)
+    conn.execute(sa.update(case_event).where(case_event.c.rung_new.is_(None), case_event.c.rung.is_not(None))
+                 .values(rung_new=unknown))
+    _swap_rung("case_event")
+    _swap_rung("deadline")
+    op.create_index(INDEX, "case_event", ["case_id", "deadline_id", "rung"], unique=True)
     conn.execute(sa.update(outbox).where(outbox.c.status.in_(["pending", "sending"]))
                  .values(expires_at=datetime.now(UTC) + timedelta(days=5)))
 
 
 def downgrade() -> None:
     names = _level_names()
+    op.drop_index(INDEX, table_name="case_event")
+    _replace_rung("case_event", sa.Integer())
+    _replace_rung("deadline", sa.Integer(), nullable=False, default="0")  # 0: nothing reached
     conn = op.get_bind()
     for kind, levels in names.items():
         for position, name in enumerate(levels, 1):
             conn.execute(sa.update(deadline).where(deadline.c.kind == kind, deadline.c.rung == name)
-                         .values(rung=str(position)))
+                         .values(rung_new=position))
             conn.execute(sa.update(case_event).where(case_event.c.deadline_id.in_(_deadline_ids(kind)),
-                                                     case_event.c.rung == name).values(rung=str(position)))
-    # A name today's ladders do not know has no position: nothing reached (the deadline), none (the event).
-    conn.execute(sa.update(deadline).where(deadline.c.rung.is_(None)).values(rung="0"))
-    for table, unknown in ((deadline, "0"), (case_event, None)):
-        values = conn.execute(sa.select(table.c.rung).where(table.c.rung.is_not(None)).distinct()).scalars().all()
-        for value in values:
-            if not value.isdigit():
-                conn.execute(sa.update(table).where(table.c.rung == value).values(rung=unknown))
+                                                     case_event.c.rung == name).values(rung_new=position))
+    for table in (deadline, case_event):  # names the upgrade kept for positions it could not name
+        for value in conn.execute(sa.select(table.c.rung).where(table.c.rung.like("positie-%")).distinct()).scalars():
+            if value[len("positie-"):].isdigit():
+                conn.execute(sa.update(table).where(table.c.rung == value).values(rung_new=int(value[len("positie-"):])))
+    _swap_rung("case_event")
+    _swap_rung("deadline")
+    op.create_index(INDEX, "case_event", ["case_id", "deadline_id", "rung"], unique=True)
 
+    with op.batch_alter_table('outbox_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_item_message_pk'))
+    op.drop_table('outbox_item')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_constraint('fk_outbox_message_team_id_team', type_='foreignkey')
         batch_op.drop_constraint('fk_outbox_message_recipient_user_id_user', type_='foreignkey')
@@ -165,16 +192,5 @@ def downgrade() -> None:
         batch_op.drop_column('recipient_user_id')
         batch_op.drop_column('recipient_role')
         batch_op.drop_column('expires_at')
-
-    with op.batch_alter_table('deadline', schema=None) as batch_op:
-        batch_op.alter_column('rung', existing_type=sqlmodel.sql.sqltypes.AutoString(), type_=sa.INTEGER(),
-                              nullable=False, postgresql_using="rung::integer")
-    with op.batch_alter_table('case_event', schema=None) as batch_op:
-        batch_op.alter_column('rung', existing_type=sqlmodel.sql.sqltypes.AutoString(), type_=sa.INTEGER(),
-                              existing_nullable=True, postgresql_using="rung::integer")
-
-    with op.batch_alter_table('outbox_item', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_item_message_pk'))
-    op.drop_table('outbox_item')
     op.drop_table('runtime_state')
     op.drop_table('mail_health')
