@@ -10,7 +10,6 @@ from sqlalchemy import update
 
 from mas.cli import main
 from mas.models import Organisation, User
-from mas.scheduler import log_startup
 
 
 def _env(settings) -> dict:
@@ -53,6 +52,8 @@ def test_check_fails_when_a_rung_reaches_nobody_at_all(db, settings, world, bare
 
 
 def test_the_scheduler_says_so_at_start_up(db, ctx, world, bare_team, caplog):
+    from mas.scheduler import log_startup
+
     with caplog.at_level(logging.WARNING, logger="mas.scheduler"):
         log_startup(db, ctx)
     said = [r.getMessage() for r in caplog.records if "ladder coverage" in r.getMessage()]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from mas.cli import main
 from mas.dates import TZ
-from mas.models import CaseEvent, MailHealth
+from mas.models import CaseEvent
 from mas.notifications.transport import SmtpTransport
 from mas.services import escalation, scheduling
 from tests.factories import open_case
@@ -39,6 +39,8 @@ def test_three_hours_without_a_mail_server_lose_nothing(db, ctx, smtp_server, sm
         moment += minutes(5)
     rows = outbox_rows(db)
     assert {(row.status, row.attempts) for row in rows} == {("pending", 0)}  # nothing dead, nothing charged
+    from mas.models import MailHealth
+
     with db.read() as conn:
         health = conn.execute(select(MailHealth.__table__)).one()
     assert health.failing_since == noon and health.paused_until > moment - minutes(5) and health.failures > 3

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from mas.clocks.ladder import Ladders, Level
 from mas.dates import TZ, end_of_day, utcnow
 from mas.db import Database
-from mas.models import CaseEvent, OutboxItem
+from mas.models import CaseEvent
 from mas.notifications.dispatcher import dispatch
 from mas.notifications.transport import SmtpTransport
 from mas.services import scheduling, steps
@@ -85,6 +85,8 @@ def test_after_downtime_the_assignee_and_the_highest_rung_hear_of_it_in_one_mess
         assert all(reference in delivered.text for reference in references), delivered.rcpt_tos
     [wijkteam] = [d for d in arrived if d.rcpt_tos == ("wijkteam@example.org",)]
     assert wijkteam.text.count(STEP) == 5
+    from mas.models import OutboxItem
+
     i = OutboxItem.__table__
     with db.read() as conn:  # each (deadline, generation, rung, recipient) once
         keys = conn.execute(select(func.count(), func.count(i.c.key.distinct()))).one()

@@ -16,10 +16,15 @@ from mas.models import CaseEvent
 from mas.notifications.transport import SmtpTransport
 from mas.services import scheduling
 from mas.services.escalation import sweep
-from mas.services.ladder_changes import note_at_start
 from mas.settings import DEFAULT_CONFIG_DIR, load_settings
 from tests.factories import open_case
 from tests.services.helpers import open_deadline
+
+
+def note_at_start(db, ctx, now):
+    from mas.services.ladder_changes import note_at_start
+
+    return note_at_start(db, ctx, now)
 
 
 def local(*args) -> datetime:

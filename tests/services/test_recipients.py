@@ -103,6 +103,9 @@ def test_switched_off_accounts_and_organisations_receive_nothing(db, settings, w
         {"role": "coordinator", "to": "coordinator.a@example.org", "fallback": True}]
     assert ladder[("step", "verstreken")]["missing"] == ["organisation_contact", "casusregisseur"]
     assert delivered == {"coordinator.a@example.org"}
+    # (besides: the step's assignment, queued for the wijkteam ten days ago, was given up: "niet bezorgd")
+    [rungs] = [d for d in mailbox.messages() if "vragen uw aandacht" in d.message["Subject"]]
+    assert "omdat niemand anders" in rungs.text and case.reference in rungs.text
 
 
 def test_someone_switched_off_after_the_rung_was_raised_is_replaced_by_the_fallback_when_it_is_sent(
