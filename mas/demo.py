@@ -17,6 +17,7 @@ from mas.db import Database, upgrade
 from mas.models import Organisation, Team
 from mas.services import auth, cases, steps
 from mas.services.actors import Actor
+from mas.services.delivery import give_waiting_mail_time
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 from mas.settings import Settings
 from mas.workflows import Role
@@ -124,6 +125,8 @@ def ensure_demo(settings: Settings, seed: int = 2026) -> bool:
         team_id, regisseurs = _seed_people(conn, real_now, orgs)
     for i, path in enumerate(PATHS * 2):
         _demo_case(db, ctx, rng, i, path, team_id, regisseurs[i % 2], orgs, real_now)
+    with db.begin() as conn:  # the history's mail was queued long ago: it leaves now, not dies of age
+        give_waiting_mail_time(conn, ctx, real_now)
     return True
 
 

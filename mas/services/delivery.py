@@ -66,6 +66,13 @@ def read_status_token(ctx: ServiceContext, token: str, now: datetime) -> list[in
     return ids
 
 
+def give_waiting_mail_time(conn: Connection, ctx: ServiceContext, now: datetime) -> int:
+    """Every waiting message may wait [mail] max_age_working_days from `now` (the demo, whose
+    history is queued at moments long past, sends it when it starts)."""
+    return conn.execute(update(_o).where(_o.c.status.in_(["pending", "sending"]))
+                        .values(expires_at=outbox.expires_at(ctx, now))).rowcount
+
+
 # -- composing ----------------------------------------------------------------------------
 
 def _has_account(role: Recipient) -> bool:
