@@ -366,8 +366,14 @@ def dispatch(db, ctx: ServiceContext, now: datetime, transport: Transport, *, wo
     if not rows:
         return result
     if hooks is not None:
-        with db.begin() as conn:
-            kept = hooks.prepare(conn, rows, now)
+        try:
+            with db.begin() as conn:
+                kept = hooks.prepare(conn, rows, now)
+        except Exception:
+            # Give the batch back at once rather than leave it to the lease: nothing was sent.
+            _settle(db, [_Outcome(r, "pending", r.not_before, r.last_error, 0) for r in rows], result,
+                    worker=worker, hooks=None, now=now)
+            raise
         result.dropped = len(rows) - len(kept)
         rows = kept
     try:

@@ -65,10 +65,20 @@ def applied(conn: Connection) -> dict | None:
     return conn.execute(select(_s.c.value).where(_s.c.key == KEY)).scalar_one_or_none()
 
 
-def record_applied(conn: Connection, ctx: ServiceContext, now: datetime) -> None:
+def record_applied(conn: Connection, ctx: ServiceContext, now: datetime, *, only_if_missing: bool = False) -> None:
+    """Keep today's ladders as the ones applied (an upsert: two processes starting at once agree)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     value = ctx.ladders.describe()
-    if conn.execute(update(_s).where(_s.c.key == KEY).values(value=value, updated_at=now)).rowcount == 0:
-        conn.execute(_s.insert().values(key=KEY, value=value, updated_at=now))
+    statement = insert(_s).values(key=KEY, value=value, updated_at=now)
+    if only_if_missing:
+        statement = statement.on_conflict_do_nothing(index_elements=[_s.c.key])
+    else:
+        statement = statement.on_conflict_do_update(index_elements=[_s.c.key],
+                                                    set_={"value": value, "updated_at": now})
+    conn.execute(statement)
 
 
 def _kinds_of(ctx: ServiceContext, ladder_name: str) -> list[str]:
@@ -108,8 +118,7 @@ def note_at_start(db, ctx: ServiceContext, now: datetime) -> LadderChange | None
         if applied(conn) is not None:
             return compare(conn, ctx)
     with db.begin() as conn:
-        if applied(conn) is None:
-            record_applied(conn, ctx, now)
+        record_applied(conn, ctx, now, only_if_missing=True)
     return None
 
 
