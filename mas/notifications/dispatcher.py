@@ -43,10 +43,11 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
-from mas.models import MailHealth, OutboxMessage
+from mas.models import OutboxMessage
+from mas.notifications import health as mail_health
 from mas.notifications.errors import PermanentError, TemporaryError
 
 if TYPE_CHECKING:  # the context is built above this layer and handed in
@@ -54,14 +55,13 @@ if TYPE_CHECKING:  # the context is built above this layer and handed in
 
 log = logging.getLogger(__name__)
 
-_o, _h = OutboxMessage.__table__, MailHealth.__table__
+_o = OutboxMessage.__table__
 DEFAULT_BATCH = 50
 DEFAULT_LEASE = timedelta(minutes=5)
 BACKOFF_START = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=10)
 MAX_ERROR_LENGTH = 500
 WAITING = ("pending", "sending")
-HEALTH_ROW = 1
 
 
 class Transport(Protocol):
@@ -131,65 +131,6 @@ def backoff(attempts: int) -> timedelta:
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
-
-
-# -- mail health: shared by every dispatcher ----------------------------------------------
-
-def _ensure_health(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(_h).values(id=HEALTH_ROW, failures=0).on_conflict_do_nothing())
-
-
-def health(conn: Connection):
-    """The one mail_health row (None before any dispatcher recorded anything)."""
-    return conn.execute(select(_h).where(_h.c.id == HEALTH_ROW)).one_or_none()
-
-
-def _record_unreachable(db, now: datetime, error: str) -> datetime:
-    with db.begin() as conn:
-        _ensure_health(conn)
-        failures = conn.execute(
-            update(_h).where(_h.c.id == HEALTH_ROW)
-            .values(failures=_h.c.failures + 1, failing_since=func.coalesce(_h.c.failing_since, now), last_error=error)
-            .returning(_h.c.failures)
-        ).scalar_one()
-        until = now + backoff(failures)
-        conn.execute(update(_h).where(_h.c.id == HEALTH_ROW).values(paused_until=until))
-    return until
-
-
-def _record_failure(db, now: datetime, error: str) -> None:
-    """The server answered, but took nothing: mail is failing (not paused: it is reachable)."""
-    with db.begin() as conn:
-        _ensure_health(conn)
-        conn.execute(update(_h).where(_h.c.id == HEALTH_ROW)
-                     .values(failing_since=func.coalesce(_h.c.failing_since, now), last_error=error))
-
-
-def _record_success(db, now: datetime) -> datetime | None:
-    """Returns since when mail had been failing (None: it had not)."""
-    with db.begin() as conn:
-        _ensure_health(conn)
-        before = conn.execute(select(_h.c.failing_since).where(_h.c.id == HEALTH_ROW)).scalar_one()
-        later = or_(_h.c.last_success_at.is_(None), _h.c.last_success_at < now)
-        conn.execute(update(_h).where(_h.c.id == HEALTH_ROW).values(
-            last_success_at=case((later, now), else_=_h.c.last_success_at),
-            failing_since=None, failures=0, paused_until=None, alerted_at=None))
-    return before
-
-
-def claim_alert(db, now: datetime, threshold: timedelta):
-    """Mail has been failing longer than `threshold`: returns the health row the first time
-    (one dispatcher logs it once per episode), None otherwise."""
-    with db.begin() as conn:
-        row = conn.execute(
-            update(_h).where(_h.c.id == HEALTH_ROW, _h.c.failing_since <= now - threshold, _h.c.alerted_at.is_(None))
-            .values(alerted_at=now).returning(*_h.c)
-        ).one_or_none()
-    return row
 
 
 # -- claiming -------------------------------------------------------------------------
@@ -350,7 +291,7 @@ def dispatch(db, ctx: ServiceContext, now: datetime, transport: Transport, *, wo
     """Claim one batch, send it through `transport`, record each outcome."""
     result = DispatchResult()
     with db.read() as conn:
-        state = health(conn)
+        state = mail_health.health(conn)
     if state is not None and state.paused_until is not None and state.paused_until > now:
         result.halted, result.paused_until = True, state.paused_until
         result.expired = result.dead = expire(db, now, lease=lease, hooks=hooks)
@@ -385,9 +326,9 @@ def dispatch(db, ctx: ServiceContext, now: datetime, transport: Transport, *, wo
         if close is not None:
             close()
     if result.sent:
-        result.recovered_from = _record_success(db, now)
+        result.recovered_from = mail_health.record_success(db, now)
     elif result.retried and not result.halted:
-        _record_failure(db, now, result.errors[-1])
+        mail_health.record_failure(db, now, result.errors[-1])
     return result
 
 
@@ -429,7 +370,7 @@ def _send_batch(db, ctx: ServiceContext, now: datetime, clock: Callable[[], date
             _settle(db, [_Outcome(r, "pending", r.not_before, error, 0) for r in waiting], result, worker=worker,
                     hooks=hooks, now=now)
             result.halted = True
-            result.paused_until = _record_unreachable(db, now, error)
+            result.paused_until = mail_health.record_unreachable(db, now, error, backoff)
             log.warning("mail server unreachable (%s); dispatchers pause until %s", error,
                         result.paused_until.isoformat())
             return
@@ -447,58 +388,6 @@ def _describe(exc: Exception) -> tuple[str, bool]:
         return _error_text(exc), exc.stop_batch
     log.error("unexpected error from the mail transport", exc_info=exc)
     return f"{type(exc).__name__}: {_error_text(exc)}", True  # a transport bug: retry, never lose, charge nothing
-
-
-# -- for administrators -----------------------------------------------------------------
-
-def _dead_filter(template: str | None, recipient: str | None):
-    where = [_o.c.status == "dead"]
-    if template:
-        where.append(_o.c.template == template)
-    if recipient:
-        where.append(func.lower(_o.c.recipient).contains(recipient.strip().lower(), autoescape=True))
-    return where
-
-
-def resend(conn: Connection, message_pk: int, now: datetime, expires_at: datetime | None = None) -> bool:
-    """Give a dead message another go (attempts from zero); False if it was not dead."""
-    return resend_many(conn, now, expires_at, ids=[message_pk]) == 1
-
-
-def resend_many(conn: Connection, now: datetime, expires_at: datetime | None, *, ids: list[int] | None = None,
-                template: str | None = None, recipient: str | None = None) -> int:
-    """Resend dead messages: those with `ids`, or every one the filters match. Returns how many."""
-    where = _dead_filter(template, recipient)
-    if ids is not None:
-        if not ids:
-            return 0
-        where.append(_o.c.id.in_(ids))
-    return conn.execute(
-        update(_o).where(*where)
-        .values(status="pending", attempts=0, not_before=now, claimed_at=None, claimed_by=None, expires_at=expires_at)
-    ).rowcount
-
-
-def dead_messages(conn: Connection, limit: int = 50, offset: int = 0, *, template: str | None = None,
-                  recipient: str | None = None) -> list:
-    """The messages that gave up, newest first, with why (no message bodies: they are rendered on sending)."""
-    return conn.execute(
-        select(_o.c.id, _o.c.template, _o.c.recipient, _o.c.case_id, _o.c.message_id, _o.c.attempts,
-               _o.c.last_error, _o.c.claimed_at, _o.c.created_at)
-        .where(*_dead_filter(template, recipient))
-        .order_by(_o.c.id.desc())
-        .limit(limit).offset(offset)
-    ).all()
-
-
-def count_dead(conn: Connection, *, template: str | None = None, recipient: str | None = None) -> int:
-    return conn.execute(select(func.count()).select_from(_o).where(*_dead_filter(template, recipient))).scalar_one()
-
-
-def backlog(conn: Connection) -> tuple[int, datetime | None]:
-    """How many messages wait (pending or being sent), and since when the oldest does."""
-    row = conn.execute(select(func.count(), func.min(_o.c.created_at)).where(_o.c.status.in_(WAITING))).one()
-    return row[0], row[1]
 
 
 def replace_row(row: Claimed, **changes) -> Claimed:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
 from mas.models import Organisation, Team, User
-from mas.notifications import dispatcher, outbox
+from mas.notifications import deadletters, outbox
 from mas.services.actors import Actor
 from mas.services.coverage import ladder_gaps
 from mas.services.errors import Forbidden, NotFound, ValidationError
@@ -144,12 +144,12 @@ def mail_overview(conn: Connection, actor: Actor, ctx: ServiceContext, now: date
     envelope only (recipient, kind, error), never content."""
     require_admin(actor)
     template = template if template in outbox.TEMPLATES else None
-    total = dispatcher.count_dead(conn, template=template, recipient=recipient)
+    total = deadletters.count_dead(conn, template=template, recipient=recipient)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     return {
         "status": mail_status(conn, ctx, now), "total": total, "page": page, "pages": pages,
-        "rows": dispatcher.dead_messages(conn, PAGE_SIZE, (page - 1) * PAGE_SIZE, template=template,
+        "rows": deadletters.dead_messages(conn, PAGE_SIZE, (page - 1) * PAGE_SIZE, template=template,
                                          recipient=recipient),
         "template": template, "recipient": recipient or "", "kinds": outbox.TEMPLATE_LABELS,
     }
@@ -164,7 +164,7 @@ def mail_alert(conn: Connection, actor: Actor, ctx: ServiceContext, now: datetim
 
 def resend_mail(conn: Connection, actor: Actor, ctx: ServiceContext, message_pk: int, now: datetime) -> bool:
     require_admin(actor)
-    return dispatcher.resend(conn, message_pk, now, outbox.expires_at(ctx, now))
+    return deadletters.resend(conn, message_pk, now, outbox.expires_at(ctx, now))
 
 
 def resend_dead(conn: Connection, actor: Actor, ctx: ServiceContext, now: datetime, *, ids: list[int] | None = None,
@@ -173,7 +173,7 @@ def resend_dead(conn: Connection, actor: Actor, ctx: ServiceContext, now: dateti
     Each gets a fresh allowance of [mail] max_age_working_days."""
     require_admin(actor)
     template = template if template in outbox.TEMPLATES else None
-    return dispatcher.resend_many(conn, now, outbox.expires_at(ctx, now), ids=ids, template=template,
+    return deadletters.resend_many(conn, now, outbox.expires_at(ctx, now), ids=ids, template=template,
                                   recipient=recipient or None)
 
 

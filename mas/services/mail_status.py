@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
-from mas.notifications import dispatcher
+from mas.notifications import deadletters
+from mas.notifications import health as mail_health
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,13 @@ class MailStatus:
 
 
 def mail_status(conn: Connection, ctx: ServiceContext, now: datetime) -> MailStatus:
-    health = dispatcher.health(conn)
-    backlog, oldest = dispatcher.backlog(conn)
+    health = mail_health.health(conn)
+    backlog, oldest = deadletters.backlog(conn)
     return MailStatus(
         last_success_at=health.last_success_at if health else None,
         failing_since=health.failing_since if health else None,
         paused_until=health.paused_until if health and health.paused_until and health.paused_until > now else None,
         last_error=health.last_error if health else None,
-        backlog=backlog, oldest_waiting_at=oldest, dead=dispatcher.count_dead(conn),
+        backlog=backlog, oldest_waiting_at=oldest, dead=deadletters.count_dead(conn),
         alert_after=timedelta(minutes=ctx.settings.mail.alert_after_minutes), now=now,
     )

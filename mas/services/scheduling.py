@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from mas.context import ServiceContext
 from mas.db import Database
-from mas.notifications.dispatcher import DEFAULT_BATCH, claim_alert, dispatch
+from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
+from mas.notifications.health import claim_alert
 from mas.services.delivery import DeliveryHooks
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep

@@ -15,7 +15,8 @@ from mas.dates import TZ
 from mas.db import Database
 from mas.models import OutboxMessage
 from mas.notifications import outbox
-from mas.notifications.dispatcher import backoff, dead_messages, dispatch, resend
+from mas.notifications.deadletters import dead_messages, resend
+from mas.notifications.dispatcher import backoff, dispatch
 from mas.notifications.render import render
 from mas.notifications.transport import FolderTransport, SmtpTransport, transport_for
 from mas.services import escalation
