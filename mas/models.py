@@ -294,6 +294,9 @@ class Deadline(SQLModel, table=True):
     status: str = "open"  # open | met | closed | stopped
     closed_at: datetime | None = _at(nullable=True)
     closed_reason: str | None = None
+    # The day the clock's goal was met, when a transition said so (the offer started): the end
+    # of a period at home, for the restart's explanation and for the figures.
+    stopped_on: date | None = None
 
     __table_args__ = (
         # One row per generation of a clock (NULL step ids would not collide in a plain

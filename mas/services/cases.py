@@ -17,7 +17,6 @@ from mas.clocks import rules as clocks
 from mas.context import ServiceContext
 from mas.dates import local_date, nl_date
 from mas.models import (
-    DEADLINE_OPEN,
     Case,
     Guardian,
     Organisation,
@@ -191,11 +190,26 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
         conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
                       data={"kind": signal.kind, "source": signal.source})
+        propose_earlier_first_day(conn, actor, latest.id, first_absent_on, now)
         reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
         return SignalResult(latest.id, reference, joined=True)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
                       previous_case_id=latest.id if latest is not None else None)
+
+
+_FIRST_ABSENT_ON = select(_c.c.first_absent_on).where(_c.c.id == bindparam("case_id"))
+
+
+def propose_earlier_first_day(conn: Connection, actor: Actor, case_id: int, reported_on, now: datetime) -> bool:
+    """A signal that joins a case and reports an earlier first day without education proposes a
+    correction on the case page; the casusregisseur decides (timekeeping.correct_first_day)."""
+    current = conn.execute(_FIRST_ABSENT_ON, {"case_id": case_id}).scalar_one()
+    if reported_on is None or reported_on >= current:
+        return False
+    events.record(conn, case_id, actor, "eerdere_eerste_dag_gemeld", now,
+                  data={"first_absent_on": reported_on, "current": current})
+    return True
 
 
 def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, team_id: int) -> None:
@@ -264,7 +278,7 @@ def _update_case_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-def _bump(conn: Connection, case, changes: dict) -> None:
+def bump(conn: Connection, case, changes: dict) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
     if conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes}).rowcount != 1:
@@ -272,7 +286,7 @@ def _bump(conn: Connection, case, changes: dict) -> None:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
 
 
-def _check_version(case, expected_version: int | None) -> None:
+def check_version(case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=case.version)
 
@@ -320,7 +334,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     """
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     transition = _transition(ctx, case, trigger, actor)
     require_open(case)
     try:
@@ -336,7 +350,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
     if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
-    _bump(conn, case, changes)
+    bump(conn, case, changes)
     clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
     events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
                   reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
@@ -392,16 +406,21 @@ def _move_clocks(conn, ctx: ServiceContext, case, transition: Transition, dest: 
         day_zero = _day_zero(effect, data, case, today)
         if effect.action == "stop":
             why = transition.label + (f" op {nl_date(day_zero)}" if effect.from_field else "")
-            if deadlines.close_clock(conn, case.id, effect.clock, now, why, status="stopped"):
+            if deadlines.stop_clock(conn, case.id, effect.clock, now, why, day_zero):
                 stopped.append(effect.clock)
             continue
-        running = _clock_running(conn, case.id, effect.clock)
+        last = deadlines.last_generation(conn, case.id, effect.clock)
+        running = last is not None and last.status == "open"
         if effect.action == "restart" and running:
             continue  # still counting: e.g. an offer that never started leaves the youth at home all along
         if running:
             deadlines.close_clock(conn, case.id, effect.clock, now, f"opnieuw gestart ({transition.label})")
-        new = _compute(ctx, effect.clock, day_zero, case.region, suspensions,
-                       {"anchor": effect.from_field or "entered", "trigger": transition.trigger})
+        origin = {"anchor": effect.from_field or "entered", "trigger": transition.trigger}
+        if last is not None and last.stopped_on is not None:
+            # A new period after one that ended (the offer started): say when that one ran.
+            origin["previous"] = {"start": last.started_on.isoformat(), "until": last.stopped_on.isoformat(),
+                                  "days": (last.stopped_on - last.started_on).days}
+        new = _compute(ctx, effect.clock, day_zero, case.region, suspensions, origin)
         deadlines.start_generation(conn, ctx, new, case.id, case.region)
         started.append({"kind": new.kind, "due_at": new.due_at})
     if started:
@@ -416,17 +435,6 @@ _CANCEL_OPEN_STEPS = (
     update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
     .values(status="cancelled", version=_st.c.version + 1)
 )
-_d = deadlines._d
-_CLOCK_RUNNING = (select(_d.c.id).where(
-    _d.c.case_id == bindparam("case_id"), _d.c.kind == bindparam("kind"), _d.c.step_id.is_(None),
-    _d.c.status == DEADLINE_OPEN,
-).limit(1))
-
-
-def _clock_running(conn: Connection, case_id: int, kind: str) -> bool:
-    return conn.execute(_CLOCK_RUNNING, {"case_id": case_id, "kind": kind}).first() is not None
-
-
 def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:
     """A note in the journal: an event; it does not change the case's version."""
     case = get_case(conn, case_id)
@@ -442,7 +450,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     case = get_case(conn, case_id)
     require_directs(actor, case)
     require_open(case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     errors = {}
     if route not in ctx.workflow.routes:
         errors["route"] = "Kies een van de routes."
@@ -451,7 +459,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    _bump(conn, case, {"route": route, "updated_at": now})
+    bump(conn, case, {"route": route, "updated_at": now})
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 
@@ -461,13 +469,13 @@ def hand_over(conn: Connection, actor: Actor, case_id: int, to_user_id: int, *,
     case = get_case(conn, case_id)
     require_directs(actor, case)
     require_open(case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     target = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == to_user_id)).one_or_none()
     if (target is None or not target.is_active or target.role != Role.CASUSREGISSEUR
             or target.team_id != case.team_id):
         raise ValidationError("Kies een actieve casusregisseur uit het team van deze zaak.", field="to_user_id")
     if to_user_id == case.casusregisseur_id:
         raise ValidationError("Deze casusregisseur heeft de zaak al.", field="to_user_id")
-    _bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
+    bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
     events.record(conn, case.id, actor, "overgedragen", now, reason=(reason or "").strip() or None,
                   data={"from_user_id": case.casusregisseur_id, "to_user_id": to_user_id})

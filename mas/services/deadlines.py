@@ -46,6 +46,19 @@ _CLOSE_CLOCK = (
            _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
+_STOP_CLOCK = (
+    update(_d)
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
+           _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
+    .values(status="stopped", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"),
+            stopped_on=bindparam("stopped_on"))
+    .returning(_d.c.started_on)
+)
+_LAST_GENERATION = (
+    select(_d.c.started_on, _d.c.stopped_on, _d.c.status).where(
+        _d.c.case_id == bindparam("case_id"), _d.c.kind == bindparam("kind"), _d.c.step_id.is_(None))
+    .order_by(_d.c.generation.desc()).limit(1)
+)
 _CLOSE_STEP_CLOCK = (
     update(_d)
     .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == DEADLINE_OPEN)
@@ -62,18 +75,20 @@ _SUSPENSIONS = (
 
 
 def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, region: str, step_id: int | None,
-                    organisation_id: int | None) -> dict:
+                    organisation_id: int | None, rung: int = 0) -> dict:
     params = computed.row(case_id, step_id)
     params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), 0, computed.due_at,
+    params["rung"] = rung
+    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), rung, computed.due_at,
                                                computed.started_on, region, ctx.calendar)
     return params
 
 
 def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
-                     step_id: int | None = None, organisation_id: int | None = None) -> None:
-    """Insert the next generation of a clock, its ladder armed from rung zero."""
-    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id)
+                     step_id: int | None = None, organisation_id: int | None = None, rung: int = 0) -> None:
+    """Insert the next generation of a clock, its ladder armed after `rung` (zero: from the start;
+    a corrected clock keeps the levels its earlier generation already raised, never sending them twice)."""
+    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id, rung)
     if step_id is None:
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
@@ -91,6 +106,17 @@ def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iter
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
     return conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
                                    "closed_reason": reason}).rowcount
+
+
+def stop_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, stopped_on) -> bool:
+    """The clock did its job (the offer started on `stopped_on`): closed as 'stopped'."""
+    return conn.execute(_STOP_CLOCK, {"w_case_id": case_id, "w_kind": kind, "closed_at": now, "closed_reason": reason,
+                                      "stopped_on": stopped_on}).first() is not None
+
+
+def last_generation(conn: Connection, case_id: int, kind: str):
+    """The newest generation of a case clock (running or not), or None."""
+    return conn.execute(_LAST_GENERATION, {"case_id": case_id, "kind": kind}).first()
 
 
 def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:

@@ -7,7 +7,7 @@ and sends a fixed number of statements however many rows the page shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
@@ -153,19 +153,22 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
         raise NotFound("Zaak niet gevonden.")
     log_access(conn, actor, "read_case", now, case_id=case.id, basis=basis)
     youth = conn.execute(select(_y).where(_y.c.id == case.youth_id)).one()
-    org_rows = conn.execute(select(_o).where(_o.c.is_active.is_(True)).order_by(_o.c.name)).all()
-    orgs = {o.id: o for o in org_rows}
+    all_orgs = conn.execute(select(_o).order_by(_o.c.name)).all()
+    orgs = {o.id: o for o in all_orgs}  # names for what was recorded, switched off or not
+    org_rows = [o for o in all_orgs if o.is_active]  # what may be chosen now
     users = {u.id: u for u in conn.execute(select(_u.c.id, _u.c.name, _u.c.role, _u.c.is_active)
                                            .where(or_(_u.c.team_id == case.team_id, _u.c.organisation_id.is_not(None))))}
     transitions = [t for t in ctx.workflow.transitions_from(case.state) if may_fire(actor, case, t)]
+    journal = conn.execute(select(_e).where(_e.c.case_id == case.id).order_by(_e.c.at.desc(), _e.c.id.desc())).all()
     return {
+        "proposed_first_day": _proposed_first_day(journal, case),
         "case": case, "youth": youth, "basis": basis, "may_direct": directs(actor, case),
         "school": orgs.get(youth.school_id),
         "guardians": conn.execute(select(_g).where(_g.c.youth_id == youth.id).order_by(_g.c.id)).all(),
         "signals": conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at)).all(),
         "deadlines": conn.execute(select(_d).where(_d.c.case_id == case.id).order_by(_d.c.status != "open", _d.c.due_at,
                                                                                       _d.c.id)).all(),
-        "events": conn.execute(select(_e).where(_e.c.case_id == case.id).order_by(_e.c.at.desc(), _e.c.id.desc())).all(),
+        "events": journal,
         "steps": conn.execute(select(_st).where(_st.c.case_id == case.id).order_by(_st.c.status != "open", _st.c.due_at)).all(),
         "suspensions": conn.execute(select(_sus).where(_sus.c.case_id == case.id).order_by(_sus.c.first_on)).all(),
         "extension_requests": conn.execute(
@@ -177,6 +180,20 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
         "transitions": transitions,
         "team": conn.execute(select(_t).where(_t.c.id == case.team_id)).one(),
     }
+
+
+def _proposed_first_day(journal, case):
+    """The earliest first day without education a signal reported since the last correction,
+    if it is earlier than the case's: the case page proposes the correction."""
+    proposed = None
+    for event in journal:  # newest first
+        if event.kind == "eerste_dag_gecorrigeerd":
+            break
+        if event.kind == "eerdere_eerste_dag_gemeld":
+            day = date.fromisoformat(event.data["first_absent_on"])
+            if day < case.first_absent_on and (proposed is None or day < proposed):
+                proposed = day
+    return proposed
 
 
 def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:

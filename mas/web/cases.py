@@ -214,6 +214,20 @@ def extend(reference: str, deadline_id: int):
 
 
 
+@bp.post("/<reference>/first-day")
+@roles(*DIRECTORS)
+def correct_first_day(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        day = read.date("first_absent_on", True, "De eerste dag zonder onderwijs")
+        read.check()
+        timekeeping.correct_first_day(conn, web.ctx(), web.actor(), case_id, first_absent_on=day,
+                                      reason=request.form.get("reason", ""), now=web.now(),
+                                      expected_version=_version())
+    return _act(reference, "first-day", run, "De eerste dag zonder onderwijs is gecorrigeerd; de klokken zijn "
+                                             "herberekend.")
+
+
 @bp.post("/<reference>/suspensions")
 @roles(*DIRECTORS)
 def suspend(reference: str):
