@@ -202,13 +202,16 @@ def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
     if actor.role != Role.PARTNER or actor.organisation_id is None:
         raise NotFound("Pagina niet gevonden.")
     school = _o.alias("school")
+    regisseur = _u.alias("regisseur")  # whom the partner calls about the step: a name, nothing more
     rows = conn.execute(
         select(_st.c.id, _st.c.title, _st.c.description, _st.c.due_at, _st.c.status, _st.c.version,
                _c.c.id.label("case_id"), _c.c.reference, _y.c.given_name, school.c.name.label("school"),
+               regisseur.c.name.label("regisseur"),
                select(func.count()).where(_x.c.step_id == _st.c.id, _x.c.status == "open")
                .correlate(_st).scalar_subquery().label("open_requests"))
         .select_from(_st.join(_c, _c.c.id == _st.c.case_id).join(_y, _y.c.id == _c.c.youth_id)
-                     .outerjoin(school, school.c.id == _y.c.school_id))
+                     .outerjoin(school, school.c.id == _y.c.school_id)
+                     .outerjoin(regisseur, regisseur.c.id == _c.c.casusregisseur_id))
         .where(_st.c.organisation_id == actor.organisation_id,
                or_(_st.c.status == "open", and_(_st.c.status == "done", _st.c.completed_at >= now - _RECENT)))
         .order_by(_st.c.status != "open", _st.c.due_at > now, _st.c.due_at)

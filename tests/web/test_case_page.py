@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 
 from mas.dates import nl_date
 from mas.workflows import WORKFLOW
@@ -100,3 +100,14 @@ def test_the_lrv_milestone_is_shown_as_reached_not_late(db, ctx, world, now, clo
     assert "te laat" not in block and "Termijn verlengen" not in block
     plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert f"Mijlpaal bereikt — {lrv.label}: {lrv.explanation}" in plain  # in the journal
+
+
+def test_the_werkvoorraad_counts_in_words_with_the_right_plural(db, ctx, world, now, clock, login):
+    open_case(db, ctx, world, now)  # signaal due Tuesday 10 March; Thuiszitterspact 2 May
+    clock.now = datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc)  # Monday 9 March
+    page = _text(login("regisseur_a").get("/cases"))
+    assert "nog 1 schooldag" in page and "(en)" not in page
+    assert "Signaal: contact leggen en gesprek plannen:" in page  # which clock is nearest
+    clock.now = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)  # Friday 1 May: the pact clock ends tomorrow
+    page = _text(login("regisseur_a").get("/cases"))
+    assert "nog 1 dag" in page and "nog 1 dagen" not in page
