@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_CONFIG_DIR = PACKAGE_DIR.parent / "config"
+# The shipped defaults: the repository's top-level config/, which a wheel carries as mas/_config
+# (setup.py); a checkout, editable or not, reads config/ itself.
+SHIPPED_CONFIG_DIR = next((d for d in (PACKAGE_DIR / "_config", PACKAGE_DIR.parent / "config") if d.is_dir()),
+                          PACKAGE_DIR / "_config")
 ENVIRONMENTS = ("development", "test", "production")
 REGIONS = ("noord", "midden", "zuid")
 MIN_SECRET_LENGTH = 32
@@ -151,7 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env not in ENVIRONMENTS:
         raise SettingsError(f"MAS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance_dir = Path(overrides.pop("instance_dir", None) or env_vars.get("MAS_INSTANCE_DIR") or Path.cwd() / "instance")
-    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
 
     database_url = overrides.pop("database_url", None) or env_vars.get("MAS_DATABASE_URL") or (
         f"sqlite:///{(instance_dir / 'mas.sqlite3').as_posix()}"
