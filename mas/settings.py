@@ -86,6 +86,28 @@ class Settings:
         return self.default_region
 
 
+def config_file(config_dir: Path | str | None, name: str) -> Path:
+    """The configuration file `name` (e.g. "clocks.toml"): the one in `config_dir`
+    (MAS_CONFIG_DIR) when it has one, else the shipped default of that name. A file in
+    MAS_CONFIG_DIR replaces the shipped file of the same name, and only that file."""
+    if config_dir is not None:
+        local = Path(config_dir) / name
+        if local.exists():
+            return local
+    return SHIPPED_CONFIG_DIR / name
+
+
+def _check_config_dir(config_dir: Path) -> None:
+    """MAS_CONFIG_DIR must exist, and each .toml in it must replace a shipped file: a typo
+    ("clock.toml") would otherwise be ignored in silence."""
+    if not config_dir.is_dir():
+        raise SettingsError(f"MAS_CONFIG_DIR {config_dir} is not a directory")
+    shipped = {p.name for p in SHIPPED_CONFIG_DIR.glob("*.toml")}
+    for path in sorted(config_dir.glob("*.toml")):
+        if path.name not in shipped:
+            raise SettingsError(f"{path} replaces no shipped configuration file ({', '.join(sorted(shipped))})")
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as fh:
@@ -155,6 +177,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         raise SettingsError(f"MAS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance_dir = Path(overrides.pop("instance_dir", None) or env_vars.get("MAS_INSTANCE_DIR") or Path.cwd() / "instance")
     config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
+    _check_config_dir(config_dir)
 
     database_url = overrides.pop("database_url", None) or env_vars.get("MAS_DATABASE_URL") or (
         f"sqlite:///{(instance_dir / 'mas.sqlite3').as_posix()}"
@@ -174,17 +197,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env == "production" and not base_url.startswith("https://"):
         raise SettingsError("MAS_BASE_URL must use https:// in production")
 
-    general = _read_toml(config_dir / "mas.toml")
+    general_path = config_file(config_dir, "mas.toml")
+    general = _read_toml(general_path)
     default_region = general.get("default_region", "midden")
     if default_region not in REGIONS:
-        raise SettingsError(f"{config_dir / 'mas.toml'}: default_region must be one of {', '.join(REGIONS)}")
+        raise SettingsError(f"{general_path}: default_region must be one of {', '.join(REGIONS)}")
     regions = {}
-    for region, municipalities in _read_toml(config_dir / "vakantieregio.toml").get("region", {}).items():
+    regions_path = config_file(config_dir, "vakantieregio.toml")
+    for region, municipalities in _read_toml(regions_path).get("region", {}).items():
         if region not in REGIONS:
-            raise SettingsError(f"{config_dir / 'vakantieregio.toml'}: unknown region {region!r}")
+            raise SettingsError(f"{regions_path}: unknown region {region!r}")
         for municipality in municipalities:
             regions[municipality.strip().lower()] = region
-    clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
+    clocks_path = config_file(config_dir, "clocks.toml")
+    clocks = _parse_clocks(_read_toml(clocks_path), clocks_path)
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
 
