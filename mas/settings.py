@@ -62,7 +62,7 @@ class Settings:
     secret_key: str = field(repr=False)
     base_url: str
     instance_dir: Path
-    config_dir: Path
+    config_dir: Path  # MAS_CONFIG_DIR, else the shipped defaults: read a file through config_file()
     default_region: str
     clocks: Mapping[str, ClockRule]  # by clock kind
     municipality_regions: Mapping[str, str]

@@ -46,8 +46,10 @@ def _free_port() -> int:
 
 
 def _source_files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    """Every file under `root` but caches and hidden files (an editor's swap file, say)."""
+    files = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    return {f.as_posix() for f in files
+            if "__pycache__" not in f.parts and f.suffix != ".pyc" and not any(part.startswith(".") for part in f.parts)}
 
 
 def _outside_env(tmp: Path) -> dict:
