@@ -100,7 +100,7 @@ def test_a_file_in_mas_config_dir_replaces_only_the_shipped_file_of_that_name(tm
     assert settings.clocks == shipped_settings.clocks
     assert settings.municipality_regions == shipped_settings.municipality_regions
     assert ctx.calendar.version == shipped.calendar.version
-    assert (ctx.ladders.by_kind, ctx.ladders.window) == (shipped.ladders.by_kind, shipped.ladders.window)
+    assert (ctx.ladders.by_name, ctx.ladders.window) == (shipped.ladders.by_name, shipped.ladders.window)
 
 
 def test_a_school_holiday_table_in_mas_config_dir_replaces_the_shipped_table_only(tmp_path):
