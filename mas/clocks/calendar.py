@@ -28,6 +28,8 @@ import holidays
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
+from mas.settings import config_file
+
 __all__ = [
     "HOLIDAY_NAMES",
     "REGIONS",
@@ -138,15 +140,12 @@ class SchoolCalendar:
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config_dir: Path | str) -> SchoolCalendar:
-        """Read school_holidays.toml and calendar.toml; ValueError names the offending row."""
-        config_dir = Path(config_dir)
-        holidays_path = config_dir / "school_holidays.toml"
-        settings_path = config_dir / "calendar.toml"
-        with open(holidays_path, "rb") as fh:
-            table = tomllib.load(fh)
-        with open(settings_path, "rb") as fh:
-            settings = tomllib.load(fh)
+    def from_config(cls, config_dir: Path | str | None = None) -> SchoolCalendar:
+        """Read school_holidays.toml and calendar.toml, each from `config_dir` when it has that
+        file, else the shipped one; ValueError names the offending row."""
+        holidays_path = config_file(config_dir, "school_holidays.toml")
+        settings_path = config_file(config_dir, "calendar.toml")
+        table, settings = _read_toml(holidays_path), _read_toml(settings_path)
 
         rows = table.get("period")
         if not isinstance(rows, list) or not rows:
@@ -170,7 +169,7 @@ class SchoolCalendar:
         try:
             return cls(periods, extras, liberation)
         except ValueError as exc:
-            raise ValueError(f"{config_dir}: {exc}") from None
+            raise ValueError(f"{holidays_path}, {settings_path}: {exc}") from None
 
     def __init__(
         self,
@@ -552,6 +551,14 @@ def _coerce_extra(i: int, item: ExtraFreeDay | tuple) -> ExtraFreeDay:
     if not isinstance(item.reason, str) or not item.reason.strip():
         raise ValueError(f"{label}: missing reason")
     return item
+
+
+def _read_toml(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
 
 def _parse_period(path: Path, i: int, row: Any) -> HolidayPeriod:

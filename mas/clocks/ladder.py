@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mas.clocks.calendar import SchoolCalendar
 from mas.dates import TZ, end_of_day, local_date, start_of_day
-from mas.settings import SettingsError
+from mas.settings import SettingsError, config_file
 from mas.workflows.roles import Recipient
 
 
@@ -129,8 +129,9 @@ def _level(path: Path, kind: str, unit: str, number: int, spec: dict, reminder: 
     return Level(number, reminder, anchor, level_unit, offset, to, reminders)
 
 
-def load_ladders(config_dir: Path) -> Ladders:
-    path = config_dir / "escalation.toml"
+def load_ladders(config_dir: Path | str | None = None) -> Ladders:
+    """escalation.toml from `config_dir` when it has one, else the shipped one."""
+    path = config_file(config_dir, "escalation.toml")
     try:
         data = tomllib.loads(path.read_text())
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
