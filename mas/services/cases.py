@@ -188,9 +188,11 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
                               "opgeslagen; neem contact op met dat team.", field="bsn")
     if is_open:
         conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
-        events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
-                      data={"kind": signal.kind, "source": signal.source})
-        propose_earlier_first_day(conn, actor, latest.id, first_absent_on, now)
+        data = {"kind": signal.kind, "source": signal.source}
+        earlier = earlier_first_day(conn, latest.id, first_absent_on)
+        if earlier is not None:  # proposed on the case page; the casusregisseur decides
+            data["earlier_first_absent_on"] = earlier
+        events.record(conn, latest.id, actor, "signaal_toegevoegd", now, data=data)
         reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
         return SignalResult(latest.id, reference, joined=True)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
@@ -201,15 +203,13 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
 _FIRST_ABSENT_ON = select(_c.c.first_absent_on).where(_c.c.id == bindparam("case_id"))
 
 
-def propose_earlier_first_day(conn: Connection, actor: Actor, case_id: int, reported_on, now: datetime) -> bool:
-    """A signal that joins a case and reports an earlier first day without education proposes a
-    correction on the case page; the casusregisseur decides (timekeeping.correct_first_day)."""
+def earlier_first_day(conn: Connection, case_id: int, reported_on):
+    """The first day without education a joining signal reports, if earlier than the case's: the
+    case page proposes the correction (timekeeping.correct_first_day); None otherwise."""
+    if reported_on is None:
+        return None
     current = conn.execute(_FIRST_ABSENT_ON, {"case_id": case_id}).scalar_one()
-    if reported_on is None or reported_on >= current:
-        return False
-    events.record(conn, case_id, actor, "eerdere_eerste_dag_gemeld", now,
-                  data={"first_absent_on": reported_on, "current": current})
-    return True
+    return reported_on if reported_on < current else None
 
 
 def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, team_id: int) -> None:

@@ -189,8 +189,9 @@ def _proposed_first_day(journal, case):
     for event in journal:  # newest first
         if event.kind == "eerste_dag_gecorrigeerd":
             break
-        if event.kind == "eerdere_eerste_dag_gemeld":
-            day = date.fromisoformat(event.data["first_absent_on"])
+        reported = (event.data or {}).get("earlier_first_absent_on") if event.kind == "signaal_toegevoegd" else None
+        if reported:
+            day = date.fromisoformat(reported)
             if day < case.first_absent_on and (proposed is None or day < proposed):
                 proposed = day
     return proposed

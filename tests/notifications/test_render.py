@@ -138,9 +138,9 @@ def test_the_team_s_word_for_the_officer_reaches_the_mail(tmp_path):
     config = tmp_path / "config"
     import shutil
 
-    from mas.settings import DEFAULT_CONFIG_DIR
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
-    text = (config / "mas.toml").read_text().replace('leerplichtambtenaar = "leerplichtambtenaar"',
+    from mas.settings import SHIPPED_CONFIG_DIR
+    config.mkdir()  # MAS_CONFIG_DIR holds only the file it replaces
+    text = (SHIPPED_CONFIG_DIR / "mas.toml").read_text().replace('leerplichtambtenaar = "leerplichtambtenaar"',
                                                     'leerplichtambtenaar = "leerrechtondersteuner"')
     (config / "mas.toml").write_text(text)
     settings = load_settings(environ={}, env="test", instance_dir=tmp_path / "instance", config_dir=config)

@@ -32,14 +32,15 @@ def test_a_later_signal_with_an_earlier_first_day_proposes_the_correction(db, ct
     assert open_deadline(db, case.case_id, "thuiszitterspact").due_at == end_of_day(date(2027, 1, 26))
     again = _signal(db, ctx, world, bsn, date(2026, 10, 12), _at(2026, 11, 3, 10))
     assert again.joined and again.case_id == case.case_id
-    assert events_of(db, case.case_id)[-1].kind == "eerdere_eerste_dag_gemeld"
+    joined = events_of(db, case.case_id)[-1]  # one event for the one change: the signal, with what it reports
+    assert joined.kind == "signaal_toegevoegd" and joined.data["earlier_first_absent_on"] == "2026-10-12"
     assert case_row(db, case.case_id).first_absent_on == date(2026, 10, 26)  # proposed, not done behind its back
     with db.begin() as conn:
         page = queries.case_page(conn, ctx, world.regisseur_a, case.reference, _at(2026, 11, 3, 11))
     assert page["proposed_first_day"] == date(2026, 10, 12)
     # A signal with a later first day proposes nothing.
     _signal(db, ctx, world, bsn, date(2026, 10, 30), _at(2026, 11, 4, 10))
-    assert events_of(db, case.case_id)[-1].kind == "signaal_toegevoegd"
+    assert "earlier_first_absent_on" not in events_of(db, case.case_id)[-1].data
 
 
 def test_correcting_moves_the_pact_clock_and_keeps_what_was_sent(db, ctx, world):
