@@ -7,8 +7,8 @@ case's reference only when the sender's own team directs that case. Whoever else
 "ontvangen": which team and which case it reached is for that team.
 
 `_receive` is the one call into `receive_signal`: how a signal for a youth with an open case
-of another team is handled is that function's business, and this module only passes on
-what it answers.
+of another team is handled is that function's business; this module answers the sender
+with a receipt either way, and the reference only when the case is the sender's team's.
 """
 
 from __future__ import annotations
@@ -53,14 +53,12 @@ def team_of_residence(conn: Connection, municipality: str | None) -> int | None:
 
 def _receive(conn: Connection, ctx: ServiceContext, actor: Actor, youth: YouthInput, signal: SignalInput, *,
              team_id: int, now: datetime, casusregisseur_id: int | None, first_absent_on: date | None):
-    """The one adapter over `cases.receive_signal`. A member of the receiving team sends as
-    themself, exactly as through the form; anyone else hands the signal in through the intake
-    (the system), and the journal says who sent it."""
-    if actor.role in TEAM_ROLES and actor.team_id == team_id:
-        return cases.receive_signal(conn, ctx, actor, youth, signal, team_id=team_id, now=now,
-                                    casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on)
+    """The one adapter over `cases.receive_signal`: the signal is handed in through the intake
+    (the system, as the scheduler and imports do), and the journal says who sent it. So a
+    sender never meets another team's case: a youth whose open case another team directs is
+    that team's to hear of, and the sender's answer is the same receipt as for any signal."""
     result = cases.receive_signal(conn, ctx, SYSTEM, youth, signal, team_id=team_id, now=now,
-                                  first_absent_on=first_absent_on)
+                                  casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on)
     events.record(conn, result.case_id, actor, "signaal_ingezonden", now,
                   data={"kind": signal.kind, "source": signal.source})
     return result
@@ -76,8 +74,11 @@ def submit_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Yo
         team_id = actor.team_id  # no team claims the municipality: the sender's own team takes it
     if team_id is None:
         raise ValidationError("Geen leerplichtteam werkt in deze woongemeente.", field="municipality")
-    if casusregisseur_id is not None and not (actor.role in TEAM_ROLES and actor.team_id == team_id):
+    own_team = actor.role in TEAM_ROLES and actor.team_id == team_id
+    if casusregisseur_id is not None and not own_team:
         raise ValidationError("Alleen het eigen team kiest een casusregisseur.", field="casusregisseur_id")
+    if casusregisseur_id is None and own_team and actor.role == Role.CASUSREGISSEUR:
+        casusregisseur_id = actor.id  # as through the form: a casusregisseur's own signal is their case
     result = _receive(conn, ctx, actor, youth, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on)
     case = cases.get_case(conn, result.case_id)

@@ -83,8 +83,9 @@ def pydantic_errors(exc: PydanticError, prefix: str = "", tags: frozenset[str] =
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc = ["name"]
         template = _MESSAGES.get(err["type"])
+        context = {k: str(v).replace(" or ", " of ") for k, v in (err.get("ctx") or {}).items()}
         try:
-            message = template.format(**(err.get("ctx") or {})) if template else err["msg"]
+            message = template.format(**context) if template else err["msg"]
         except (KeyError, IndexError):
             message = err["msg"]
         found.append(field_error(".".join(filter(None, [prefix, *loc])), message))
