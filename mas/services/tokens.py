@@ -136,6 +136,27 @@ def create_service_account(conn: Connection, actor: Actor | None, *, organisatio
     }).scalar_one()
 
 
+def _service_account(conn: Connection, actor: Actor | None, organisation_id: int, name: str, now: datetime) -> int:
+    """The organisation's active service account of this name, made on first use."""
+    found = conn.execute(select(_u.c.id).where(
+        _u.c.organisation_id == organisation_id, _u.c.is_service_account.is_(True),
+        _u.c.name == (name or "").strip(), _u.c.is_active.is_(True))).scalars().first()
+    return found if found is not None else create_service_account(conn, actor, organisation_id=organisation_id,
+                                                                  name=name, now=now)
+
+
+def create_service_token(conn: Connection, actor: Actor | None, *, organisation_id: int | None, name: str, scopes,
+                         now: datetime, days: int | None = None) -> NewToken:
+    """A token for an organisation's system (the admin page): its service account of this name
+    is made on first use and found again after that, so one system keeps one account."""
+    if actor is not None:
+        require_admin(actor)
+    if organisation_id is None:
+        raise ValidationError("Kies een organisatie.", field="organisation_id")
+    user_id = _service_account(conn, actor, organisation_id, name, now)
+    return create_token(conn, actor, user_id=user_id, name=name, scopes=scopes, now=now, days=days)
+
+
 def create_token_by_names(conn: Connection, *, name: str, scopes, now: datetime, days: int | None = None,
                           email: str | None = None, organisation_name: str | None = None) -> NewToken:
     """`mas token create`: for a person by e-mail, or for an organisation's service account
@@ -150,11 +171,7 @@ def create_token_by_names(conn: Connection, *, name: str, scopes, now: datetime,
         org_id = conn.execute(select(_o.c.id).where(_o.c.name == organisation_name)).scalar_one_or_none()
         if org_id is None:
             raise ValidationError(f"Onbekende organisatie: {organisation_name}", field="organisation_id")
-        user_id = conn.execute(select(_u.c.id).where(
-            _u.c.organisation_id == org_id, _u.c.is_service_account.is_(True), _u.c.name == (name or "").strip(),
-            _u.c.is_active.is_(True))).scalars().first()
-        if user_id is None:
-            user_id = create_service_account(conn, None, organisation_id=org_id, name=name, now=now)
+        return create_service_token(conn, None, organisation_id=org_id, name=name, scopes=scopes, now=now, days=days)
     return create_token(conn, None, user_id=user_id, name=name, scopes=scopes, now=now, days=days)
 
 
