@@ -32,7 +32,7 @@ def _swagger_dir() -> str:
 
 @bp.get("/openapi.json")
 def openapi_document():
-    return jsonify(_document(web.ctx().workflow, f"mas API ({web.ctx().settings.term})"))
+    return jsonify(_document(web.ctx().workflow, "mas: casusregie leerplicht en thuiszitters"))
 
 
 @bp.get("/docs")
