@@ -360,3 +360,23 @@ def test_post_needs_no_csrf_token_and_every_answer_carries_the_security_headers(
     assert response.status_code == 202
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_served_document_is_valid_openapi_3_1_made_from_the_models(web_app):
+    from openapi_spec_validator import validate
+
+    from mas.web.api.schemas import SignalIn
+
+    document = web_app.test_client().get("/api/v1/openapi.json").get_json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    body = document["paths"]["/signals"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/SignalIn"}
+    assert set(document["components"]["schemas"]["SignalIn"]["properties"]) == set(SignalIn.model_fields)
+    variants = document["components"]["schemas"]
+    assert {f"Transition_{t.trigger}" for t in web_app.extensions["mas"]["context"].workflow.transitions} <= set(variants)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert "401" in operation["responses"] and "404" in operation["responses"], (method, path)
+            problem = operation["responses"]["404"]["content"]
+            assert list(problem) == ["application/problem+json"]
