@@ -22,6 +22,7 @@ from mas.web.api.schemas import (
     FieldInfo,
     JournalEntry,
     Reference,
+    StepAssignedOut,
     StepIn,
     StepOut,
     TransitionInfo,
@@ -133,7 +134,7 @@ def fire_transition(conn, reference: str, body):
 
 
 @operation(bp, "POST", "/cases/<reference>/steps", summary="Een stap toewijzen", tag="Zaken", roles=DIRECTORS,
-           path=CASE, body=StepIn, response=StepOut, status=201, fields={"due_at": "due_on"})
+           path=CASE, body=StepIn, response=StepAssignedOut, status=201, fields={"due_at": "due_on"})
 def assign_step(conn, reference: str, body: StepIn):
     """Een stap voor een partnerorganisatie, met een uiterste datum; de organisatie krijgt bericht."""
     case_id = case_service.case_id_for(conn, reference)
@@ -141,6 +142,6 @@ def assign_step(conn, reference: str, body: StepIn):
                                 title=body.title, description=body.description, due_at=end_of_day(body.due_on),
                                 now=web.now())
     step = steps.get_step(conn, step_id)
-    return StepOut(id=step.id, title=step.title, description=step.description, organisation_id=step.organisation_id,
-                   organisation=None, status=step.status, version=step.version, due_at=step.due_at,
-                   completed_at=step.completed_at, completion_note=step.completion_note)
+    return StepAssignedOut(id=step.id, title=step.title, description=step.description,
+                           organisation_id=step.organisation_id, status=step.status, version=step.version,
+                           due_at=step.due_at)

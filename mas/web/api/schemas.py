@@ -253,6 +253,16 @@ class CaseStateOut(BaseModel):
     version: int
 
 
+class StepAssignedOut(BaseModel):
+    id: int
+    title: str
+    description: str | None
+    organisation_id: int
+    status: str
+    version: int
+    due_at: datetime
+
+
 class StepIn(Model):
     organisation_id: Id
     title: text(200, 1)
