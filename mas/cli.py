@@ -1,6 +1,6 @@
-"""The `mas` command: demo, serve, db, workflow, deadlines.
+"""The `mas` command: demo, serve, db, user, token, workflow, deadlines, tick, scheduler.
 
-Later commands (scheduler, tick, user, token, import, vangnet) join the same group.
+Later commands (import, vangnet) join the same group.
 """
 
 from __future__ import annotations
@@ -68,6 +68,38 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
     click.echo(f"Sleutel voor de authenticator-app: {secret}")
     click.echo(auth.provisioning_uri(secret, email.strip().lower()))
+
+
+@main.group()
+def token() -> None:
+    """API tokens (the JSON API under /api/v1)."""
+
+
+@token.command("create")
+@click.option("--user", "email", default=None, help="Het account (e-mailadres) dat het token gebruikt.")
+@click.option("--org", "org_name", default=None,
+              help="Of: de organisatie waarvoor een koppeling (service account) het token gebruikt.")
+@click.option("--name", required=True, help="Waarvoor het token is, bijv. 'Leerlingadministratie'.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write"]), default=("read", "write"),
+              show_default=True, help="Lezen (GET), wijzigen (POST); meermaals te geven.")
+@click.option("--days", default=None, type=click.IntRange(1, 366), help="Geldigheid in dagen (standaard 90).")
+def token_create(email: str | None, org_name: str | None, name: str, scopes: tuple[str, ...], days: int | None) -> None:
+    """Make an API token; it is shown once, and only its hash is kept."""
+    from mas.dates import utcnow
+    from mas.services import runtime, tokens
+    from mas.services.errors import ValidationError
+
+    database = runtime.open_database(_settings())
+    try:
+        with database.begin() as conn:
+            made = tokens.create_token_by_names(conn, name=name, scopes=scopes, now=utcnow(), days=days, email=email,
+                                                organisation_name=org_name)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    click.echo(f"Token {made.id} ({made.prefix}…), geldig tot {made.expires_at:%Y-%m-%d %H:%M} UTC, "
+               f"scopes: {', '.join(sorted(set(scopes)))}.")
+    click.echo("Bewaar het nu: het wordt niet nog eens getoond.")
+    click.echo(made.token)
 
 
 @main.command()

@@ -82,59 +82,95 @@ def _escalated(now: datetime):
                                        _d.c.due_at <= now).correlate(_c).scalar_subquery())
 
 
-def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime) -> dict:
-    """Open cases, nearest deadline first: mine, or (coordinator, or asked for) the team's."""
+def _scoped(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime,
+            status: str = "open") -> tuple[list, str]:
+    """The conditions of a team's case list (open, closed or all) and its scope; a search is logged."""
     if actor.role not in TEAM_ROLES or actor.team_id is None:
         raise NotFound("Pagina niet gevonden.")
     scope = "team" if actor.role == Role.COORDINATOR or filters.scope == "team" else "mine"
-    # The partial index's own predicate, so the planner can match ix_case_open_team_regisseur.
-    where = [_c.c.team_id == actor.team_id, OPEN_CASE]
+    where = [_c.c.team_id == actor.team_id]
+    if status == "open":
+        where.append(OPEN_CASE)  # the partial index's own predicate: ix_case_open_team_regisseur matches
+    elif status == "closed":
+        where.append(_c.c.closed_at.is_not(None))
     if scope == "mine":
         where.append(_c.c.casusregisseur_id == actor.id)
     if filters.state:
         where.append(_c.c.state == filters.state)
     if filters.school_id:
         where.append(_y.c.school_id == filters.school_id)
-    nearest = _nearest_due(ctx)
     if filters.overdue:
-        where.append(nearest <= now)
+        where.append(_nearest_due(ctx) <= now)
     if filters.q:
         needle = f"%{filters.q.strip().lower()}%"
         where.append(or_(func.lower(_c.c.reference).like(needle), func.lower(_y.c.given_name).like(needle),
                          func.lower(_y.c.family_name).like(needle)))
         log_access(conn, actor, "search", now, basis="team" if scope == "team" else "own_case",
                    detail={"q": filters.q.strip()})
+    return where, scope
+
+
+def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime) -> dict:
+    """Open cases, nearest deadline first: mine, or (coordinator, or asked for) the team's."""
+    where, scope = _scoped(conn, ctx, actor, filters, now)
+    nearest = _nearest_due(ctx)
     base = _c.join(_y, _y.c.id == _c.c.youth_id).outerjoin(_o, _o.c.id == _y.c.school_id)
     counted = base if (filters.school_id or filters.q) else _c  # the youth only matters to those filters
     total = conn.execute(select(func.count()).select_from(counted).where(*where)).scalar_one()
     page = max(1, filters.page)
     rows = conn.execute(
-        select(_c.c.id, _c.c.reference, _c.c.state, _c.c.casusregisseur_id, _c.c.region, _y.c.given_name,
-               _y.c.family_name, _o.c.name.label("school"), nearest.label("nearest_due"),
-               _nearest_kind(ctx).label("nearest_kind"),
-               _pact_due(ctx).label("pact_due"), _escalated(now).label("escalated"))
-        .select_from(base).where(*where)
+        select(*_list_columns(ctx, now, nearest)).select_from(base).where(*where)
         .order_by(nearest.is_(None), nearest, _c.c.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    today = local_date(now)
-    items = []
-    for row in rows:
-        school_days_left = None
-        if row.nearest_due is not None:
-            due_day = local_date(row.nearest_due)
-            school_days_left = (ctx.calendar.school_days_between(today, due_day, row.region) if due_day >= today
-                                else -ctx.calendar.school_days_between(due_day, today, row.region))
-        items.append({
-            "id": row.id, "reference": row.reference, "state": row.state, "name": f"{row.given_name} {row.family_name}",
-            "school": row.school, "nearest_due": row.nearest_due, "school_days_left": school_days_left,
-            "nearest_what": ctx.workflow.clock_label(row.nearest_kind) if row.nearest_kind else None,
-            "is_overdue": row.nearest_due is not None and row.nearest_due <= now,
-            "pact_days_left": (local_date(row.pact_due) - today).days if row.pact_due else None,
-            "is_escalated": bool(row.escalated), "is_mine": row.casusregisseur_id == actor.id,
-        })
+    items = [_list_item(ctx, actor, row, now) for row in rows]
     schools = conn.execute(select(_o.c.id, _o.c.name).where(_o.c.kind == "school").order_by(_o.c.name)).all()
     return {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "scope": scope,
             "schools": schools, "may_choose_scope": actor.role == Role.CASUSREGISSEUR}
+
+
+def _list_columns(ctx: ServiceContext, now: datetime, nearest=None) -> tuple:
+    nearest = _nearest_due(ctx) if nearest is None else nearest
+    return (_c.c.id, _c.c.reference, _c.c.state, _c.c.casusregisseur_id, _c.c.region, _y.c.given_name,
+            _y.c.family_name, _o.c.name.label("school"), nearest.label("nearest_due"),
+            _nearest_kind(ctx).label("nearest_kind"), _pact_due(ctx).label("pact_due"),
+            _escalated(now).label("escalated"))
+
+
+def _list_item(ctx: ServiceContext, actor: Actor, row, now: datetime) -> dict:
+    """One line of a case list: the nearest deadline in school days, the pact in calendar days."""
+    today = local_date(now)
+    school_days_left = None
+    if row.nearest_due is not None:
+        due_day = local_date(row.nearest_due)
+        school_days_left = (ctx.calendar.school_days_between(today, due_day, row.region) if due_day >= today
+                            else -ctx.calendar.school_days_between(due_day, today, row.region))
+    return {
+        "id": row.id, "reference": row.reference, "state": row.state, "name": f"{row.given_name} {row.family_name}",
+        "school": row.school, "nearest_due": row.nearest_due, "school_days_left": school_days_left,
+        "nearest_kind": row.nearest_kind,
+        "nearest_what": ctx.workflow.clock_label(row.nearest_kind) if row.nearest_kind else None,
+        "is_overdue": row.nearest_due is not None and row.nearest_due <= now,
+        "pact_days_left": (local_date(row.pact_due) - today).days if row.pact_due else None,
+        "is_escalated": bool(row.escalated), "is_mine": row.casusregisseur_id == actor.id,
+    }
+
+
+def case_index(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime, *,
+               status: str = "open", after_id: int = 0, limit: int = PAGE_SIZE) -> tuple[list[dict], int | None]:
+    """A team's cases in the order they were opened, a page after the case `after_id`: the
+    JSON API's list, scoped like the werkvoorraad. Returns the items and the id to continue
+    after (None on the last page)."""
+    where, _scope = _scoped(conn, ctx, actor, filters, now, status)
+    base = _c.join(_y, _y.c.id == _c.c.youth_id).outerjoin(_o, _o.c.id == _y.c.school_id)
+    rows = conn.execute(
+        select(*_list_columns(ctx, now), _c.c.opened_at, _c.c.closed_at).select_from(base)
+        .where(*where, _c.c.id > after_id).order_by(_c.c.id).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [{**_list_item(ctx, actor, row, now), "opened_at": row.opened_at, "closed_at": row.closed_at}
+             for row in rows]
+    return items, (rows[-1].id if more else None)
 
 
 def read_basis(actor: Actor, case) -> str | None:

@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     for module in (overview, auth, cases, partner, admin):
         app.register_blueprint(module.bp)
+    from mas.web import api
+
+    api.register(app)  # the JSON API: its blueprint, its token gate and its problem+json errors
     security.register_roles(app)
 
     @app.before_request

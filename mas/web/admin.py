@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from mas.services import admin as admin_service
 from mas.services import auth as auth_service
+from mas.services import tokens as token_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
@@ -181,3 +182,42 @@ def resend(message_pk: int):
         admin_service.resend_mail(conn, web.actor(), message_pk, web.now())
     flash("Het bericht staat weer in de wachtrij.")
     return redirect(url_for("beheer.outbox"))
+
+
+def _tokens_page(errors=None, status=200, made=None):
+    with web.db().read() as conn:
+        data = token_service.overview(conn, web.actor())
+    return render_template("admin/tokens.html", errors=errors or {}, values=request.form if errors else {},
+                           scopes=token_service.SCOPES, made=made, now=web.now(), **data), status
+
+
+@bp.get("/tokens")
+@roles(Role.ADMIN)
+def tokens():
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@roles(Role.ADMIN)
+def create_token():
+    """A token for an organisation's system; shown on this page once."""
+    read = FormReader(request.form)
+    organisation_id, days = read.integer("organisation_id", True, "De organisatie"), read.integer("days")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            made = token_service.create_service_token(
+                conn, web.actor(), organisation_id=organisation_id, name=request.form.get("name", ""),
+                scopes=request.form.getlist("scopes"), now=web.now(), days=days)
+    except ServiceError as exc:
+        return _tokens_page(exc.errors or {"form": exc.message}, 422)
+    return _tokens_page(made=made)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles(Role.ADMIN)
+def revoke_token(token_id: int):
+    with web.db().begin() as conn:
+        token_service.revoke_token(conn, web.actor(), token_id, now=web.now())
+    flash("Het token is ingetrokken; het werkt niet meer.")
+    return redirect(url_for("beheer.tokens"))

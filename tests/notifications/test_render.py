@@ -136,7 +136,6 @@ def test_the_message_has_the_headers_and_both_parts(plain_settings):
 
 def test_the_team_s_word_for_the_officer_reaches_the_mail(tmp_path):
     config = tmp_path / "config"
-    import shutil
 
     from mas.settings import SHIPPED_CONFIG_DIR
     config.mkdir()  # MAS_CONFIG_DIR holds only the file it replaces
