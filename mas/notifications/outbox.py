@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the context is built above this layer and handed in
 
 _o = OutboxMessage.__table__
 _INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
-TEMPLATES = "reminder", "rung", "doorgezet", "digest", "step_assigned"
+TEMPLATES = "reminder", "rung", "doorgezet", "digest", "step_assigned", "case_received"
 
 
 @lru_cache(maxsize=8)

@@ -97,9 +97,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
             from mas.services.audit import log_denied
 
             # Its own transaction: the request's own one was rolled back with the refusal.
+            args = request.view_args or {}
             with db.begin() as conn:
                 log_denied(conn, g.mas_user.actor, request_now(), path=request.path, method=request.method,
-                           reference=(request.view_args or {}).get("reference"))
+                           reference=args.get("reference"), step_id=args.get("step_id"))
         return render_template("error.html", title="Niet gevonden",
                                message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404
 

@@ -21,6 +21,8 @@ ALLOWED_NAMES = {
     "reference", "what", "kind", "due_at", "since", "level", "rung", "is_reminder", "organisation", "link",
     "date", "items", "is_overdue", "base_url", "subject",
 }
+# The moment each kind states, besides the due moment of a deadline.
+MOMENT_OF = {"case_received": "since"}
 
 
 @pytest.fixture
@@ -70,10 +72,15 @@ def test_each_template_renders_what_the_services_queue(db, ctx, world, now, sett
         assert mail.subject and "\n" not in mail.subject and len(mail.subject) < 100, mail.subject
         assert mail.text.startswith("Beste collega,")
         assert "geen namen of andere persoonsgegevens" in mail.text
-        assert row.context["link"] in mail.text and f'href="{row.context["link"]}"' in mail.html
-        assert row.context["link"].startswith(settings.base_url)
+        link = row.context["link"]
+        assert link in mail.text and f'href="{link}"' in mail.html
+        assert link.startswith(settings.base_url)
         assert "None" not in mail.text and "None" not in mail.html
-        if row.template != "digest":
+        if row.template in MOMENT_OF:
+            assert format_moment(row.context[MOMENT_OF[row.template]]) in mail.text
+            if "reference" in row.context:
+                assert row.context["reference"] in mail.subject
+        elif row.template != "digest":
             assert row.context["reference"] in mail.subject
             assert format_moment(row.context["due_at"]) in mail.text
         else:

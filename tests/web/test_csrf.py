@@ -52,7 +52,8 @@ def test_every_post_without_token_is_refused(csrf_app, clock, db, ctx, world, no
     case = open_case(db, ctx, world, now)
     clients = {role: _login(csrf_app, clock, name) for role, name in ROLE_USERS.items()}
     values = {"reference": case.reference, "trigger": "plan_gesprek", "step_id": 1, "deadline_id": 1,
-              "suspension_id": 1, "org_id": world.ggd, "team_id": world.team_a, "request_id": 1, "message_pk": 1, "user_id": world.partner_ggd.id}
+              "suspension_id": 1, "org_id": world.ggd, "team_id": world.team_a, "request_id": 1, "message_pk": 1, "user_id": world.partner_ggd.id,
+              "signal_id": 1}
     before = _counts(db)
     posts = [r for r in csrf_app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) >= 15
