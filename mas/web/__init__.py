@@ -67,9 +67,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, overview, partner
+    from mas.web import admin, auth, cases, overview, partner, team
 
-    for module in (overview, auth, cases, partner, admin):
+    for module in (overview, auth, cases, partner, admin, team):
         app.register_blueprint(module.bp)
     security.register_roles(app)
 
