@@ -51,20 +51,28 @@ def user() -> None:
 @click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
 @click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
 def user_create(email: str, role: str, name: str | None, team_name: str | None, org_name: str | None) -> None:
-    """Create an account; the password is read from standard input."""
+    """Create an account (the first admin); the password is read from standard input.
+
+    Admins invite everyone else from the web (an enrolment link by e-mail). An account with a
+    team role made here is logged and told to the team's coordinator all the same."""
     from mas.dates import utcnow
-    from mas.services import auth, runtime
+    from mas.services import accounts, auth, runtime
     from mas.services.errors import ValidationError
 
     password = sys.stdin.readline().rstrip("\n")
-    database = runtime.open_database(_settings())
+    settings = _settings()
+    database = runtime.open_database(settings)
+    now = utcnow()
     try:
         with database.begin() as conn:
             user_id, secret = auth.create_user_by_names(conn, email=email, name=name or email, role=role,
-                                                        password=password, now=utcnow(), team_name=team_name,
+                                                        password=password, now=now, team_name=team_name,
                                                         organisation_name=org_name)
+            accounts.record_console_account(conn, runtime.open_context(settings), user_id, now)
     except ValidationError as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    finally:
+        database.dispose()
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
     click.echo(f"Sleutel voor de authenticator-app: {secret}")
     click.echo(auth.provisioning_uri(secret, email.strip().lower()))

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # the context is built above this layer and handed in
 
 _o = OutboxMessage.__table__
 _INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
-TEMPLATES = "reminder", "rung", "doorgezet", "digest", "step_assigned"
+TEMPLATES = ("reminder", "rung", "doorgezet", "digest", "step_assigned", "enrolment", "account_changed",
+             "case_received")
 
 
 @lru_cache(maxsize=8)
@@ -57,3 +58,7 @@ def case_link(ctx: ServiceContext, reference: str) -> str:
 
 def partner_link(ctx: ServiceContext) -> str:
     return f"{ctx.settings.base_url}/partner"
+
+
+def team_link(ctx: ServiceContext) -> str:
+    return f"{ctx.settings.base_url}/team"

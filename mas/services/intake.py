@@ -59,8 +59,9 @@ def _receive(conn: Connection, ctx: ServiceContext, actor: Actor, youth: YouthIn
     that team's to hear of, and the sender's answer is the same receipt as for any signal."""
     result = cases.receive_signal(conn, ctx, SYSTEM, youth, signal, team_id=team_id, now=now,
                                   casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on)
-    events.record(conn, result.case_id, actor, "signaal_ingezonden", now,
-                  data={"kind": signal.kind, "source": signal.source})
+    if result.case_id is not None:  # a signal waiting for another team's decision is journalled there
+        events.record(conn, result.case_id, actor, "signaal_ingezonden", now,
+                      data={"kind": signal.kind, "source": signal.source})
     return result
 
 
@@ -81,8 +82,12 @@ def submit_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Yo
         casusregisseur_id = actor.id  # as through the form: a casusregisseur's own signal is their case
     result = _receive(conn, ctx, actor, youth, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on)
-    case = cases.get_case(conn, result.case_id)
     receipt_id = str(uuid.uuid4())
+    if result.case_id is None:  # waiting for the decision of the team that directs the youth's case
+        conn.execute(_r.insert(), {"receipt_id": receipt_id, "sender_id": actor.id, "team_id": team_id,
+                                   "case_id": None, "received_at": now})
+        return Receipt(receipt_id, now, None)
+    case = cases.get_case(conn, result.case_id)
     conn.execute(_r.insert(), {"receipt_id": receipt_id, "sender_id": actor.id, "team_id": case.team_id,
                                "case_id": case.id, "received_at": now})
     ours = actor.role in TEAM_ROLES and actor.team_id == case.team_id

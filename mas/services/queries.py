@@ -17,9 +17,11 @@ from mas.dates import local_date
 from mas.models import (
     DEADLINE_OPEN,
     OPEN_CASE,
+    SIGNAL_PENDING,
     AccessLog,
     Case,
     CaseEvent,
+    CaseTransfer,
     Deadline,
     ExtensionRequest,
     Guardian,
@@ -29,7 +31,7 @@ from mas.models import (
     Suspension,
     Team,
     User,
-    Youth,
+    YouthRecord,
 )
 from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
@@ -38,10 +40,10 @@ from mas.services.errors import NotFound
 from mas.workflows import Role
 from mas.workflows.roles import TEAM_ROLES
 
-_c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t = (
-    Case.__table__, Youth.__table__, Deadline.__table__, Organisation.__table__, Step.__table__, User.__table__,
+_c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t, _tr = (
+    Case.__table__, YouthRecord.__table__, Deadline.__table__, Organisation.__table__, Step.__table__, User.__table__,
     CaseEvent.__table__, Guardian.__table__, Signal.__table__, Suspension.__table__, ExtensionRequest.__table__,
-    Team.__table__,
+    Team.__table__, CaseTransfer.__table__,
 )
 PAGE_SIZE = 50
 _RECENT = timedelta(days=14)  # a partner still sees what it finished lately
@@ -114,7 +116,7 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
     """Open cases, nearest deadline first: mine, or (coordinator, or asked for) the team's."""
     where, scope = _scoped(conn, ctx, actor, filters, now)
     nearest = _nearest_due(ctx)
-    base = _c.join(_y, _y.c.id == _c.c.youth_id).outerjoin(_o, _o.c.id == _y.c.school_id)
+    base = _c.join(_y, _y.c.id == _c.c.record_id).outerjoin(_o, _o.c.id == _y.c.school_id)
     counted = base if (filters.school_id or filters.q) else _c  # the youth only matters to those filters
     total = conn.execute(select(func.count()).select_from(counted).where(*where)).scalar_one()
     page = max(1, filters.page)
@@ -125,7 +127,21 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
     items = [_list_item(ctx, actor, row, now) for row in rows]
     schools = conn.execute(select(_o.c.id, _o.c.name).where(_o.c.kind == "school").order_by(_o.c.name)).all()
     return {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "scope": scope,
-            "schools": schools, "may_choose_scope": actor.role == Role.CASUSREGISSEUR}
+            "schools": schools, "may_choose_scope": actor.role == Role.CASUSREGISSEUR,
+            "pending_signals": _pending_signals(conn, actor, scope)}
+
+
+def _pending_signals(conn: Connection, actor: Actor, scope: str) -> list:
+    """Signals another team entered for a youth whose open case this team directs: they wait
+    for the team's decision (join or return). Only the melding and the sending team show."""
+    where = [_sig.c.status == SIGNAL_PENDING, _c.c.team_id == actor.team_id]
+    if scope == "mine":
+        where.append(_c.c.casusregisseur_id == actor.id)
+    return conn.execute(
+        select(_sig.c.id, _sig.c.kind, _sig.c.source, _sig.c.received_at, _c.c.reference, _t.c.name.label("from_team"))
+        .select_from(_sig.join(_c, _c.c.id == _sig.c.case_id).join(_t, _t.c.id == _sig.c.team_id))
+        .where(*where).order_by(_sig.c.received_at, _sig.c.id)
+    ).all()
 
 
 def _list_columns(ctx: ServiceContext, now: datetime, nearest=None) -> tuple:
@@ -145,7 +161,8 @@ def _list_item(ctx: ServiceContext, actor: Actor, row, now: datetime) -> dict:
         school_days_left = (ctx.calendar.school_days_between(today, due_day, row.region) if due_day >= today
                             else -ctx.calendar.school_days_between(due_day, today, row.region))
     return {
-        "id": row.id, "reference": row.reference, "state": row.state, "name": f"{row.given_name} {row.family_name}",
+        "id": row.id, "reference": row.reference, "state": row.state,
+        "name": " ".join(n for n in (row.given_name, row.family_name) if n) or None,
         "school": row.school, "nearest_due": row.nearest_due, "school_days_left": school_days_left,
         "nearest_kind": row.nearest_kind,
         "nearest_what": ctx.workflow.clock_label(row.nearest_kind) if row.nearest_kind else None,
@@ -161,7 +178,7 @@ def case_index(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Fil
     JSON API's list, scoped like the werkvoorraad. Returns the items and the id to continue
     after (None on the last page)."""
     where, _scope = _scoped(conn, ctx, actor, filters, now, status)
-    base = _c.join(_y, _y.c.id == _c.c.youth_id).outerjoin(_o, _o.c.id == _y.c.school_id)
+    base = _c.join(_y, _y.c.id == _c.c.record_id).outerjoin(_o, _o.c.id == _y.c.school_id)
     rows = conn.execute(
         select(*_list_columns(ctx, now), _c.c.opened_at, _c.c.closed_at).select_from(base)
         .where(*where, _c.c.id > after_id).order_by(_c.c.id).limit(limit + 1)
@@ -182,13 +199,27 @@ def read_basis(actor: Actor, case) -> str | None:
     return None
 
 
+def _transfer_from_team(conn: Connection, actor: Actor, case_id: int):
+    """The latest hand-over of this case by the actor's team, if any (its read-only basis)."""
+    if actor.role not in TEAM_ROLES or actor.team_id is None:
+        return None
+    return conn.execute(select(_tr, _t.c.name.label("to_team")).join(_t, _t.c.id == _tr.c.to_team_id)
+                        .where(_tr.c.case_id == case_id, _tr.c.from_team_id == actor.team_id)
+                        .order_by(_tr.c.id.desc()).limit(1)).one_or_none()
+
+
 def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: str, now: datetime) -> dict:
     case = conn.execute(select(_c).where(_c.c.reference == reference)).one_or_none()
     basis = read_basis(actor, case) if case is not None else None
+    if basis is None and case is not None:
+        transfer = _transfer_from_team(conn, actor, case.id)
+        if transfer is not None:
+            log_access(conn, actor, "read_case", now, case_id=case.id, basis="handed_over")
+            return _handed_over_page(conn, actor, case, transfer)
     if basis is None:  # the refusal is logged by the caller, outside this rolled-back transaction
         raise NotFound("Zaak niet gevonden.")
     log_access(conn, actor, "read_case", now, case_id=case.id, basis=basis)
-    youth = conn.execute(select(_y).where(_y.c.id == case.youth_id)).one()
+    youth = conn.execute(select(_y).where(_y.c.id == case.record_id)).one()
     all_orgs = conn.execute(select(_o).order_by(_o.c.name)).all()
     orgs = {o.id: o for o in all_orgs}  # names for what was recorded, switched off or not
     org_rows = [o for o in all_orgs if o.is_active]  # what may be chosen now
@@ -196,12 +227,15 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
                                            .where(or_(_u.c.team_id == case.team_id, _u.c.organisation_id.is_not(None))))}
     transitions = [t for t in ctx.workflow.transitions_from(case.state) if may_fire(actor, case, t)]
     journal = conn.execute(select(_e).where(_e.c.case_id == case.id).order_by(_e.c.at.desc(), _e.c.id.desc())).all()
+    teams = {t.id: t.name for t in conn.execute(select(_t.c.id, _t.c.name).order_by(_t.c.name))}
+    signals = conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at, _sig.c.id)).all()
     return {
         "proposed_first_day": _proposed_first_day(journal, case),
         "case": case, "youth": youth, "basis": basis, "may_direct": directs(actor, case),
         "school": orgs.get(youth.school_id),
-        "guardians": conn.execute(select(_g).where(_g.c.youth_id == youth.id).order_by(_g.c.id)).all(),
-        "signals": conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at)).all(),
+        "guardians": conn.execute(select(_g).where(_g.c.record_id == youth.id).order_by(_g.c.id)).all(),
+        "signals": [s for s in signals if s.status == "joined"],
+        "pending_signals": [s for s in signals if s.status == "pending"],
         "deadlines": conn.execute(select(_d).where(_d.c.case_id == case.id).order_by(_d.c.status != "open", _d.c.due_at,
                                                                                       _d.c.id)).all(),
         "events": journal,
@@ -210,7 +244,8 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
         "extension_requests": conn.execute(
             select(_x).join(_st, _st.c.id == _x.c.step_id).where(_st.c.case_id == case.id, _x.c.status == "open")
         ).all(),
-        "organisations": org_rows, "orgs": orgs, "users": users,
+        "organisations": org_rows, "orgs": orgs, "users": users, "teams": teams,
+        "other_teams": [(team_id, name) for team_id, name in teams.items() if team_id != case.team_id],
         "colleagues": [u for u in users.values()
                        if u.role == Role.CASUSREGISSEUR and u.is_active and u.id != case.casusregisseur_id],
         "transitions": transitions,
@@ -233,6 +268,26 @@ def _proposed_first_day(journal, case):
     return proposed
 
 
+def _handed_over_page(conn: Connection, actor: Actor, case, transfer) -> dict:
+    """What a team that handed the case over still reads: what it entered itself, read-only.
+
+    Its own record of the youth, the signals its members entered, and the journal up to and
+    including the hand-over; nothing the receiving team wrote since.
+    """
+    youth = conn.execute(select(_y).where(_y.c.id == transfer.from_record_id)).one()
+    school = conn.execute(select(_o).where(_o.c.id == youth.school_id)).one_or_none() if youth.school_id else None
+    users = {u.id: u for u in conn.execute(select(_u.c.id, _u.c.name, _u.c.role, _u.c.is_active)
+                                           .where(_u.c.team_id == actor.team_id))}
+    return {
+        "handed_over": True, "case": case, "transfer": transfer, "youth": youth, "school": school, "users": users,
+        "guardians": conn.execute(select(_g).where(_g.c.record_id == youth.id).order_by(_g.c.id)).all(),
+        "signals": conn.execute(select(_sig).where(_sig.c.case_id == case.id, _sig.c.team_id == actor.team_id,
+                                                   _sig.c.status == "joined").order_by(_sig.c.received_at)).all(),
+        "events": conn.execute(select(_e).where(_e.c.case_id == case.id, _e.c.id <= transfer.event_id)
+                               .order_by(_e.c.at.desc(), _e.c.id.desc())).all(),
+    }
+
+
 def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
     """Only the steps assigned to the partner's own organisation, overdue first, and of each
     case only what the step needs: reference, first name, school."""
@@ -246,9 +301,10 @@ def partner_steps(conn: Connection, actor: Actor, now: datetime) -> list:
                regisseur.c.name.label("regisseur"),
                select(func.count()).where(_x.c.step_id == _st.c.id, _x.c.status == "open")
                .correlate(_st).scalar_subquery().label("open_requests"))
-        .select_from(_st.join(_c, _c.c.id == _st.c.case_id).join(_y, _y.c.id == _c.c.youth_id)
+        .select_from(_st.join(_c, _c.c.id == _st.c.case_id).join(_y, _y.c.id == _c.c.record_id)
                      .outerjoin(school, school.c.id == _y.c.school_id)
-                     .outerjoin(regisseur, regisseur.c.id == _c.c.casusregisseur_id))
+                     .outerjoin(regisseur, regisseur.c.id == _c.c.casusregisseur_id)
+                     .join(_o, and_(_o.c.id == _st.c.organisation_id, _o.c.is_active.is_(True))))
         .where(_st.c.organisation_id == actor.organisation_id,
                or_(_st.c.status == "open", and_(_st.c.status == "done", _st.c.completed_at >= now - _RECENT)))
         .order_by(_st.c.status != "open", _st.c.due_at > now, _st.c.due_at)

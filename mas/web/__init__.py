@@ -67,9 +67,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, overview, partner
+    from mas.web import admin, auth, cases, overview, partner, team
 
-    for module in (overview, auth, cases, partner, admin):
+    for module in (overview, auth, cases, partner, admin, team):
         app.register_blueprint(module.bp)
     from mas.web import api
 
@@ -100,9 +100,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
             from mas.services.audit import log_denied
 
             # Its own transaction: the request's own one was rolled back with the refusal.
+            args = request.view_args or {}
             with db.begin() as conn:
                 log_denied(conn, g.mas_user.actor, request_now(), path=request.path, method=request.method,
-                           reference=(request.view_args or {}).get("reference"))
+                           reference=args.get("reference"), step_id=args.get("step_id"))
         return render_template("error.html", title="Niet gevonden",
                                message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404
 

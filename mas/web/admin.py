@@ -1,15 +1,16 @@
 """Beheer: users, teams, organisations, and e-mails that could not be delivered.
 
 Admins see no case content: no youth, no journal; undelivered mail shows its reference-free
-envelope (recipient, kind, error) only.
+envelope (recipient, kind, error) only. Nor do they see anyone's password or two-factor
+key: they invite a person, who sets both through a link sent to their own address.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from mas.services import accounts
 from mas.services import admin as admin_service
-from mas.services import auth as auth_service
 from mas.services import tokens as token_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
@@ -42,16 +43,59 @@ def create_user():
     try:
         read.check()
         with web.db().begin() as conn:
-            admin_service.require_admin(web.actor())
-            _, secret = auth_service.create_user(
-                conn, email=request.form.get("email", ""), name=request.form.get("name", ""),
-                role=request.form.get("role", ""), password=request.form.get("password", ""), now=web.now(),
-                team_id=team_id, organisation_id=org_id)
+            accounts.invite_user(conn, web.ctx(), web.actor(), email=request.form.get("email", ""),
+                                 name=request.form.get("name", ""), role=request.form.get("role", ""), now=web.now(),
+                                 team_id=team_id, organisation_id=org_id)
     except ServiceError as exc:
         return _page("admin/users.html", exc.errors or {"form": exc.message}, 422)
-    email = request.form.get("email", "").strip().lower()
-    return _page("admin/users.html", enrolled={"email": email, "secret": secret,
-                                              "uri": auth_service.provisioning_uri(secret, email)})
+    flash("Account aangemaakt. De gebruiker krijgt een e-mail met een link om zelf een wachtwoord en "
+          "tweestapsverificatie in te stellen.")
+    return redirect(url_for("beheer.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_user(user_id: int):
+    errors, status = {}, 200
+    if request.method == "POST":
+        read = FormReader(request.form)
+        team_id, org_id = read.integer("team_id"), read.integer("organisation_id")
+        try:
+            read.check()
+            with web.db().begin() as conn:
+                accounts.change_user(conn, web.ctx(), web.actor(), user_id, name=request.form.get("name", ""),
+                                     role=request.form.get("role", ""), now=web.now(), team_id=team_id,
+                                     organisation_id=org_id)
+        except NotFound:
+            raise
+        except ServiceError as exc:
+            errors, status = exc.errors or {"form": exc.message}, 422
+        else:
+            flash("Account opgeslagen.")
+            return redirect(url_for("beheer.users"))
+    with web.db().read() as conn:
+        data = admin_service.overview(conn, web.actor())
+    account = next((u for u in data["users"] if u.id == user_id), None)
+    if account is None:
+        raise NotFound("Gebruiker niet gevonden.")
+    values = request.form if errors else {k: v for k, v in account._mapping.items() if v is not None}
+    return render_template("admin/user_edit.html", account=account, errors=errors, values=values,
+                           teams=data["teams"], organisations=data["organisations"]), status
+
+
+@bp.post("/users/<int:user_id>/reenrol")
+@roles(Role.ADMIN)
+def reenrol(user_id: int):
+    try:
+        with web.db().begin() as conn:
+            accounts.reenrol(conn, web.ctx(), web.actor(), user_id, now=web.now())
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(exc.message)
+        return redirect(url_for("beheer.users"))
+    flash("Het wachtwoord en de sleutel werken niet meer; de gebruiker krijgt een e-mail met een nieuwe link.")
+    return redirect(url_for("beheer.users"))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -60,7 +104,7 @@ def set_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         with web.db().begin() as conn:
-            auth_service.set_active(conn, web.actor(), user_id, is_active=active, now=web.now())
+            accounts.set_active(conn, web.ctx(), web.actor(), user_id, is_active=active, now=web.now())
     except ServiceError as exc:
         flash(exc.message)
         return redirect(url_for("beheer.users"))

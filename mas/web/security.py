@@ -15,7 +15,8 @@ from flask import abort, g, redirect, request, url_for
 
 from mas.workflows import Role
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz",
+# auth.enrol: the invitation link's page; its single-use, expiring token is the credential.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.enrol", "static", "overview.healthz",
                               # the API's document and its human-readable page: no data, no token
                               "api.openapi_document", "api.docs", "api.docs_asset"})
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {}

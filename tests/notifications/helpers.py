@@ -60,9 +60,12 @@ def queue_every_kind(db, ctx, world, now: datetime, *, step_title: str = "Huisbe
 
     At `now` (the fixed Tuesday 3 March 2026): step_assigned (wijkteam), doorzetten (its manager), the digest
     (the casusregisseur). At SWEEP_AT the sweep adds a reminder (signaal clock) and rungs
-    (LRV milestone; the doorgezette step). Returns the case's SignalResult.
+    (LRV milestone; the doorgezette step); then an admin invites a casusregisseur to team A
+    (enrolment to the new account, account_changed to team A's coordinator) and the case is
+    handed to team B with `reason` (case_received to team B's coordinator). Returns the
+    case's SignalResult.
     """
-    from mas.services import digest, doorzetten, escalation, steps
+    from mas.services import accounts, cases, digest, doorzetten, escalation, steps, transfers
 
     case = open_case(db, ctx, world, now, **youth_overrides)
     with db.begin() as conn:
@@ -73,4 +76,11 @@ def queue_every_kind(db, ctx, world, now: datetime, *, step_title: str = "Huisbe
                               due_at=now + timedelta(days=3), now=now, step_id=step_id)
     digest.queue_digests(db, ctx, now)
     escalation.sweep(db, ctx, SWEEP_AT)
+    with db.begin() as conn:
+        accounts.invite_user(conn, ctx, world.admin, email="nieuw.a@example.org", name="Nieuwe Regisseur",
+                             role="casusregisseur", team_id=world.team_a, now=SWEEP_AT)
+    with db.begin() as conn:
+        version = cases.get_case(conn, case.case_id).version
+        transfers.transfer_case(conn, ctx, world.regisseur_a, case.case_id, world.team_b, reason=reason, now=SWEEP_AT,
+                                expected_version=version)
     return case

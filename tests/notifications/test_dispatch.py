@@ -63,6 +63,9 @@ def test_what_arrives_names_no_one(db, ctx, world, now, settings, smtp_settings,
         ("reminder", "regisseur.a@example.org"),  # the signaal clock, two school days before
         ("rung", "regisseur.a@example.org"),  # the LRV milestone, and the doorgezette step
         ("rung", "manager.wijkteam@example.org"),  # the doorgezette step
+        ("enrolment", "nieuw.a@example.org"),  # an invitation: the link to the person's own address
+        ("account_changed", "coordinator.a@example.org"),  # the team's coordinator hears of the new account
+        ("case_received", "coordinator.b@example.org"),  # the case handed to team B
     }
     personal = [
         "Xandri", "Oosterbroek", "Vlaskamp", bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", "2011-07-19", "19-07-2011",

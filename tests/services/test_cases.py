@@ -274,15 +274,6 @@ def test_signals_are_never_lost_when_joining(db, ctx, world, now):
     assert count(db, Signal.__table__) == 4 and len(signals_of(db, first.case_id)) == 4
 
 
-def test_a_signal_from_another_team_does_not_join_or_reveal_its_case(db, ctx, world, now):
-    open_case(db, ctx, world, now, bsn="111222333")
-    with pytest.raises(ValidationError) as err, db.begin() as conn:
-        cases.receive_signal(conn, ctx, world.regisseur_b, youth(bsn="111222333"), signal(), team_id=world.team_b,
-                             now=now)
-    assert "ander team" in err.value.message and "MAS-" not in err.value.message
-    assert count(db, Signal.__table__) == 1
-
-
 @pytest.mark.parametrize("typed,problem", [
     ("1112.22.333", None),  # dots, as printed on a passport
     (" 111 222 333 ", None),

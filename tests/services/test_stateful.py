@@ -211,7 +211,8 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 mine = [c for c in self.snap.cases.values() if c["youth_id"] == youth_row["id"]]
                 latest = max(mine, key=lambda c: c["id"]) if mine else None
             joins = latest is not None and latest["state"] != FINAL
-            # Another team's open case: refused, and nothing of it is shown.
+            # Another team's open case: the signal waits there for that team's decision, and the
+            # sender is told nothing of the case.
             other_team = joins and latest["team_id"] != team_id
             regisseur = casusregisseur_id
             if regisseur is None and actor.role == "casusregisseur":
@@ -222,17 +223,21 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                       .fail(not (actor.role in ("casusregisseur", "coordinator") and actor.team_id == team_id),
                             Forbidden)
                       .fail(first_absent_on > self.today, ValidationError)
-                      .fail(other_team, ValidationError)
                       .fail(not joins and bad_regisseur, ValidationError)
                       .outcome())
-            result = self.run("receive_signal", None, expect, lambda conn: cases.receive_signal(
+            result = self.run("receive_signal", latest["id"] if other_team else None, expect, lambda conn: cases.receive_signal(
                 conn, ctx, actor, youth(bsn=bsn), signal(period_first_on=first_absent_on), team_id=team_id,
                 now=self.now, casusregisseur_id=casusregisseur_id,
                 first_absent_on=first_absent_on if explicit else None))
             if isinstance(result, Failed):
                 return
             before, after = self.before, self.snap
-            assert result.joined == joins
+            assert result.routed == other_team and result.joined == (joins and not other_team)
+            if other_team:
+                assert result.case_id is None and result.reference is None  # nothing of the case
+                assert after.signals[latest["id"]] == before.signals.get(latest["id"], 0) + 1  # kept, not lost
+                assert after.cases[latest["id"]] == latest
+                return
             assert after.signals[result.case_id] == before.signals.get(result.case_id, 0) + 1  # never lost
             if joins:
                 assert result.case_id == latest["id"]

@@ -167,6 +167,11 @@ def test_a_signal_for_a_youth_whose_case_another_team_directs_says_only_received
     answer = response.get_data(as_text=True)
     assert response.get_json()["reference"] is None and existing.reference not in answer
     assert "Groningen" not in answer and "ander team" not in answer
+    # Kept, not lost: it waits in team B's werkvoorraad for B's decision, and joined nothing yet.
+    from mas.models import SIGNAL_PENDING, Signal
+    with db.read() as conn:
+        waiting = conn.execute(select(Signal.__table__).where(Signal.__table__.c.status == SIGNAL_PENDING)).all()
+    assert [(s.case_id, s.team_id) for s in waiting] == [(existing.case_id, world.team_a)]
 
 
 def test_a_signal_without_a_team_for_its_municipality_and_bad_fields_are_refused_per_field(api, db, world):
