@@ -233,13 +233,18 @@ class Scratch:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         return self._pg_url(name)
 
-    def copy(self, source: str, label: str) -> str:
+    def copy(self, source: str, label: str, strategy: str | None = None) -> str:
+        """A fresh copy of `source`. SQLite: synced, so that writing it back never lands in a
+        timing. PostgreSQL: `strategy` FILE_COPY (PostgreSQL 15+) copies a large database's
+        files instead of logging every page in the WAL."""
         if self.kind == "sqlite":
             path = self.tmp / f"{label}.sqlite3"
             remove_sqlite(path)
             checkpoint(sqlite_path(source))
             self.created.append(str(path))
             shutil.copyfile(sqlite_path(source), path)
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
             return f"sqlite:///{path}"
         from sqlalchemy import text
         from sqlalchemy.engine import make_url
@@ -248,7 +253,10 @@ class Scratch:
         with self.admin().connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self.created.append(name)
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"'))
+            with_strategy = ""
+            if strategy and conn.dialect.server_version_info >= (15,):
+                with_strategy = f" STRATEGY {strategy}"
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"{with_strategy}'))
         return self._pg_url(name)
 
     def drop(self, url: str) -> None:
@@ -302,6 +310,89 @@ class Scratch:
         return (f"PostgreSQL {version} at {server.host}:{server.port or 5432} (synchronous_commit="
                 f"{settings.get('synchronous_commit')}, fsync={settings.get('fsync')}, shared_buffers="
                 f"{int(settings.get('shared_buffers', 0)) * 8 // 1024} MB, autovacuum={settings.get('autovacuum')})")
+
+
+def load_sqlite_into_postgresql(sqlite_file: str | os.PathLike, url: str) -> dict[str, int]:
+    """Every mas table's rows from a built SQLite file into the empty PostgreSQL database at
+    `url`, which this migrates first (mas.db.upgrade). Setup, never timed: one COPY per table
+    in dependency order through plain psycopg (SQLite's text dates, naive UTC times, JSON text
+    and 0/1 booleans are valid COPY input; the session's time zone is UTC). A foreign key to a
+    table loaded later (team.coordinator_id) is filled in afterwards; sequences are set past
+    the largest id; then VACUUM ANALYZE, as autovacuum would have done on a database that
+    grew to this size (the benches' server may run without it). Returns the rows per table.
+    """
+    import psycopg
+
+    from mas.db import Database, upgrade
+    from mas.models import TABLES
+
+    db = Database(url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    source = sqlite3.connect(sqlite_file)
+    counts: dict[str, int] = {}
+    try:
+        with psycopg.connect(psycopg_conninfo(url)) as conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            loaded: set[str] = set()
+            later: list[tuple[str, str, list]] = []  # (table, column, [(value, id)])
+            for t in TABLES.sorted_tables:
+                names = [c.name for c in t.columns]
+                deferred = {fk.parent.name for fk in t.foreign_keys
+                            if fk.column.table.name not in loaded and fk.column.table is not t}
+                quoted = ", ".join(f'"{n}"' for n in names)
+                rows = source.execute(f'SELECT {quoted} FROM "{t.name}"')
+                if deferred:
+                    positions = [names.index(n) for n in sorted(deferred)]
+                    key = names.index("id")
+                    fixes = {n: [] for n in sorted(deferred)}
+                count = 0
+                with conn.cursor().copy(f'COPY "{t.name}" ({quoted}) FROM STDIN') as copy:
+                    for row in rows:
+                        if deferred:
+                            row = list(row)
+                            for n, i in zip(sorted(deferred), positions):
+                                if row[i] is not None:
+                                    fixes[n].append((row[i], row[key]))
+                                    row[i] = None
+                        copy.write_row(row)
+                        count += 1
+                if deferred:
+                    later.extend((t.name, n, v) for n, v in fixes.items() if v)
+                counts[t.name] = count
+                loaded.add(t.name)
+            for name, column, values in later:
+                conn.cursor().executemany(f'UPDATE "{name}" SET "{column}" = %s WHERE id = %s', values)
+            for t in TABLES.sorted_tables:
+                if "id" in t.c and t.c.id.primary_key:
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), "
+                                 f'coalesce(max(id), 0) + 1, false) FROM "{t.name}"')
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("VACUUM ANALYZE")
+    finally:
+        source.close()
+    return counts
+
+
+def explain(url: str, statement: str, parameters=None) -> list[str]:
+    """The plan of one statement as the driver got it (its SQL and parameters), through the plain
+    driver: EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL (rolled back: nothing runs)."""
+    if kind_of(url) == "sqlite":
+        conn = sqlite3.connect(sqlite_path(url))
+        try:
+            return [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", parameters or ())]
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        try:
+            return [row[0] for row in conn.execute(f"EXPLAIN {statement}", parameters or None)]
+        finally:
+            conn.rollback()
 
 
 def _null_pool():

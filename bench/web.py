@@ -1,6 +1,7 @@
-"""Server time of the web pages through the WSGI app, in process, on SQLite, at two database sizes.
+"""Server time of the web pages through the WSGI app, in process, on SQLite or PostgreSQL, at two database sizes.
 
     python bench/web.py                  # full run: 100,000 and 1,000 cases, 300 requests per page and size
+    python bench/web.py --db postgresql  # the same on PostgreSQL (server: MAS_BENCH_DATABASE_URL)
     python bench/web.py --quick          # CI (under a minute): 10,000 and 1,000 cases, 40 requests ("quick": true)
     python bench/web.py --profile        # after the run: cProfile and query plans per page at the large size
     python bench/web.py --rebuild        # build the database files again even if cached
@@ -13,7 +14,7 @@ The pages (each request through `app.test_client()`, logged in once as a casusre
                 aanbod --aanbod_mislukt (with a reason)--> zorgtafel --maatwerkplan_vastgesteld (offer,
                 organisation, planned start)--> aanbod, rotating over 10 of her cases so that no one case
                 piles up history. Before each POST (outside the timer) the case's state and version are read
-                from the database with plain sqlite3 and the form carries that version, as the page's form
+                from the database (an engine of the bench's own) and the form carries that version, as the page's form
                 would. Only the POST is timed (302 and its Location are checked); its redirect target is a
                 case page, measured on its own. The flash message it leaves in the session is popped outside
                 the timer, as the next page a browser loads would.
@@ -45,13 +46,17 @@ builder's version, config/, the migrations; after a change to what the services 
          guardians, its signal(s), its clocks as the services compute them (mas.clocks.rules: state
          clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and next_at as a sweep at NOW
          would have left them (mas.clocks.ladder), its events (opening, each transition, steps, escalations) and
-         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it either.
+         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
          The world (teams, users, organisations) is the same at both sizes: the database grows the way
          one deployment grows over the years, by history, so a team's closed cases grow with the size.
 
-Measured on a fresh copy of each file. Both apps live in one process. After an untimed warm-up per page
-and size, rounds take the pages in turn (each round starting with a different one) and within a page
-alternate the two sizes request by request, so that load from elsewhere on the machine falls on both.
+On PostgreSQL each size's file is loaded into a database the bench creates on the server, migrated by
+mas.db.upgrade (bench.common.load_sqlite_into_postgresql: COPY, the same rows, ids and next ids, then
+VACUUM ANALYZE, as autovacuum keeps a PostgreSQL database), and dropped when the bench ends, also when it
+fails. On SQLite each size is measured on a fresh copy of its file. Both apps live in one process.
+After an untimed warm-up per page and size, rounds take the pages in turn (each round starting with a
+different one) and within a page alternate the two sizes request by request, so that load from elsewhere
+on the machine falls on both.
 
 Settings the bench chooses, and why:
   * require_totp=False (the login is not measured; TOTP is one HMAC anyway).
@@ -63,7 +68,8 @@ Settings the bench chooses, and why:
     for cheap parameters (the hash format is the same; nobody's login is measured).
 
 The last line of output is one JSON object:
-  {"bench": "web", "quick": …, "pages": {page: {"p50_ms", "p95_ms", "p95_ms_at_1k", "queries", "queries_at_1k"}},
+  {"bench": "web", "quick": …, "database": "sqlite" | "postgresql",
+   "pages": {page: {"p50_ms", "p95_ms", "p95_ms_at_1k", "queries", "queries_at_1k"}},
    "worst_p95_ratio_100k_to_1k", "worst_p95_ms", "max_queries_per_request"}
 where "p50_ms"/"p95_ms"/"queries" are at the large size, worst_p95_ratio_100k_to_1k is the largest p95
 ratio of a page between the sizes, worst_p95_ms the largest p95 of any page at either size, and
@@ -96,10 +102,23 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/web.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
-from bench.common import REPO_ROOT, checkpoint, json_line, rotated, table
+from bench.common import (
+    REPO_ROOT,
+    Scratch,
+    add_database_option,
+    checkpoint,
+    explain,
+    json_line,
+    load_sqlite_into_postgresql,
+    rotated,
+    table,
+)
+from mas.models import TABLES, Case, CaseEvent
 from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50)
+
+_C, _E = Case.__table__, CaseEvent.__table__
 
 OUT = REPO_ROOT / "bench" / "out"
 BUILD_VERSION = 2
@@ -204,10 +223,10 @@ def _cache_key(*parts) -> str:
     return h.hexdigest()[:12]
 
 
-def _settings(db_path: Path):
+def _settings(url: str):
     from mas.settings import load_settings
 
-    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=f"sqlite:///{db_path}")
+    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=url)
 
 
 def _shown(path: Path) -> str:
@@ -304,7 +323,7 @@ def build_seed(path: Path) -> dict:
     _remove(path)
     db = Database(f"sqlite:///{path}")
     upgrade(db)
-    ctx = make_context(_settings(path))
+    ctx = make_context(_settings(f"sqlite:///{path}"))
     rng = random.Random(SEED)
     bsn_seq = (_bsn(n) for n in range(11_000_000, 99_999_999, 7))
     seed = Seed()
@@ -441,8 +460,10 @@ def build_seed(path: Path) -> dict:
         mine = conn.execute(select(c.c.id).where(c.c.casusregisseur_id == me.id, c.c.state != "afgesloten")).all()
         states = dict(conn.execute(select(c.c.reference, c.c.state).where(c.c.reference.in_(seed.transition_cases))).all())
         for name in ("case", "youth", "step", "deadline", "case_event"):
-            seed.max_ids[name] = conn.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{name}"').scalar_one()
-        counters = dict(conn.exec_driver_sql("SELECT year, last FROM reference_counter").all())
+            table_ = TABLES.tables[name]
+            seed.max_ids[name] = conn.execute(select(func.coalesce(func.max(table_.c.id), 0))).scalar_one()
+        ref = TABLES.tables["reference_counter"]
+        counters = dict(conn.execute(select(ref.c.year, ref.c.last)).all())
     if len(mine) != OPEN_CASES or set(states.values()) != {"aanbod"}:
         raise SystemExit(f"seed: {len(mine)} open cases, transition cases in {set(states.values())}")
     db.dispose()
@@ -741,7 +762,7 @@ def build_size(size: int, seed_path: Path, seed_meta: dict, path: Path) -> dict:
     tmp = path.with_suffix(f".building-{os.getpid()}")
     _remove(tmp)
     shutil.copyfile(seed_path, tmp)
-    ctx = make_context(_settings(tmp))
+    ctx = make_context(_settings(f"sqlite:///{tmp}"))
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
     conn.execute("PRAGMA synchronous=OFF")
@@ -832,7 +853,7 @@ _SKIP = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 class StatementCounter:
-    """Statements a request sends (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE aside) and their time in SQLite."""
+    """Statements a request sends (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE aside) and their time in the driver."""
 
     def __init__(self, engine):
         self.count = 0
@@ -881,35 +902,31 @@ class Samples:
 class Site:
     """One database size: a fresh copy of its file, the app on it, a logged-in client, the three requests."""
 
-    def __init__(self, size: int, built: Path, seed: dict):
+    def __init__(self, size: int, url: str, seed: dict):
+        from mas.db import Database
         from mas.web import create_app
 
-        self.size = size
-        run = OUT / "run"
-        run.mkdir(parents=True, exist_ok=True)
-        self.path = run / f"web-{size}-{os.getpid()}.sqlite3"  # per process: two runs may overlap
-        _remove(self.path)
-        shutil.copyfile(built, self.path)
+        self.size, self.url = size, url
         self.clock = Clock(NOW)
-        self.app = create_app(_settings(self.path), clock=self.clock, require_totp=False)
+        self.app = create_app(_settings(url), clock=self.clock, require_totp=False)
         self.db = self.app.extensions["mas"]["db"]
         self.counter = StatementCounter(self.db.engine)
         self.client = self.app.test_client()
         self.seed = seed
-        self.raw = sqlite3.connect(self.path, isolation_level=None)  # the bench's own reads, outside the timer
+        self.reads = Database(url)  # the bench's own reads, outside the timer, on an engine of their own
         self.org = seed["partners"][0][0]
         self.turn = 0
         self.expected: dict[str, tuple[str, int]] = {}
-        self.mine = {row[0].encode() for row in self.raw.execute(
-            "SELECT reference FROM \"case\" WHERE casusregisseur_id = ? AND state != 'afgesloten'", (seed["bench_user"],))}
+        with self.reads.read() as conn:
+            self.mine = {ref.encode() for ref in conn.execute(select(_C.c.reference).where(
+                _C.c.casusregisseur_id == seed["bench_user"], _C.c.state != "afgesloten")).scalars()}
         if len(self.mine) != OPEN_CASES:
             raise BenchFailure(f"{size}: the bench casusregisseur has {len(self.mine)} open cases")
         self._login()
 
     def close(self) -> None:
-        self.raw.close()
+        self.reads.dispose()
         self.db.dispose()
-        _remove(self.path)
 
     def _login(self) -> None:
         page = self.client.get("/login")
@@ -944,12 +961,13 @@ class Site:
         references = self.seed["transition_cases"]
         reference = references[self.turn % len(references)]
         self.turn += 1
-        case_id, state, version = self.raw.execute(
-            'SELECT id, state, version FROM "case" WHERE reference = ?', (reference,)).fetchone()
+        with self.reads.read() as conn:
+            case_id, state, version = conn.execute(select(_C.c.id, _C.c.state, _C.c.version).where(
+                _C.c.reference == reference)).one()
+            seen = conn.execute(select(func.max(_E.c.id)).where(_E.c.case_id == case_id)).scalar_one()
         if reference in self.expected and self.expected[reference] != (state, version):
             raise BenchFailure(f"transition at {self.size}: {reference} is {state} v{version}, "
                                f"expected {self.expected[reference]}")
-        seen = self.raw.execute("SELECT max(id) FROM case_event WHERE case_id = ?", (case_id,)).fetchone()[0]
         trigger = {"aanbod": "aanbod_mislukt", "zorgtafel": "maatwerkplan_vastgesteld"}[state]
         data, reason = _guard(trigger, NOW.date(), self.org)
         form = {"csrf_token": self.csrf, "version": str(version), "seen_event_id": str(seen), **data}
@@ -1037,7 +1055,7 @@ def profile(site: Site, n: int) -> None:
         print("\n".join(out.getvalue().splitlines()[:45]))
         probe = Samples()
         site.run(page, 1, probe, record=True)
-        print(f"--- {page}: {len(probe.statements)} statements, {probe.sql_ms[0]:.2f} ms in SQLite "
+        print(f"--- {page}: {len(probe.statements)} statements, {probe.sql_ms[0]:.2f} ms in the driver "
               f"of {probe.ms[0]:.2f} ms ---")
         for statement, params in probe.statements:
             flat = re.sub(r"\s+", " ", statement).strip()
@@ -1045,12 +1063,12 @@ def profile(site: Site, n: int) -> None:
             if not flat.upper().startswith("SELECT"):
                 continue
             try:
-                plan = site.raw.execute(f"EXPLAIN QUERY PLAN {statement}", params if params else ()).fetchall()
-            except sqlite3.Error as exc:
+                plan = explain(site.url, statement, params)
+            except Exception as exc:  # noqa: BLE001 - a plan is extra information, never fatal
                 print(f"      (no plan: {exc})")
                 continue
-            for row in plan:
-                print(f"      {row[-1]}")
+            for line in plan:
+                print(f"      {line}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1060,6 +1078,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--rebuild", action="store_true", help="build the database files again")
     parser.add_argument("--profile", action="store_true", help="then profile each page at the large size")
+    add_database_option(parser)
     args = parser.parse_args(argv)
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
@@ -1070,23 +1089,33 @@ def main(argv: list[str] | None = None) -> int:
     built, seed = ensure_built(sizes, args.rebuild)
 
     sites: dict[int, Site] = {}
-    try:
-        for size in sizes:
-            sites[size] = Site(size, built[size], seed)
-        print(f"\nMeasuring: {requests} requests per page and size in {rounds} rounds, the sizes alternating request by "
-              f"request, after {warmup} untimed; server time through the WSGI app (Flask test client, in process), "
-              f"SQLite, CSRF on.", flush=True)
-        started = time.perf_counter()
-        samples = measure(sites, requests, rounds, warmup)
-        elapsed = time.perf_counter() - started
-        if args.profile:
-            profile(sites[large], max(20, requests // 3))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        return 2
-    finally:
-        for site in sites.values():
-            site.close()
+    with Scratch(args.db, "web", OUT) as scratch:
+        print(scratch.describe(), flush=True)
+        try:
+            for size in sizes:
+                if args.db == "sqlite":
+                    url = scratch.copy(f"sqlite:///{built[size]}", f"web_{size}")
+                else:
+                    started = time.perf_counter()
+                    url = scratch.new(f"web_{size}")
+                    load_sqlite_into_postgresql(built[size], url)
+                    print(f"{size:>9,} cases: loaded into PostgreSQL in {time.perf_counter() - started:.1f} s "
+                          "(not measured)", flush=True)
+                sites[size] = Site(size, url, seed)
+            print(f"\nMeasuring: {requests} requests per page and size in {rounds} rounds, the sizes alternating "
+                  f"request by request, after {warmup} untimed; server time through the WSGI app (Flask test client, "
+                  f"in process), {args.db}, CSRF on.", flush=True)
+            started = time.perf_counter()
+            samples = measure(sites, requests, rounds, warmup)
+            elapsed = time.perf_counter() - started
+            if args.profile:
+                profile(sites[large], max(20, requests // 3))
+        except BenchFailure as failure:
+            print(f"FAILED: {failure}", file=sys.stderr)
+            return 2
+        finally:
+            for site in sites.values():
+                site.close()
 
     rows, pages = [], {}
     for page in PAGES:
@@ -1121,14 +1150,14 @@ def main(argv: list[str] | None = None) -> int:
         a, b = samples[large, page], samples[small, page]
         if pages[page]["queries"] != pages[page]["queries_at_1k"]:
             print(f"{page}: the statements differ between the sizes:\n{_diff_statements(a.statements, b.statements)}")
-    print(f"Targets{' (judged on the full run)' if args.quick else ''}:")
+    print(f"Targets on {args.db}{' (judged on the full run)' if args.quick else ''}:")
     print(f"  p95 at {large:,} within {TARGET_RATIO}x of {small:,}: {'met' if worst_ratio <= TARGET_RATIO else 'NOT met'}"
           f" (worst {worst_ratio:.2f})")
     print(f"  same number of queries at both sizes: {'met' if same_queries else 'NOT met'}"
           f" (at most {max_queries} per request)")
     print(f"  p95 under {TARGET_P95_MS:.0f} ms: {'met' if worst_p95 < TARGET_P95_MS else 'NOT met'} (worst {worst_p95:.2f} ms)")
     print(json_line({
-        "bench": "web", "quick": bool(args.quick), "pages": pages,
+        "bench": "web", "quick": bool(args.quick), "database": args.db, "pages": pages,
         "worst_p95_ratio_100k_to_1k": round(worst_ratio, 3), "worst_p95_ms": round(worst_p95, 2),
         "max_queries_per_request": max_queries,
     }))

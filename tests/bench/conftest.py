@@ -26,7 +26,9 @@ def _server_url() -> str:
             or DEFAULT_SERVER_URL)
 
 
-def _require_postgresql(url: str) -> None:
+def require_postgresql() -> None:
+    """Skip (fail under CI) unless the benches' PostgreSQL server answers."""
+    url = _server_url()
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
@@ -48,7 +50,7 @@ def _require_postgresql(url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request) -> str:
     if request.param == "postgresql":
-        _require_postgresql(_server_url())
+        require_postgresql()
     return request.param
 
 
