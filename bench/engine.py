@@ -50,8 +50,11 @@ BSNs, the same ids on every copy), which the checks below verify rather than ass
 
 Checks, all fatal (exit 2):
   * the statements per lifecycle: at most MAX_STATEMENTS in at most MAX_TRANSACTIONS
-    transactions, counted as the database receives them (BEGIN and COMMIT included, so a
-    floor can never hide an added statement); the count is printed per transaction;
+    transactions, counted as the database executes them: BEGIN and COMMIT included, an
+    executemany of k rows as k executions (SQLite's own statement trace counted the same
+    way), so that a floor can never hide an added statement; printed per transaction. The
+    pool's pre-ping on PostgreSQL (";" at each checkout, paid by the engine and the Core floor
+    alike) is not a statement of the lifecycle and is not counted;
   * the recording holds only Core statements besides the transactions' BEGIN (a statement
     sent beside `Connection.execute` could not be replayed by the Core floor);
   * after every round each arm holds N + WARMUP closed cases, and engine, core and raw wrote
@@ -71,7 +74,7 @@ Linux (see bench.common.peak_rss_mb for why not ru_maxrss).
 Targets (printed; judged on the full run, never asserted in a test): engine ≤ 1.5× the Core
 floor; SpiffWorkflow's time ÷ the engine's ≥ 1.0; peak RSS at 4N ≤ 1.1× at N; at most 50
 statements in 6 transactions per lifecycle (checked on every run). The last line of output is
-one JSON object.
+one JSON object: "database" says which database, "statements_per_lifecycle" the count above.
 """
 
 from __future__ import annotations
