@@ -222,8 +222,8 @@ class Clock:
 
 
 def _clocks(ctx, kind: str, start: date, region: str):
-    from mas.dates import end_of_day
     from mas.clocks import rules as clocks
+    from mas.dates import end_of_day
 
     if kind in STATE_WEIGHTS:
         if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
@@ -435,8 +435,8 @@ class _Builder:
 
 
 def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
-    from mas.db import Database, upgrade
     from mas.context import make_context
+    from mas.db import Database, upgrade
 
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -749,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
             sources = {n: f"sqlite:///{db_path}" for n, (db_path, _m, _meta) in built.items()}
         else:
             sources = {}
-            for n, (db_path, _m, meta) in built.items():
+            for n, (db_path, _m, _meta) in built.items():
                 started = time.perf_counter()
                 sources[n] = scratch.new(f"built_{n}")
                 load_sqlite_into_postgresql(db_path, sources[n])

@@ -313,12 +313,12 @@ class Seed:
 
 def build_seed(path: Path) -> dict:
     """Migrate, then the world and the bench casusregisseur's 200 open cases, through the services."""
+    from mas.context import make_context
     from mas.dates import end_of_day, local_date
     from mas.db import Database, upgrade
     from mas.models import Case, CaseEvent, Step, Team
     from mas.services import admin, auth, cases, steps
     from mas.services.actors import Actor
-    from mas.context import make_context
 
     _remove(path)
     db = Database(f"sqlite:///{path}")
@@ -389,7 +389,7 @@ def build_seed(path: Path) -> dict:
 
     def note(case_id: int, at: datetime) -> None:
         with db.begin() as conn:
-            cases.add_note(conn, ctx, me, case_id, rng.choice(NOTES), now=at)
+            cases.add_note(conn, me, case_id, rng.choice(NOTES), now=at)
 
     def step(case_id: int, at: datetime) -> int:
         with db.begin() as conn:
@@ -414,7 +414,7 @@ def build_seed(path: Path) -> dict:
             step_ids.append(step(case_id, at))
         elif action == "done":
             with db.begin() as conn:
-                steps.complete_step(conn, ctx, me, step_ids.pop(0), now=at, expected_version=None, note="Afgerond, zie verslag.")
+                steps.complete_step(conn, me, step_ids.pop(0), now=at, expected_version=None, note="Afgerond, zie verslag.")
         elif action == "signal":
             with db.begin() as conn:
                 joined = cases.receive_signal(conn, ctx, me, youth, _signal_input(rng, local_date(at) - timedelta(days=5),
@@ -538,8 +538,8 @@ class _Clocks:
         return found
 
     def step(self, start: date, region: str, set_by: int):
-        from mas.dates import end_of_day
         from mas.clocks import rules as clocks
+        from mas.dates import end_of_day
 
         key = ("step", start, region)
         due_at = self.memo.get(key)
@@ -1015,7 +1015,7 @@ def percentile(values, q: float) -> float:
 
 def measure(sites: dict[int, Site], requests: int, rounds: int, warmup: int) -> dict:
     samples = {(size, page): Samples() for size in sites for page in PAGES}
-    for size, site in sites.items():
+    for _size, site in sites.items():
         for page in PAGES:
             site.run(page, warmup, None)
     # Paired: within a round each page's requests alternate between the sizes request by request, so a

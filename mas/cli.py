@@ -1,6 +1,6 @@
-"""The `mas` command: demo, serve, db, workflow, deadlines.
+"""The `mas` command: demo, serve, db, user, token, workflow, deadlines, tick, scheduler.
 
-Later commands (scheduler, tick, user, token, import, vangnet) join the same group.
+Later commands (import, vangnet) join the same group.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import UTC
 import click
 
 from mas.settings import SettingsError, load_settings
+from mas.workflows.roles import Role
 
 
 def _settings():
@@ -33,12 +34,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest version (fresh or existing database)."""
-    from mas.db import Database, upgrade
+    from mas.services.runtime import upgrade_database
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    upgrade(database)
-    click.echo(f"Database bijgewerkt: {database.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Database bijgewerkt: {upgrade_database(_settings())}")
 
 
 @main.group()
@@ -48,37 +46,23 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["casusregisseur", "coordinator", "partner", "admin"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--name", default=None, help="Weergavenaam (standaard het e-mailadres).")
 @click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
 @click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
 def user_create(email: str, role: str, name: str | None, team_name: str | None, org_name: str | None) -> None:
     """Create an account; the password is read from standard input."""
-    from sqlalchemy import select
-
     from mas.dates import utcnow
-    from mas.db import Database
-    from mas.models import Organisation, Team
-    from mas.services import auth
+    from mas.services import auth, runtime
     from mas.services.errors import ValidationError
 
     password = sys.stdin.readline().rstrip("\n")
-    settings = _settings()
-    database = Database(settings.database_url)
-    t, o = Team.__table__, Organisation.__table__
+    database = runtime.open_database(_settings())
     try:
         with database.begin() as conn:
-            team_id = org_id = None
-            if team_name:
-                team_id = conn.execute(select(t.c.id).where(t.c.name == team_name)).scalar_one_or_none()
-                if team_id is None:
-                    raise click.ClickException(f"Onbekend team: {team_name}")
-            if org_name:
-                org_id = conn.execute(select(o.c.id).where(o.c.name == org_name)).scalar_one_or_none()
-                if org_id is None:
-                    raise click.ClickException(f"Onbekende organisatie: {org_name}")
-            user_id, secret = auth.create_user(conn, email=email, name=name or email, role=role, password=password,
-                                               now=utcnow(), team_id=team_id, organisation_id=org_id)
+            user_id, secret = auth.create_user_by_names(conn, email=email, name=name or email, role=role,
+                                                        password=password, now=utcnow(), team_name=team_name,
+                                                        organisation_name=org_name)
     except ValidationError as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
@@ -86,13 +70,45 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     click.echo(auth.provisioning_uri(secret, email.strip().lower()))
 
 
+@main.group()
+def token() -> None:
+    """API tokens (the JSON API under /api/v1)."""
+
+
+@token.command("create")
+@click.option("--user", "email", default=None, help="Het account (e-mailadres) dat het token gebruikt.")
+@click.option("--org", "org_name", default=None,
+              help="Of: de organisatie waarvoor een koppeling (service account) het token gebruikt.")
+@click.option("--name", required=True, help="Waarvoor het token is, bijv. 'Leerlingadministratie'.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write"]), default=("read", "write"),
+              show_default=True, help="Lezen (GET), wijzigen (POST); meermaals te geven.")
+@click.option("--days", default=None, type=click.IntRange(1, 366), help="Geldigheid in dagen (standaard 90).")
+def token_create(email: str | None, org_name: str | None, name: str, scopes: tuple[str, ...], days: int | None) -> None:
+    """Make an API token; it is shown once, and only its hash is kept."""
+    from mas.dates import utcnow
+    from mas.services import runtime, tokens
+    from mas.services.errors import ValidationError
+
+    database = runtime.open_database(_settings())
+    try:
+        with database.begin() as conn:
+            made = tokens.create_token_by_names(conn, name=name, scopes=scopes, now=utcnow(), days=days, email=email,
+                                                organisation_name=org_name)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    click.echo(f"Token {made.id} ({made.prefix}…), geldig tot {made.expires_at:%Y-%m-%d %H:%M} UTC, "
+               f"scopes: {', '.join(sorted(set(scopes)))}.")
+    click.echo("Bewaar het nu: het wordt niet nog eens getoond.")
+    click.echo(made.token)
+
+
 @main.command()
 def workflow() -> None:
     """Print the case flow as Mermaid text."""
-    from mas.workflows import WORKFLOW, to_mermaid, validate
+    from mas.services.runtime import open_context
+    from mas.workflows import to_mermaid
 
-    validate(WORKFLOW, set(_settings().clocks.states))
-    click.echo(to_mermaid(WORKFLOW), nl=False)
+    click.echo(to_mermaid(open_context(_settings()).workflow), nl=False)
 
 
 @main.group()
@@ -103,13 +119,12 @@ def deadlines() -> None:
 @deadlines.command("recompute")
 def deadlines_recompute() -> None:
     """Recompute every open deadline after the holiday table or the clock settings changed."""
-    from mas.context import make_context
     from mas.dates import utcnow
-    from mas.db import Database
+    from mas.services import runtime
     from mas.services.timekeeping import recompute_all
 
     settings = _settings()
-    changes = recompute_all(Database(settings.database_url), make_context(settings), now=utcnow())
+    changes = recompute_all(runtime.open_database(settings), runtime.open_context(settings), now=utcnow())
     for change in changes:
         how = "bijgewerkt (blijft te laat)" if change.get("in_place") else "nieuwe generatie"
         click.echo(f"zaak {change['case_id']} {change['kind']}: {change['old_due_at']} -> {change['new_due_at']} ({how})")
@@ -135,16 +150,16 @@ def _parse_now(value: str):
 @click.option("--now", "now_text", required=True, help="Het moment, bijv. 2027-03-01T09:00 (lokale tijd zonder offset).")
 def tick(now_text: str) -> None:
     """Run every scheduler job once as if it were NOW, and print what it did."""
-    from mas.context import make_context
     from mas.notifications.transport import transport_for
-    from mas.scheduler import open_database
-    from mas.scheduler import tick as run_tick
+    from mas.services import runtime
+    from mas.services.scheduling import tick as run_tick
 
     now = _parse_now(now_text)
     settings = _settings()
-    report = run_tick(open_database(settings.database_url), make_context(settings), now, transport_for(settings))
+    report = run_tick(runtime.open_database(settings, scheduler=True), runtime.open_context(settings), now, transport_for(settings))
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
+    click.echo(f"mijlpalen bereikt: {report.milestones}")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "
                f"(waarvan dagoverzichten: {report.digests_queued})")
     click.echo(f"berichten verzonden: {report.sent}, later opnieuw: {report.retried}, mislukt: {report.dead}")
@@ -158,13 +173,13 @@ def scheduler(sweep_every: float, dispatch_every: float, digest_every: float) ->
     """Run the scheduler (deadline sweep, e-mail dispatcher, daily digest) in this process."""
     import logging
 
-    from mas.context import make_context
     from mas.notifications.transport import transport_for
-    from mas.scheduler import build_scheduler, open_database, prepare_process
+    from mas.scheduler import build_scheduler, prepare_process
+    from mas.services import runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
-    sched = build_scheduler(open_database(settings.database_url), make_context(settings), transport_for(settings),
+    sched = build_scheduler(runtime.open_database(settings, scheduler=True), runtime.open_context(settings), transport_for(settings),
                             blocking=True, sweep_every=sweep_every, dispatch_every=dispatch_every,
                             digest_every=digest_every)
     prepare_process()
@@ -196,16 +211,15 @@ def demo(host: str, port: int) -> None:
     settings = _settings()
     if not settings.database_url.startswith("sqlite"):
         raise click.ClickException("mas demo werkt alleen met de ingebouwde SQLite-database.")
-    from mas.context import make_context
     from mas.notifications.transport import transport_for
     from mas.scheduler import build_scheduler
+    from mas.services import runtime
 
     created = ensure_demo(settings)
     click.echo("Demodata aangemaakt." if created else "Demodata was er al.")
     # The demo runs the scheduler beside the server (never under a reloader: it would run twice).
-    from mas.scheduler import open_database
 
-    sched = build_scheduler(open_database(settings.database_url), make_context(settings), transport_for(settings),
+    sched = build_scheduler(runtime.open_database(settings, scheduler=True), runtime.open_context(settings), transport_for(settings),
                             blocking=False)
     sched.start()
     if settings.smtp.host is None:

@@ -1,6 +1,7 @@
-"""What every service call needs besides the connection: settings, calendar, workflow.
+"""What every service call needs besides the connection: settings, calendar, ladders, workflow.
 
 Built once per process (web app, scheduler, CLI, bench) and passed in; nothing global.
+`make_context` refuses to start on a flow, a clock table or a ladder that cannot run.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mas.clocks.calendar import SchoolCalendar
-from mas.clocks.ladder import Ladders, load_ladders
-from mas.settings import Settings
-from mas.workflows import WORKFLOW, Workflow, validate
+from mas.clocks.ladder import Ladder, Ladders, load_ladders, milestone_ladder
+from mas.models import Case
+from mas.settings import ClockRule, Settings, SettingsError
+from mas.workflows import WORKFLOW, ClockKind, Workflow, validate
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,13 +22,45 @@ class ServiceContext:
     ladders: Ladders
     workflow: Workflow = WORKFLOW
 
+    def clock(self, kind: str) -> ClockKind | None:
+        return self.workflow.clock(kind)
+
+    def rule_for(self, kind: str) -> ClockRule | None:
+        """The configured amount of a computed clock kind (None for a clock a person sets)."""
+        return self.settings.clocks.get(kind)
+
+    def ladder_for(self, kind: str) -> Ladder | None:
+        """The ladder a clock kind climbs; a milestone's one level; None for an unknown kind."""
+        clock = self.workflow.clock(kind)
+        if clock is None:
+            return None
+        found = self.__dict__.setdefault("_ladders", {}).get(kind)
+        if found is None:
+            found = milestone_ladder(kind) if clock.milestone else self.ladders.get(clock.ladder)
+            self.__dict__["_ladders"][kind] = found
+        return found
+
+
+def _column_problems(workflow: Workflow) -> list[str]:
+    columns = set(Case.__table__.c.keys())
+    problems = []
+    for t in workflow.transitions:
+        named = [f.column for f in t.fields if f.column] + list(t.clears) + ([t.record] if t.record else [])
+        problems += [f"{t.trigger}: the case has no column {name!r}" for name in named if name not in columns]
+    problems += [f"case field {name!r} is no case column" for name in workflow.case_fields if name not in columns]
+    return problems
+
 
 def make_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceContext:
-    """Load the calendar and refuse to start on a flow that cannot run."""
-    validate(workflow, set(settings.clocks.states))
+    """Load the calendar and the ladders, and refuse to start on a flow that cannot run."""
+    ladders = load_ladders(settings.config_dir)
+    validate(workflow, settings.clocks, set(ladders.by_name))
+    problems = _column_problems(workflow)
+    if problems:
+        raise SettingsError("; ".join(problems))
     return ServiceContext(
         settings=settings,
         calendar=SchoolCalendar.from_config(settings.config_dir),
-        ladders=load_ladders(settings.config_dir),
+        ladders=ladders,
         workflow=workflow,
     )

@@ -19,7 +19,11 @@ from mas.services import auth, cases, steps
 from mas.services.actors import Actor
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 from mas.settings import Settings
+from mas.workflows import Role
+from mas.workflows.vocabulary import SIGNAL_KINDS
 
+# The kinds of absence the demo's signals report: absoluut, relatief, langdurig relatief.
+DEMO_SIGNAL_KINDS = tuple(SIGNAL_KINDS)[:3]
 # Shown on the demo's login page; two-factor login is switched off in `mas demo` only.
 DEMO_PASSWORD = "mas-demo-2026"
 GIVEN = ["Sem", "Noah", "Liam", "Lucas", "Emma", "Julia", "Mila", "Tess", "Daan", "Yara", "Finn", "Zoë",
@@ -95,13 +99,13 @@ def _seed_people(conn, now, orgs) -> tuple[int, list[Actor]]:
                                         team_id=team, organisation_id=org)
         return Actor(id=uid, role=role, team_id=team, organisation_id=org)
 
-    coordinator = user("coordinator@demo.mas.example", "Karin de Coördinator", "coordinator", team=team_id)
+    coordinator = user("coordinator@demo.mas.example", "Karin de Coördinator", Role.COORDINATOR, team=team_id)
     conn.execute(t.update().where(t.c.id == team_id).values(coordinator_id=coordinator.id))
-    regisseurs = [user("regisseur@demo.mas.example", "Ruben Regisseur", "casusregisseur", team=team_id),
-                  user("regisseur2@demo.mas.example", "Fatima Regisseur", "casusregisseur", team=team_id)]
-    user("wijkteam@demo.mas.example", "Wim Wijkteam", "partner", org=orgs["wijkteam"])
-    user("school@demo.mas.example", "Sanne School", "partner", org=orgs["school"])
-    user("beheer@demo.mas.example", "Bea Beheer", "admin")
+    regisseurs = [user("regisseur@demo.mas.example", "Ruben Regisseur", Role.CASUSREGISSEUR, team=team_id),
+                  user("regisseur2@demo.mas.example", "Fatima Regisseur", Role.CASUSREGISSEUR, team=team_id)]
+    user("wijkteam@demo.mas.example", "Wim Wijkteam", Role.PARTNER, org=orgs["wijkteam"])
+    user("school@demo.mas.example", "Sanne School", Role.PARTNER, org=orgs["school"])
+    user("beheer@demo.mas.example", "Bea Beheer", Role.ADMIN)
     return team_id, regisseurs
 
 
@@ -131,7 +135,7 @@ def _demo_case(db, ctx, rng, i, path, team_id, regisseur, orgs, real_now) -> Non
         school_id=orgs["school"], education_kind="vo", education_level=rng.choice(["vmbo-b", "havo", "vwo"]),
         guardians=(GuardianInput("Ouder " + rng.choice(FAMILY), "moeder", "06" + str(rng.randrange(10**7, 10**8))),),
     )
-    signal = SignalInput(kind=rng.choice(["lrv", "relatief", "absoluut"]), source="school",
+    signal = SignalInput(kind=rng.choice(DEMO_SIGNAL_KINDS), source="school",
                          reporter_name="Zorgcoördinator", period_first_on=(opened - timedelta(days=21)).date(),
                          hours_missed=float(rng.randrange(16, 120)), description="Langdurig afwezig.")
     with db.begin() as conn:

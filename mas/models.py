@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, literal_column, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, false, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from mas.db import UTCDateTime
@@ -73,6 +73,9 @@ class User(SQLModel, table=True):
     failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     locked_until: datetime | None = _at(nullable=True)  # login throttle, shared by all processes
     is_active: bool = True
+    # An organisation's system (a school's administration package) acting through API tokens:
+    # no password, no second factor, never a browser login.
+    is_service_account: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _at()
 
 
@@ -93,6 +96,57 @@ class UserSession(SQLModel, table=True):
     ended_reason: str | None = None
 
 
+class ApiToken(SQLModel, table=True):
+    """A token for the JSON API: a person's own, or an organisation's service account's.
+
+    Shown once when created; only its SHA-256 is stored (a random 256-bit token needs no slow
+    hash). It acts as its user, limited to its scopes, until it expires or is revoked.
+    """
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    prefix: str  # the first characters, so a list can name a token without showing it
+    name: str  # what the token is for ("Leerlingadministratie Het Baken")
+    user_id: int = _fk("user.id", nullable=False)
+    scopes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # read | write
+    created_at: datetime = _at()
+    created_by_id: int | None = _fk("user.id", index=False)  # None: the command line
+    expires_at: datetime = _at()
+    revoked_at: datetime | None = _at(nullable=True)
+    revoked_by_id: int | None = _fk("user.id", index=False)
+    last_used_at: datetime | None = _at(nullable=True)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A POST's Idempotency-Key and the answer it got: a retry gets the same answer, and
+    creates nothing new. Written in the transaction of the change it answers."""
+
+    __tablename__ = "idempotency_key"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id", nullable=False, index=False)  # uq_idempotency_key_user_key leads with it
+    key: str
+    fingerprint: str  # SHA-256 of method, path and body: the same key for another request is refused
+    status_code: int | None = None
+    response: dict | None = _json()
+    created_at: datetime = _at()
+
+    __table_args__ = (Index("uq_idempotency_key_user_key", "user_id", "key", unique=True),)
+
+
+class SignalReceipt(SQLModel, table=True):
+    """The receipt of a signal sent through the API: the sender holds its public id; which
+    team and case it reached is for the team that directs that case."""
+
+    __tablename__ = "signal_receipt"
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: str = Field(unique=True)
+    sender_id: int = _fk("user.id", nullable=False)
+    team_id: int = _fk("team.id", nullable=False, index=False)
+    case_id: int | None = _fk("case.id", index=False)
+    received_at: datetime = _at()
+
+
 class AccessLog(SQLModel, table=True):
     """Every read of a case, search and export (NEN 7513): who, what, when, role, basis.
 
@@ -104,7 +158,7 @@ class AccessLog(SQLModel, table=True):
     at: datetime = _at()
     user_id: int | None = _fk("user.id", index=False)
     role: str
-    action: str  # read_case | search | export | denied
+    action: str  # read_case | search | export | denied | read_step | api (a token used)
     case_id: int | None = _fk("case.id")
     basis: str  # own_case | team | assigned_step | none
     detail: dict | None = _json()
@@ -294,6 +348,9 @@ class Deadline(SQLModel, table=True):
     status: str = "open"  # open | met | closed | stopped
     closed_at: datetime | None = _at(nullable=True)
     closed_reason: str | None = None
+    # The day the clock's goal was met, when a transition said so (the offer started): the end
+    # of a period at home, for the restart's explanation and for the figures.
+    stopped_on: date | None = None
 
     __table_args__ = (
         # One row per generation of a clock (NULL step ids would not collide in a plain

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_CONFIG_DIR = PACKAGE_DIR.parent / "config"
+# The shipped defaults: the repository's top-level config/, which a wheel carries as mas/_config
+# (setup.py); a checkout, editable or not, reads config/ itself.
+SHIPPED_CONFIG_DIR = next((d for d in (PACKAGE_DIR / "_config", PACKAGE_DIR.parent / "config") if d.is_dir()),
+                          PACKAGE_DIR / "_config")
 ENVIRONMENTS = ("development", "test", "production")
 REGIONS = ("noord", "midden", "zuid")
 MIN_SECRET_LENGTH = 32
@@ -25,19 +28,19 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class StateClock:
-    """The clock a state starts when a case enters it."""
+class ClockRule:
+    """How a computed clock finds its due date: N school days or N calendar months from day 0.
 
-    state: str
-    rule: str  # "school_days" | "calendar_months" | "planned_start"
+    Which clock kinds exist, and what their day 0 is, is the workflow's business
+    (mas.workflows.definition); config/clocks.toml gives each computed kind its amount.
+    """
+
+    kind: str
+    unit: str  # "school_days" | "calendar_months"
     amount: int
 
 
-@dataclass(frozen=True)
-class ClockSettings:
-    states: Mapping[str, StateClock]
-    thuiszitterspact_months: int = 3
-    lrv_school_days: int = 20
+CLOCK_UNITS = ("school_days", "calendar_months")
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,9 @@ class Settings:
     secret_key: str = field(repr=False)
     base_url: str
     instance_dir: Path
-    config_dir: Path
+    config_dir: Path  # MAS_CONFIG_DIR, else the shipped defaults: read a file through config_file()
     default_region: str
-    clocks: ClockSettings
+    clocks: Mapping[str, ClockRule]  # by clock kind
     municipality_regions: Mapping[str, str]
     terminology: Mapping[str, str]
     smtp: SmtpSettings
@@ -83,6 +86,28 @@ class Settings:
         return self.default_region
 
 
+def config_file(config_dir: Path | str | None, name: str) -> Path:
+    """The configuration file `name` (e.g. "clocks.toml"): the one in `config_dir`
+    (MAS_CONFIG_DIR) when it has one, else the shipped default of that name. A file in
+    MAS_CONFIG_DIR replaces the shipped file of the same name, and only that file."""
+    if config_dir is not None:
+        local = Path(config_dir) / name
+        if local.exists():
+            return local
+    return SHIPPED_CONFIG_DIR / name
+
+
+def _check_config_dir(config_dir: Path) -> None:
+    """MAS_CONFIG_DIR must exist, and each .toml in it must replace a shipped file: a typo
+    ("clock.toml") would otherwise be ignored in silence."""
+    if not config_dir.is_dir():
+        raise SettingsError(f"MAS_CONFIG_DIR {config_dir} is not a directory")
+    shipped = {p.name for p in SHIPPED_CONFIG_DIR.glob("*.toml")}
+    for path in sorted(config_dir.glob("*.toml")):
+        if path.name not in shipped:
+            raise SettingsError(f"{path} replaces no shipped configuration file ({', '.join(sorted(shipped))})")
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as fh:
@@ -93,25 +118,20 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"{path}: {exc}") from None
 
 
-def _parse_clocks(data: dict, path: Path) -> ClockSettings:
-    states: dict[str, StateClock] = {}
-    for state, spec in data.get("state", {}).items():
-        rules = [r for r in ("school_days", "calendar_months", "planned_start") if r in spec]
-        if len(rules) != 1:
-            raise SettingsError(
-                f"{path}: [state.{state}] needs exactly one of school_days, calendar_months, planned_start"
-            )
-        amount = spec[rules[0]]
-        if not isinstance(amount, int) or amount < 0:
-            raise SettingsError(f"{path}: [state.{state}] {rules[0]} must be a whole number >= 0")
-        states[state] = StateClock(state=state, rule=rules[0], amount=amount)
-    case = data.get("case", {})
-    months = case.get("thuiszitterspact_months", 3)
-    lrv = case.get("lrv_school_days", 20)
-    for name, value in (("thuiszitterspact_months", months), ("lrv_school_days", lrv)):
-        if not isinstance(value, int) or value <= 0:
-            raise SettingsError(f"{path}: [case] {name} must be a whole number > 0")
-    return ClockSettings(states=states, thuiszitterspact_months=months, lrv_school_days=lrv)
+def _parse_clocks(data: dict, path: Path) -> dict[str, ClockRule]:
+    clocks: dict[str, ClockRule] = {}
+    unknown = set(data) - {"clock"}
+    if unknown:
+        raise SettingsError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; every rule is a [clock.<kind>]")
+    for kind, spec in data.get("clock", {}).items():
+        units = [u for u in CLOCK_UNITS if u in spec]
+        if len(units) != 1 or set(spec) - set(CLOCK_UNITS):
+            raise SettingsError(f"{path}: [clock.{kind}] needs exactly one of {', '.join(CLOCK_UNITS)}")
+        amount = spec[units[0]]
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+            raise SettingsError(f"{path}: [clock.{kind}] {units[0]} must be a whole number >= 0")
+        clocks[kind] = ClockRule(kind=kind, unit=units[0], amount=amount)
+    return clocks
 
 
 def _instance_secret(instance_dir: Path) -> str:
@@ -156,7 +176,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env not in ENVIRONMENTS:
         raise SettingsError(f"MAS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance_dir = Path(overrides.pop("instance_dir", None) or env_vars.get("MAS_INSTANCE_DIR") or Path.cwd() / "instance")
-    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
+    _check_config_dir(config_dir)
 
     database_url = overrides.pop("database_url", None) or env_vars.get("MAS_DATABASE_URL") or (
         f"sqlite:///{(instance_dir / 'mas.sqlite3').as_posix()}"
@@ -176,17 +197,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env == "production" and not base_url.startswith("https://"):
         raise SettingsError("MAS_BASE_URL must use https:// in production")
 
-    general = _read_toml(config_dir / "mas.toml")
+    general_path = config_file(config_dir, "mas.toml")
+    general = _read_toml(general_path)
     default_region = general.get("default_region", "midden")
     if default_region not in REGIONS:
-        raise SettingsError(f"{config_dir / 'mas.toml'}: default_region must be one of {', '.join(REGIONS)}")
+        raise SettingsError(f"{general_path}: default_region must be one of {', '.join(REGIONS)}")
     regions = {}
-    for region, municipalities in _read_toml(config_dir / "vakantieregio.toml").get("region", {}).items():
+    regions_path = config_file(config_dir, "vakantieregio.toml")
+    for region, municipalities in _read_toml(regions_path).get("region", {}).items():
         if region not in REGIONS:
-            raise SettingsError(f"{config_dir / 'vakantieregio.toml'}: unknown region {region!r}")
+            raise SettingsError(f"{regions_path}: unknown region {region!r}")
         for municipality in municipalities:
             regions[municipality.strip().lower()] = region
-    clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
+    clocks_path = config_file(config_dir, "clocks.toml")
+    clocks = _parse_clocks(_read_toml(clocks_path), clocks_path)
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
 

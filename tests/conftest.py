@@ -28,6 +28,8 @@ PG_SERVER_URL = os.environ.get("MAS_TEST_DATABASE_URL", "postgresql+psycopg://po
 FIXED_NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
 
 collect_ignore_glob = []
+# A real SMTP server on loopback for every test that sends, and a guard against any other server.
+pytest_plugins = ["tests.smtp_fixtures"]
 
 
 def _pg_admin_engine():

@@ -1,4 +1,4 @@
-"""The escalation ladder per clock kind, read from config/escalation.toml, and its moments.
+"""The escalation ladders, read from config/escalation.toml, and the moments of their levels.
 
 A deadline's ladder is a list of levels: an optional reminder, then rungs. The deadline row
 keeps the highest level reached (`rung`) and the moment the next one falls due (`next_at`),
@@ -15,10 +15,8 @@ from pathlib import Path
 
 from mas.clocks.calendar import SchoolCalendar
 from mas.dates import TZ, end_of_day, local_date, start_of_day
-from mas.settings import SettingsError
-
-RECIPIENT_ROLES = ("casusregisseur", "coordinator", "bestuurlijk", "organisation_contact", "organisation_escalation")
-STATE_KINDS = ("signaal", "gesprek", "zorgtafel", "aanbod", "terugleiding")
+from mas.settings import SettingsError, config_file
+from mas.workflows.roles import Recipient
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,15 @@ class Level:
 
 @dataclass(frozen=True)
 class Ladder:
-    kind: str
+    name: str
     unit: str
     levels: tuple[Level, ...]
+    is_milestone: bool = False  # one level, at the due moment: recorded, never sent
+
+
+def milestone_ladder(name: str) -> Ladder:
+    """A milestone's "ladder": reaching the due moment is recorded on the case; nobody is mailed."""
+    return Ladder(name, "school_days", (Level(1, False, "due", "school_days", 0, ()),), is_milestone=True)
 
 
 @dataclass(frozen=True)
@@ -68,19 +72,18 @@ class SendingWindow:
 
 @dataclass(frozen=True, eq=False)
 class Ladders:
-    by_kind: dict[str, Ladder]
+    by_name: dict[str, Ladder]
     window: SendingWindow
 
-    def for_kind(self, deadline_kind: str) -> Ladder | None:
-        return self.by_kind.get("state" if deadline_kind in STATE_KINDS else deadline_kind)
+    def get(self, name: str | None) -> Ladder | None:
+        return self.by_name.get(name) if name else None
 
     def moment(self, level: Level, due_at: datetime, started_on: date, region: str, cal: SchoolCalendar) -> datetime:
         return _moment(level, due_at, started_on, region, cal)
 
-    def next_after(self, kind: str, rung: int, due_at: datetime | None, started_on: date, region: str,
+    def next_after(self, ladder: Ladder | None, rung: int, due_at: datetime | None, started_on: date, region: str,
                    cal: SchoolCalendar) -> datetime | None:
         """When the level after `rung` falls due (None: no ladder, paused, or ladder done)."""
-        ladder = self.for_kind(kind)
         if ladder is None or due_at is None or rung >= len(ladder.levels):
             return None
         return self.moment(ladder.levels[rung], due_at, started_on, region, cal)
@@ -103,9 +106,10 @@ def _moment(level: Level, due_at: datetime, started_on: date, region: str, cal: 
 
 def _level(path: Path, kind: str, unit: str, number: int, spec: dict, reminder: bool, reminders: int) -> Level:
     to = tuple(spec.get("to", ()))
-    bad = [r for r in to if r not in RECIPIENT_ROLES]
-    if not to or bad:
-        raise SettingsError(f"{path}: [ladder.{kind}] level {number}: 'to' must list some of {', '.join(RECIPIENT_ROLES)}")
+    known = [r.value for r in Recipient]
+    if not to or any(r not in known for r in to):
+        raise SettingsError(f"{path}: [ladder.{kind}] level {number}: 'to' must list some of {', '.join(known)}")
+    to = tuple(Recipient(r) for r in to)
     keys = set(spec) - {"to"}
     if unit == "school_days":
         key = "school_days_before" if reminder else "school_days_after"
@@ -125,13 +129,14 @@ def _level(path: Path, kind: str, unit: str, number: int, spec: dict, reminder: 
     return Level(number, reminder, anchor, level_unit, offset, to, reminders)
 
 
-def load_ladders(config_dir: Path) -> Ladders:
-    path = config_dir / "escalation.toml"
+def load_ladders(config_dir: Path | str | None = None) -> Ladders:
+    """escalation.toml from `config_dir` when it has one, else the shipped one."""
+    path = config_file(config_dir, "escalation.toml")
     try:
         data = tomllib.loads(path.read_text())
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}") from None
-    by_kind = {}
+    by_name = {}
     for kind, spec in data.get("ladder", {}).items():
         unit = spec.get("unit")
         if unit not in ("school_days", "calendar"):
@@ -144,7 +149,7 @@ def load_ladders(config_dir: Path) -> Ladders:
             levels.append(_level(path, kind, unit, len(levels) + 1, spec_rung, False, reminders))
         if not levels:
             raise SettingsError(f"{path}: [ladder.{kind}] has no rungs")
-        by_kind[kind] = Ladder(kind, unit, tuple(levels))
+        by_name[kind] = Ladder(kind, unit, tuple(levels))
     sending = data.get("sending", {})
     try:
         window = SendingWindow(time.fromisoformat(sending.get("start", "07:00")), time.fromisoformat(sending.get("end", "19:00")))
@@ -152,4 +157,4 @@ def load_ladders(config_dir: Path) -> Ladders:
         raise SettingsError(f"{path}: [sending] start and end are times like 07:00") from None
     if window.start >= window.end:
         raise SettingsError(f"{path}: [sending] start must come before end")
-    return Ladders(by_kind, window)
+    return Ladders(by_name, window)

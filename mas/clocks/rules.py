@@ -1,26 +1,31 @@
 """Compute deadlines: when a clock ends, and from what, so the UI can say why.
 
-Pure functions of (rule, start, calendar, suspensions): the same inputs always give the same
-date, which is what lets `mas deadlines recompute` move only what really changed.
+Pure functions of (rule, day 0, calendar, suspensions): the same inputs always give the same
+moment, which is what lets `mas deadlines recompute` move only what really changed. A
+deadline row keeps these inputs (`Computed.inputs`), so it can be explained and recomputed
+without knowing how it was first started.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Sequence
 
-from mas.clocks.calendar import ClockPaused, add_calendar_months
-from mas.context import ServiceContext
+from mas.clocks.calendar import ClockPaused, SchoolCalendar, add_calendar_months
 from mas.dates import end_of_day
+from mas.settings import ClockRule
 
 Interval = tuple[date, date | None]
 
+SCHOOL_DAYS = "school_days"
+CALENDAR_MONTHS = "calendar_months"
+FIXED = "fixed"
 # Rules that count school days, and so pause during a suspension.
-SCHOOL_DAY_RULES = ("school_days", "planned_start", "lrv")
-# Rules recomputed from settings + calendar; "fixed" (a date a person chose) never is.
-COMPUTED_RULES = (*SCHOOL_DAY_RULES, "calendar_months", "thuiszitterspact")
+SCHOOL_DAY_RULES = (SCHOOL_DAYS,)
+# Rules recomputed from settings + calendar; "fixed" (a moment a person chose) never is.
+COMPUTED_RULES = (SCHOOL_DAYS, CALENDAR_MONTHS)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def _suspension_inputs(suspensions: Sequence[Interval]) -> list:
 
 
 @lru_cache(maxsize=8192)
-def _school_day_due(cal, start: date, n: int, region: str, suspensions: tuple) -> date | None:
+def _school_day_due(cal: SchoolCalendar, start: date, n: int, region: str, suspensions: tuple) -> date | None:
     """Pure, so cached: every case opened on one day in one region shares the answer."""
     try:
         return cal.add_school_days(start, n, region, skip=suspensions)
@@ -61,67 +66,47 @@ def _month_due(start: date, months: int) -> date:
     return add_calendar_months(start, months)
 
 
-def _school_days(ctx: ServiceContext, kind: str, rule: str, start: date, n: int, region: str,
-                 suspensions: Sequence[Interval], extra: dict | None = None) -> Computed:
-    cal = ctx.calendar
-    inputs = {"rule": rule, "start": start.isoformat(), "n": n, "region": region, "calendar": cal.version}
+def compute(cal: SchoolCalendar, rule: ClockRule, start: date, region: str, suspensions: Sequence[Interval] = (),
+            origin: dict | None = None) -> Computed:
+    """The clock `rule.kind` counted from day 0 = `start`.
+
+    `origin` says where day 0 came from (kept in the inputs for the explanation and for
+    recompute): {"anchor": a field name or "entered", "entered_on": …, "trigger": …}.
+    """
+    inputs = {"rule": rule.unit, "start": start.isoformat(), **(origin or {})}
+    if rule.unit == CALENDAR_MONTHS:
+        due_on = _month_due(start, rule.amount)
+        inputs.update(months=rule.amount, due_on=due_on.isoformat())
+        return Computed(rule.kind, start, end_of_day(due_on), rule.unit, inputs)
+    inputs.update(n=rule.amount, region=region, calendar=cal.version)
     if suspensions:
         inputs["suspensions"] = _suspension_inputs(suspensions)
-    if extra:
-        inputs.update(extra)
-    due_on = _school_day_due(cal, start, n, region, tuple(suspensions))
+    due_on = _school_day_due(cal, start, rule.amount, region, tuple(suspensions))
     if due_on is None:
         inputs["paused"] = True
-        return Computed(kind, start, None, rule, inputs)
+        return Computed(rule.kind, start, None, rule.unit, inputs)
     inputs["due_on"] = due_on.isoformat()
     if not (cal.covers(start) and cal.covers(due_on)):
         inputs["uncovered"] = True  # school holidays unknown past the table: weekends and public holidays only
-    return Computed(kind, start, end_of_day(due_on), rule, inputs)
-
-
-def _months(ctx: ServiceContext, kind: str, rule: str, start: date, months: int) -> Computed:
-    due_on = _month_due(start, months)
-    inputs = {"rule": rule, "start": start.isoformat(), "months": months, "due_on": due_on.isoformat()}
-    return Computed(kind, start, end_of_day(due_on), rule, inputs)
-
-
-def state_clock(ctx: ServiceContext, state: str, entered_on: date, region: str,
-                suspensions: Sequence[Interval] = (), maatwerkplan: dict | None = None) -> Computed | None:
-    spec = ctx.settings.clocks.states.get(state)
-    if spec is None:
-        return None
-    if spec.rule == "school_days":
-        return _school_days(ctx, state, "school_days", entered_on, spec.amount, region, suspensions)
-    if spec.rule == "calendar_months":
-        return _months(ctx, state, "calendar_months", entered_on, spec.amount)
-    planned = (maatwerkplan or {}).get("planned_start_on")
-    start = date.fromisoformat(planned) if planned else entered_on
-    return _school_days(ctx, state, "planned_start", start, spec.amount, region, suspensions,
-                        {"entered_on": entered_on.isoformat()})
-
-
-def pact_clock(ctx: ServiceContext, home_since: date) -> Computed:
-    """Thuiszitterspact: calendar months, never paused, never waits for a holiday."""
-    return _months(ctx, "thuiszitterspact", "thuiszitterspact", home_since, ctx.settings.clocks.thuiszitterspact_months)
-
-
-def lrv_clock(ctx: ServiceContext, first_absent_on: date, region: str, suspensions: Sequence[Interval] = ()) -> Computed:
-    return _school_days(ctx, "lrv", "lrv", first_absent_on, ctx.settings.clocks.lrv_school_days, region, suspensions)
+    return Computed(rule.kind, start, end_of_day(due_on), rule.unit, inputs)
 
 
 def fixed_clock(kind: str, started_on: date, due_at: datetime, why: str, **inputs) -> Computed:
-    """A due moment a person chose (a step's due date, an extension)."""
-    return Computed(kind, started_on, due_at, "fixed", {"rule": "fixed", "why": why, "due_at": due_at.isoformat(), **inputs})
+    """A due moment a person chose (a step's due date, an extension, doorzetten)."""
+    return Computed(kind, started_on, due_at, FIXED, {"rule": FIXED, "why": why, "due_at": due_at.isoformat(), **inputs})
 
 
-def recompute(ctx: ServiceContext, kind: str, rule: str, inputs: dict, started_on: date, region: str,
-              suspensions: Sequence[Interval], maatwerkplan: dict | None) -> Computed | None:
-    """The same clock computed afresh from today's settings, calendar and suspensions."""
-    if rule == "thuiszitterspact":
-        return pact_clock(ctx, started_on)
-    if rule == "lrv":
-        return lrv_clock(ctx, started_on, region, suspensions)
-    if rule in ("school_days", "calendar_months", "planned_start"):
-        entered_on = date.fromisoformat(inputs.get("entered_on", started_on.isoformat()))
-        return state_clock(ctx, kind, entered_on, region, suspensions, maatwerkplan)
-    return None
+ORIGIN_KEYS = ("anchor", "entered_on", "trigger", "previous", "corrected_from")
+
+
+def recompute(cal: SchoolCalendar, rule: ClockRule | None, inputs: dict, started_on: date, region: str,
+              suspensions: Sequence[Interval]) -> Computed | None:
+    """The same clock computed afresh from today's rule, calendar and suspensions.
+
+    Day 0 and where it came from stay as stored; None when the clock is not computed.
+    """
+    if rule is None or inputs.get("rule") not in COMPUTED_RULES:
+        return None
+    start = date.fromisoformat(inputs["start"]) if "start" in inputs else started_on
+    origin = {key: inputs[key] for key in ORIGIN_KEYS if key in inputs}
+    return compute(cal, rule, start, region, suspensions if rule.unit in SCHOOL_DAY_RULES else (), origin)

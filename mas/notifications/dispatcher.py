@@ -27,15 +27,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
-from mas.context import ServiceContext
 from mas.models import OutboxMessage
 from mas.notifications.render import build_message
 from mas.notifications.transport import PermanentError, TemporaryError
+
+if TYPE_CHECKING:  # the context is built above this layer and handed in
+    from mas.context import ServiceContext
 
 log = logging.getLogger(__name__)
 

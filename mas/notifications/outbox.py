@@ -10,16 +10,19 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
-from mas.context import ServiceContext
 from mas.models import OutboxMessage
+
+if TYPE_CHECKING:  # the context is built above this layer and handed in
+    from mas.context import ServiceContext
 
 _o = OutboxMessage.__table__
 _INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
-TEMPLATES = "reminder", "rung", "doorzetten", "digest", "step_assigned"
+TEMPLATES = "reminder", "rung", "doorgezet", "digest", "step_assigned"
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +44,7 @@ def row(ctx: ServiceContext, *, key: str, template: str, recipient: str, context
     }
 
 
-def queue(conn: Connection, ctx: ServiceContext, rows: Iterable[dict]) -> int:
+def queue(conn: Connection, rows: Iterable[dict]) -> int:
     rows = list(rows)
     if rows:
         conn.execute(_INSERT, rows)

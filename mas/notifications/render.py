@@ -67,7 +67,8 @@ def render(template: str, context: Mapping[str, Any], settings: Settings, *,
     env = environment()
     due_at = context.get("due_at")
     is_overdue = as_local(due_at) <= now if (now is not None and due_at) else None
-    values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url}
+    values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url,
+              "officer": settings.term("leerplichtambtenaar")}  # the team's word for the officer
     text_module = env.get_template(f"{template}.txt").make_module(values)
     subject = _one_line(str(text_module.subject))
     if not subject:

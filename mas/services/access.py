@@ -7,21 +7,22 @@ from __future__ import annotations
 
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, NotFound
-from mas.workflows.definition import Transition
+from mas.workflows import Role, Transition
+from mas.workflows.roles import TEAM_ROLES
 
 
 def directs(actor: Actor, case) -> bool:
     """The case's own casusregisseur, or the coordinator of the case's team."""
-    if actor.role == "casusregisseur":
+    if actor.role == Role.CASUSREGISSEUR:
         return actor.id is not None and actor.id == case.casusregisseur_id
-    if actor.role == "coordinator":
+    if actor.role == Role.COORDINATOR:
         return actor.team_id is not None and actor.team_id == case.team_id
     return False
 
 
 def in_team(actor: Actor, case) -> bool:
     """Team members may read the team's cases (a casusregisseur covers for a colleague)."""
-    return actor.role in ("casusregisseur", "coordinator") and actor.team_id == case.team_id
+    return actor.role in TEAM_ROLES and actor.team_id == case.team_id
 
 
 def may_fire(actor: Actor, case, transition: Transition) -> bool:
@@ -31,7 +32,7 @@ def may_fire(actor: Actor, case, transition: Transition) -> bool:
 def require_directs(actor: Actor, case) -> None:
     if directs(actor, case):
         return
-    if actor.role in ("partner", "admin") or not in_team(actor, case):
+    if not in_team(actor, case):
         # Not even confirm that the case exists.
         raise NotFound("Zaak niet gevonden.")
     raise Forbidden("Alleen de casusregisseur van deze zaak of de coördinator van het team mag dit doen.")

@@ -9,8 +9,7 @@ from sqlalchemy.engine import Connection
 
 from mas.models import User
 from mas.services.errors import NotFound
-
-ROLES = ("casusregisseur", "coordinator", "partner", "admin")
+from mas.workflows.roles import SYSTEM as SYSTEM_ROLE
 
 
 @dataclass(frozen=True)
@@ -22,10 +21,10 @@ class Actor:
 
     @property
     def is_system(self) -> bool:
-        return self.role == "system"
+        return self.role == SYSTEM_ROLE
 
 
-SYSTEM = Actor(id=None, role="system")
+SYSTEM = Actor(id=None, role=SYSTEM_ROLE)
 
 _user = User.__table__
 _SELECT_ACTOR = select(_user.c.id, _user.c.role, _user.c.team_id, _user.c.organisation_id, _user.c.is_active)

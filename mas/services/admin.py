@@ -8,20 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from mas.models import Organisation, Team, User
+from mas.notifications import dispatcher
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, NotFound, ValidationError
 from mas.settings import REGIONS
+from mas.workflows import Role
+from mas.workflows.vocabulary import ORGANISATION_KINDS
 
 _t, _o, _u = Team.__table__, Organisation.__table__, User.__table__
-ORGANISATION_KINDS = {
-    "school": "School", "swv": "Samenwerkingsverband", "ggd": "GGD", "wijkteam": "Wijkteam / jeugdhulp",
-    "zorgaanbieder": "Zorgaanbieder", "halt": "Halt", "rvdk": "Raad voor de Kinderbescherming", "om": "OM",
-    "ervaringsdeskundige": "Ervaringsdeskundige", "overig": "Overig",
-}
 
 
 def require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
+    if actor.role != Role.ADMIN:
         raise Forbidden("Alleen beheerders mogen dit doen.")
 
 
@@ -84,7 +82,7 @@ def update_team(conn: Connection, actor: Actor, team_id: int, *, coordinator_id:
         raise NotFound("Team niet gevonden.")
     errors = {}
     if coordinator_id is not None and not conn.execute(select(_u.c.id).where(
-            _u.c.id == coordinator_id, _u.c.team_id == team_id, _u.c.role == "coordinator")).first():
+            _u.c.id == coordinator_id, _u.c.team_id == team_id, _u.c.role == Role.COORDINATOR)).first():
         errors["coordinator_id"] = "Kies een coördinator uit dit team."
     if bestuurlijk_contact_email and "@" not in bestuurlijk_contact_email:
         errors["bestuurlijk_contact_email"] = "Vul een geldig e-mailadres in."
@@ -103,3 +101,43 @@ def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str,
     values = {k: (v or "").strip() or None for k, v in fields.items() if k in _ORGANISATION_FIELDS}
     return conn.execute(_o.insert().returning(_o.c.id), {"name": name.strip(), "kind": kind, "is_active": True,
                                                          "created_at": now, **values}).scalar_one()
+
+
+def overview(conn: Connection, actor: Actor) -> dict:
+    """The admin pages' lists: accounts, teams and organisations (never case content)."""
+    require_admin(actor)
+    return {
+        "users": conn.execute(select(_u).order_by(_u.c.role, _u.c.name)).all(),
+        "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
+        "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),
+    }
+
+
+def get_organisation(conn: Connection, actor: Actor, organisation_id: int):
+    require_admin(actor)
+    org = conn.execute(select(_o).where(_o.c.id == organisation_id)).one_or_none()
+    if org is None:
+        raise NotFound("Organisatie niet gevonden.")
+    return org
+
+
+def get_team(conn: Connection, actor: Actor, team_id: int) -> tuple:
+    """The team and the coordinators it may choose from."""
+    require_admin(actor)
+    team = conn.execute(select(_t).where(_t.c.id == team_id)).one_or_none()
+    if team is None:
+        raise NotFound("Team niet gevonden.")
+    coordinators = conn.execute(select(_u.c.id, _u.c.name).where(_u.c.team_id == team_id,
+                                                                 _u.c.role == Role.COORDINATOR)).all()
+    return team, coordinators
+
+
+def undelivered_mail(conn: Connection, actor: Actor) -> list:
+    """E-mails that gave up, with why: envelope only (recipient, kind, error), never content."""
+    require_admin(actor)
+    return dispatcher.dead_messages(conn)
+
+
+def resend_mail(conn: Connection, actor: Actor, message_pk: int, now: datetime) -> bool:
+    require_admin(actor)
+    return dispatcher.resend(conn, message_pk, now)

@@ -20,8 +20,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from mas.models import Organisation, Team, User, UserSession
-from mas.services.actors import ROLES, Actor
+from mas.services.actors import Actor
 from mas.services.errors import Forbidden, ValidationError
+from mas.workflows import Role
+from mas.workflows.roles import TEAM_ROLES
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -69,11 +71,11 @@ def create_user(conn: Connection, *, email: str, name: str, role: str, password:
         errors["email"] = "Vul een geldig e-mailadres in."
     elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email)).first():
         errors["email"] = "Er is al een account met dit e-mailadres."
-    if role not in ROLES:
+    if role not in list(Role):
         errors["role"] = "Kies een rol."
-    if role == "partner" and (organisation_id is None or team_id is not None):
+    if role == Role.PARTNER and (organisation_id is None or team_id is not None):
         errors["organisation_id"] = "Een partner hoort bij een organisatie (en niet bij een team)."
-    if role in ("casusregisseur", "coordinator") and (team_id is None or organisation_id is not None):
+    if role in TEAM_ROLES and (team_id is None or organisation_id is not None):
         errors["team_id"] = "Een casusregisseur of coördinator hoort bij een team."
     if team_id is not None and not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():
         errors["team_id"] = "Onbekend team."
@@ -92,6 +94,25 @@ def create_user(conn: Connection, *, email: str, name: str, role: str, password:
         "failed_logins": 0, "is_active": True, "created_at": now,
     }).scalar_one()
     return user_id, secret
+
+
+def create_user_by_names(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
+                         team_name: str | None = None, organisation_name: str | None = None) -> tuple[int, str]:
+    """`create_user` with the team and organisation named as people type them (`mas user create`)."""
+    errors = {}
+    team_id = organisation_id = None
+    if team_name:
+        team_id = conn.execute(select(_t.c.id).where(_t.c.name == team_name)).scalar_one_or_none()
+        if team_id is None:
+            errors["team_id"] = f"Onbekend team: {team_name}"
+    if organisation_name:
+        organisation_id = conn.execute(select(_o.c.id).where(_o.c.name == organisation_name)).scalar_one_or_none()
+        if organisation_id is None:
+            errors["organisation_id"] = f"Onbekende organisatie: {organisation_name}"
+    if errors:
+        raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
+    return create_user(conn, email=email, name=name, role=role, password=password, now=now, team_id=team_id,
+                       organisation_id=organisation_id)
 
 
 def provisioning_uri(secret: str, email: str) -> str:
@@ -208,7 +229,7 @@ def change_password(conn: Connection, user_id: int, *, current: str, new: str, n
 
 def set_active(conn: Connection, actor: Actor, user_id: int, *, is_active: bool, now: datetime) -> None:
     """An admin switches an account on or off; never their own off (someone must stay to manage)."""
-    if actor.role != "admin":
+    if actor.role != Role.ADMIN:
         raise Forbidden("Alleen beheerders mogen dit doen.")
     if actor.id == user_id and not is_active:
         raise ValidationError("U kunt uw eigen account niet uitschakelen; vraag een andere beheerder.", field="active")

@@ -15,9 +15,8 @@ from sqlalchemy.sql.dml import Update
 
 from mas.clocks import rules as clocks
 from mas.context import ServiceContext
-from mas.dates import local_date
+from mas.dates import local_date, nl_date
 from mas.models import (
-    DEADLINE_OPEN,
     Case,
     Guardian,
     Organisation,
@@ -41,10 +40,10 @@ from mas.services.errors import (
     ValidationError,
 )
 from mas.services.inputs import SignalInput, YouthInput, validate_signal
+from mas.workflows import ClockEffect, MachineError, Role, Transition, next_state
 from mas.workflows.guards import clean_guard_data
-from mas.workflows.machine import MachineError, next_state
+from mas.workflows.roles import TEAM_ROLES
 
-FINAL = "afgesloten"
 _c, _y, _g, _sig, _org, _ref, _u, _team = (
     Case.__table__, Youth.__table__, Guardian.__table__, Signal.__table__, Organisation.__table__,
     ReferenceCounter.__table__, User.__table__, Team.__table__,
@@ -55,9 +54,10 @@ _c, _y, _g, _sig, _org, _ref, _u, _team = (
 _SELECT_CASE = (select(
     _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
     _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
+    _c.c.closed_at,
 ).where(_c.c.id == bindparam("case_id")))
 _LATEST_CASE_OF_YOUTH = (
-    select(_c.c.id, _c.c.state, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
+    select(_c.c.id, _c.c.closed_at, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
     .order_by(_c.c.id.desc()).limit(1)
 )
 _NEXT_REFERENCE = (
@@ -138,7 +138,7 @@ def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) ->
 def _may_receive(actor: Actor, team_id: int) -> None:
     if actor.is_system:
         return
-    if actor.role in ("casusregisseur", "coordinator") and actor.team_id == team_id:
+    if actor.role in TEAM_ROLES and actor.team_id == team_id:
         return
     raise Forbidden("Alleen medewerkers van het team kunnen een signaal invoeren.")
 
@@ -181,14 +181,18 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     youth_id, created = _find_or_create_youth(conn, youth, now)
     # A youth created just now has no case yet.
     latest = None if created else conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
-    if latest is not None and latest.state != FINAL and latest.team_id != team_id and not actor.is_system:
+    is_open = latest is not None and latest.closed_at is None
+    if is_open and latest.team_id != team_id and not actor.is_system:
         # Another team directs this youth's case: say so, but show nothing of it.
         raise ValidationError("Voor deze jongere loopt al een zaak bij een ander team. Het signaal is niet "
                               "opgeslagen; neem contact op met dat team.", field="bsn")
-    if latest is not None and latest.state != FINAL:
+    if is_open:
         conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
-        events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
-                      data={"kind": signal.kind, "source": signal.source})
+        data = {"kind": signal.kind, "source": signal.source}
+        earlier = earlier_first_day(conn, latest.id, first_absent_on)
+        if earlier is not None:  # proposed on the case page; the casusregisseur decides
+            data["earlier_first_absent_on"] = earlier
+        events.record(conn, latest.id, actor, "signaal_toegevoegd", now, data=data)
         reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
         return SignalResult(latest.id, reference, joined=True)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
@@ -196,17 +200,29 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
                       previous_case_id=latest.id if latest is not None else None)
 
 
+_FIRST_ABSENT_ON = select(_c.c.first_absent_on).where(_c.c.id == bindparam("case_id"))
+
+
+def earlier_first_day(conn: Connection, case_id: int, reported_on):
+    """The first day without education a joining signal reports, if earlier than the case's: the
+    case page proposes the correction (timekeeping.correct_first_day); None otherwise."""
+    if reported_on is None:
+        return None
+    current = conn.execute(_FIRST_ABSENT_ON, {"case_id": case_id}).scalar_one()
+    return reported_on if reported_on < current else None
+
+
 def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, team_id: int) -> None:
     if user_id is None or (user_id == actor.id and not actor.is_system):
         return  # the actor directs cases of this team (_may_receive) and is logged in, so active
     row = conn.execute(_USER_FOR_CASE, {"user_id": user_id}).one_or_none()
-    if row is None or not row.is_active or row.role not in ("casusregisseur", "coordinator") or row.team_id != team_id:
+    if row is None or not row.is_active or row.role not in TEAM_ROLES or row.team_id != team_id:
         raise ValidationError("Kies een casusregisseur uit dit team.", field="casusregisseur_id")
 
 
 def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casusregisseur_id, first_absent_on,
                previous_case_id) -> SignalResult:
-    if casusregisseur_id is None and actor.role == "casusregisseur":
+    if casusregisseur_id is None and actor.role == Role.CASUSREGISSEUR:
         casusregisseur_id = actor.id
     _check_casusregisseur(conn, actor, casusregisseur_id, team_id)
     today = local_date(now)
@@ -218,16 +234,17 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
             "youth_id": youth_id, "state": ctx.workflow.initial, "version": 1, "region": region,
             "first_absent_on": first_absent_on, "previous_case_id": previous_case_id,
             "has_suspensions": False, "opened_at": now, "updated_at": now,
-        }).scalar_one_or_none()
+        }).scalar_one()
     except exc.IntegrityError:
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
         raise Conflict("Voor deze jongere is zojuist een zaak geopend. Probeer het opnieuw.") from None
     conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, now))
+    opening = {"first_absent_on": first_absent_on}
     deadlines.start_first_generations(conn, ctx, [
-        clocks.state_clock(ctx, ctx.workflow.initial, today, region),
-        clocks.pact_clock(ctx, first_absent_on),
-        clocks.lrv_clock(ctx, first_absent_on, region),
+        _state_clock(ctx, ctx.workflow.initial, today, region, (), opening, "opened"),
+        *(_compute(ctx, effect.clock, _day_zero(effect, opening, None, today), region, (),
+                   {"anchor": effect.from_field or "entered"}) for effect in ctx.workflow.opening_clocks),
     ], case_id, region)
     events.record(conn, case_id, actor, "zaak_geopend", now, to_state=ctx.workflow.initial, data={
         "reference": reference, "signal_kind": signal.kind, "source": signal.source,
@@ -236,19 +253,13 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
     return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id)
 
 
-# Which case columns each transition writes, from its cleaned guard data.
-def _case_changes(trigger: str, data: dict) -> dict:
-    if trigger == "naar_zorgtafel":
-        return {"gesprek_report": data["gesprek_report"], "route": data["route"]}
-    if trigger == "maatwerkplan_vastgesteld":
-        return {"maatwerkplan": events.jsonable(data)}
-    if trigger == "aanbod_gestart":
-        return {"offer_started_on": data["offer_started_on"]}
-    if trigger == "terugval":
-        return {"offer_started_on": None}
-    if "closing_reason" in data:
-        return {"closing_reason": data["closing_reason"]}
-    return {}
+def _case_changes(transition: Transition, data: dict) -> dict:
+    """The case columns a transition writes, as its definition says (fields, record, clears)."""
+    changes = {f.column: data[f.name] for f in transition.fields if f.column and f.name in data}
+    if transition.record:
+        changes[transition.record] = events.jsonable(data)
+    changes.update({column: None for column in transition.clears})
+    return changes
 
 
 _UPDATE_STATEMENTS: dict[tuple[str, ...], Update] = {}
@@ -267,7 +278,7 @@ def _update_case_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-def _bump(conn: Connection, case, changes: dict) -> None:
+def bump(conn: Connection, case, changes: dict) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
     if conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes}).rowcount != 1:
@@ -275,34 +286,40 @@ def _bump(conn: Connection, case, changes: dict) -> None:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
 
 
-def _check_version(case, expected_version: int | None) -> None:
+def check_version(case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=case.version)
 
 
-def _semantic_errors(conn: Connection, trigger: str, data: dict, case, today) -> dict[str, str]:
+def _semantic_errors(conn: Connection, ctx: ServiceContext, transition: Transition, data: dict, case,
+                     today) -> dict[str, str]:
+    """Checks the field definitions ask for beyond their type: dates in order, organisations that exist."""
     errors = {}
-    for name in ("offer_started_on", "home_again_on"):
-        if name in data and data[name] > today:
-            errors[name] = "Deze datum mag niet in de toekomst liggen."
-    if "home_again_on" in data and case.offer_started_on and data["home_again_on"] < case.offer_started_on:
-        errors["home_again_on"] = "Deze datum ligt vóór de start van het aanbod."
-    if "offer_started_on" in data and data["offer_started_on"] < case.first_absent_on:
-        errors["offer_started_on"] = "Deze datum ligt vóór de eerste dag zonder onderwijs."
-    org_id = data.get("responsible_organisation_id")
-    if org_id is not None and conn.execute(_ACTIVE_ORGANISATION, {"org_id": org_id}).scalar_one_or_none() is None:
-        errors["responsible_organisation_id"] = "Kies een bestaande organisatie."
+    for f in transition.fields:
+        value = data.get(f.name)
+        if value is None:
+            continue
+        if f.not_future and value > today:
+            errors[f.name] = "Deze datum mag niet in de toekomst liggen."
+            continue
+        for other in f.not_before:
+            earlier = getattr(case, other)
+            if earlier is not None and value < earlier:
+                errors[f.name] = f"Deze datum ligt vóór {ctx.workflow.field_label(other)} ({nl_date(earlier)})."
+        if f.kind == "organisation" and conn.execute(_ACTIVE_ORGANISATION, {"org_id": value}).first() is None:
+            errors[f.name] = "Kies een bestaande organisatie."
     return errors
 
 
-def _transition(ctx: ServiceContext, case, trigger: str, actor: Actor):
+def require_open(case) -> None:
+    if case.closed_at is not None:
+        raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
+
+
+def _transition(ctx: ServiceContext, case, trigger: str, actor: Actor) -> Transition:
     transition = ctx.workflow.transition(trigger)
     if transition is None:
         raise InvalidTransition(f"Onbekende overgang '{trigger}'.")
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
-    if case.state not in transition.sources:
-        raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase '{case.state}'.")
     if actor.role not in transition.roles:
         raise Forbidden("Uw rol mag deze overgang niet uitvoeren.")
     return transition
@@ -310,56 +327,106 @@ def _transition(ctx: ServiceContext, case, trigger: str, actor: Actor):
 
 def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trigger: str, *, now: datetime,
          expected_version: int | None, data: dict | None = None, reason: str | None = None) -> str:
-    """Fire one transition of the flow; returns the new state."""
+    """Fire one transition of the flow; returns the new state.
+
+    A stale version is a conflict before anything else: whoever changed the case first may
+    have moved it to a state this form no longer fits, and the form's text must be kept.
+    """
     case = get_case(conn, case_id)
     require_directs(actor, case)
+    check_version(case, expected_version)
     transition = _transition(ctx, case, trigger, actor)
-    _check_version(case, expected_version)
-    cleaned, errors = clean_guard_data(transition, data, reason)
-    today = local_date(now)
-    errors.update(_semantic_errors(conn, trigger, cleaned, case, today) if not errors else {})
-    if errors:
-        raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
+    require_open(case)
     try:
         dest = next_state(case.state, trigger, ctx.workflow)
     except MachineError:
-        raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase '{case.state}'.") from None
-    changes = {"state": dest, "updated_at": now, **_case_changes(trigger, cleaned)}
-    if dest == FINAL:
+        raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase "
+                                f"'{ctx.workflow.state_label(case.state)}'.") from None
+    cleaned, errors = clean_guard_data(transition, data, reason)
+    today = local_date(now)
+    errors.update(_semantic_errors(conn, ctx, transition, cleaned, case, today) if not errors else {})
+    if errors:
+        raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
+    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
+    if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
-    _bump(conn, case, changes)
+    bump(conn, case, changes)
     clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
     events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
                   reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
     return dest
 
 
-def _move_clocks(conn, ctx, case, transition, dest, data, now, today) -> dict:
-    """Leaving a state closes its clock; entering one starts the next generation of its clock."""
+def _compute(ctx: ServiceContext, kind: str, day_zero, region: str, suspensions, origin: dict):
+    rule = ctx.rule_for(kind)  # validate() saw to it that every computed clock kind has one
+    return clocks.compute(ctx.calendar, rule, day_zero, region,
+                          suspensions if rule.unit in clocks.SCHOOL_DAY_RULES else (), origin)
+
+
+def _state_clock(ctx: ServiceContext, state: str, today, region: str, suspensions, data: dict, trigger: str):
+    """The clock a case starts on entering `state`: day 0 is today, or the field its kind names."""
+    kind = ctx.workflow.state_clock(state)
+    if kind is None:
+        return None
+    day_zero = data.get(kind.start_field) if kind.start_field else None
+    origin = {"anchor": kind.start_field if day_zero else "entered", "entered_on": today.isoformat(),
+              "trigger": trigger}
+    return _compute(ctx, kind.name, day_zero or today, region, suspensions, origin)
+
+
+def _day_zero(effect: ClockEffect, data: dict, case, today):
+    if effect.from_field:
+        value = data.get(effect.from_field)
+        if value is None and case is not None:
+            value = getattr(case, effect.from_field, None)
+        if value is not None:
+            return value
+    return today
+
+
+def _move_clocks(conn, ctx: ServiceContext, case, transition: Transition, dest: str, data: dict, now, today) -> dict:
+    """Leaving a state closes its clock, entering one starts its clock's next generation, and the
+    transition's own clock effects (stop, start, restart a case clock) follow its definition."""
     log: dict = {}
-    if dest == FINAL:
-        log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.trigger})")
+    if ctx.workflow.is_final(dest):
+        log["closed"] = deadlines.close_all(conn, case.id, now, f"zaak afgesloten ({transition.label})")
         # Open steps lapse with the case: partners no longer see them as work to do.
         log["steps_cancelled"] = conn.execute(_CANCEL_OPEN_STEPS, {"w_case_id": case.id}).rowcount
         return log
-    deadlines.close_clock(conn, case.id, case.state, now, f"fase verlaten ({transition.trigger})", status="met")
+    leaving = ctx.workflow.state_clock(case.state)
+    if leaving is not None:
+        deadlines.close_clock(conn, case.id, leaving.name, now, f"fase verlaten ({transition.label})", status="met")
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else ()
-    plan = events.jsonable(data) if dest == "aanbod" else case.maatwerkplan
-    computed = clocks.state_clock(ctx, dest, today, case.region, suspensions, plan)
+    computed = _state_clock(ctx, dest, today, case.region, suspensions, data, transition.trigger)
+    started, stopped = [], []
     if computed is not None:
         deadlines.start_generation(conn, ctx, computed, case.id, case.region)
-        log["started"] = {"kind": dest, "due_at": computed.due_at}
-    if transition.pact == "stop":
-        deadlines.close_clock(conn, case.id, "thuiszitterspact", now,
-                              f"aanbod gestart op {data['offer_started_on'].isoformat()}", status="stopped")
-        log["thuiszitterspact"] = "gestopt"
-    elif transition.pact == "restart":
-        # Only a stopped clock restarts: if no offer ever started, the youth never left home
-        # and the running clock keeps counting from the first day without education.
-        home_since = data.get("home_again_on") or today
-        if not _pact_running(conn, case.id):
-            deadlines.start_generation(conn, ctx, clocks.pact_clock(ctx, home_since), case.id, case.region)
-            log["thuiszitterspact"] = f"opnieuw vanaf {home_since.isoformat()}"
+        started.append({"kind": computed.kind, "due_at": computed.due_at})
+    for effect in transition.clocks:
+        day_zero = _day_zero(effect, data, case, today)
+        if effect.action == "stop":
+            why = transition.label + (f" op {nl_date(day_zero)}" if effect.from_field else "")
+            if deadlines.stop_clock(conn, case.id, effect.clock, now, why, day_zero):
+                stopped.append(effect.clock)
+            continue
+        last = deadlines.last_generation(conn, case.id, effect.clock)
+        running = last is not None and last.status == "open"
+        if effect.action == "restart" and running:
+            continue  # still counting: e.g. an offer that never started leaves the youth at home all along
+        if running:
+            deadlines.close_clock(conn, case.id, effect.clock, now, f"opnieuw gestart ({transition.label})")
+        origin = {"anchor": effect.from_field or "entered", "trigger": transition.trigger}
+        if last is not None and last.stopped_on is not None:
+            # A new period after one that ended (the offer started): say when that one ran.
+            origin["previous"] = {"start": last.started_on.isoformat(), "until": last.stopped_on.isoformat(),
+                                  "days": (last.stopped_on - last.started_on).days}
+        new = _compute(ctx, effect.clock, day_zero, case.region, suspensions, origin)
+        deadlines.start_generation(conn, ctx, new, case.id, case.region)
+        started.append({"kind": new.kind, "due_at": new.due_at})
+    if started:
+        log["started"] = started
+    if stopped:
+        log["stopped"] = stopped
     return log
 
 
@@ -368,22 +435,11 @@ _CANCEL_OPEN_STEPS = (
     update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
     .values(status="cancelled", version=_st.c.version + 1)
 )
-_d = deadlines._d
-_PACT_RUNNING = (select(_d.c.id).where(
-    _d.c.case_id == bindparam("case_id"), _d.c.kind == "thuiszitterspact", _d.c.status == DEADLINE_OPEN
-).limit(1))
-
-
-def _pact_running(conn: Connection, case_id: int) -> bool:
-    return conn.execute(_PACT_RUNNING, {"case_id": case_id}).first() is not None
-
-
-def add_note(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:
+def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:
     """A note in the journal: an event; it does not change the case's version."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
+    require_open(case)
     if not (text or "").strip():
         raise ValidationError("Een notitie mag niet leeg zijn.", field="text")
     events.record(conn, case.id, actor, "notitie", now, data={"text": text.strip()})
@@ -393,9 +449,8 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
                  expected_version: int | None, reason: str) -> None:
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
-    _check_version(case, expected_version)
+    require_open(case)
+    check_version(case, expected_version)
     errors = {}
     if route not in ctx.workflow.routes:
         errors["route"] = "Kies een van de routes."
@@ -404,23 +459,23 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    _bump(conn, case, {"route": route, "updated_at": now})
+    bump(conn, case, {"route": route, "updated_at": now})
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 
-def hand_over(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, to_user_id: int, *,
+def hand_over(conn: Connection, actor: Actor, case_id: int, to_user_id: int, *,
               now: datetime, expected_version: int | None, reason: str | None = None) -> None:
     """Hand the case to another casusregisseur of the same team."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
-    _check_version(case, expected_version)
+    require_open(case)
+    check_version(case, expected_version)
     target = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == to_user_id)).one_or_none()
-    if target is None or not target.is_active or target.role != "casusregisseur" or target.team_id != case.team_id:
+    if (target is None or not target.is_active or target.role != Role.CASUSREGISSEUR
+            or target.team_id != case.team_id):
         raise ValidationError("Kies een actieve casusregisseur uit het team van deze zaak.", field="to_user_id")
     if to_user_id == case.casusregisseur_id:
         raise ValidationError("Deze casusregisseur heeft de zaak al.", field="to_user_id")
-    _bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
+    bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
     events.record(conn, case.id, actor, "overgedragen", now, reason=(reason or "").strip() or None,
                   data={"from_user_id": case.casusregisseur_id, "to_user_id": to_user_id})

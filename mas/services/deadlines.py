@@ -46,6 +46,19 @@ _CLOSE_CLOCK = (
            _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
+_STOP_CLOCK = (
+    update(_d)
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
+           _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
+    .values(status="stopped", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"),
+            stopped_on=bindparam("stopped_on"))
+    .returning(_d.c.started_on)
+)
+_LAST_GENERATION = (
+    select(_d.c.started_on, _d.c.stopped_on, _d.c.status).where(
+        _d.c.case_id == bindparam("case_id"), _d.c.kind == bindparam("kind"), _d.c.step_id.is_(None))
+    .order_by(_d.c.generation.desc()).limit(1)
+)
 _CLOSE_STEP_CLOCK = (
     update(_d)
     .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == DEADLINE_OPEN)
@@ -62,18 +75,20 @@ _SUSPENSIONS = (
 
 
 def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, region: str, step_id: int | None,
-                    organisation_id: int | None) -> dict:
+                    organisation_id: int | None, rung: int = 0) -> dict:
     params = computed.row(case_id, step_id)
     params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region,
-                                               ctx.calendar)
+    params["rung"] = rung
+    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), rung, computed.due_at,
+                                               computed.started_on, region, ctx.calendar)
     return params
 
 
 def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
-                     step_id: int | None = None, organisation_id: int | None = None) -> None:
-    """Insert the next generation of a clock, its ladder armed from rung zero."""
-    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id)
+                     step_id: int | None = None, organisation_id: int | None = None, rung: int = 0) -> None:
+    """Insert the next generation of a clock, its ladder armed after `rung` (zero: from the start;
+    a corrected clock keeps the levels its earlier generation already raised, never sending them twice)."""
+    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id, rung)
     if step_id is None:
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
@@ -91,6 +106,17 @@ def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iter
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
     return conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
                                    "closed_reason": reason}).rowcount
+
+
+def stop_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, stopped_on) -> bool:
+    """The clock did its job (the offer started on `stopped_on`): closed as 'stopped'."""
+    return conn.execute(_STOP_CLOCK, {"w_case_id": case_id, "w_kind": kind, "closed_at": now, "closed_reason": reason,
+                                      "stopped_on": stopped_on}).first() is not None
+
+
+def last_generation(conn: Connection, case_id: int, kind: str):
+    """The newest generation of a case clock (running or not), or None."""
+    return conn.execute(_LAST_GENERATION, {"case_id": case_id, "kind": kind}).first()
 
 
 def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:
@@ -130,7 +156,8 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
     }
     still_overdue = new.due_at is not None and new.due_at <= now
     if still_overdue and old.due_at is not None and old.due_at <= now:
-        next_at = ctx.ladders.next_after(old.kind, old.rung, new.due_at, old.started_on, region, ctx.calendar)
+        next_at = ctx.ladders.next_after(ctx.ladder_for(old.kind), old.rung, new.due_at, old.started_on, region,
+                                         ctx.calendar)
         conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
@@ -149,7 +176,7 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
     for row in open_deadlines(conn, case.id):
         if row.rule not in COMPUTED_RULES or (only_school_days and row.rule not in SCHOOL_DAY_RULES):
             continue
-        new = recompute(ctx, row.kind, row.rule, row.inputs, row.started_on, case.region, suspensions, case.maatwerkplan)
+        new = recompute(ctx.calendar, ctx.rule_for(row.kind), row.inputs, row.started_on, case.region, suspensions)
         if new is None:
             continue
         change = move(conn, ctx, row, new, case.region, now, reason)

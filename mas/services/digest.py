@@ -14,7 +14,6 @@ from mas.context import ServiceContext
 from mas.dates import TZ, local_date
 from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxMessage, User
 from mas.notifications import outbox
-from mas.services.escalation import CLOCK_LABELS
 
 _d, _c, _u, _o = Deadline.__table__, Case.__table__, User.__table__, OutboxMessage.__table__
 HORIZON = timedelta(days=7)
@@ -36,7 +35,7 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
     per_user: dict[tuple[int, str], list[dict]] = {}
     for row in rows:
         per_user.setdefault((row.id, row.email), []).append({
-            "reference": row.reference, "what": CLOCK_LABELS.get(row.kind, row.kind),
+            "reference": row.reference, "what": ctx.workflow.clock_label(row.kind),
             "due_at": row.due_at.isoformat(), "is_overdue": row.due_at <= now,
         })
     queued = 0
@@ -48,7 +47,7 @@ def queue_digests(db, ctx: ServiceContext, now: datetime) -> int:
         try:
             with db.begin() as conn:
                 if conn.execute(select(_o.c.id).where(_o.c.idempotency_key == key)).first() is None:
-                    queued += outbox.queue(conn, ctx, [message])
+                    queued += outbox.queue(conn, [message])
         except exc.IntegrityError:  # another scheduler queued it a moment ago
             continue
     return queued

@@ -19,10 +19,10 @@ from mas.notifications import outbox
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
-from mas.services.cases import FINAL, get_case
-from mas.services.errors import CaseClosed, ValidationError
-from mas.services.escalation import CLOCK_LABELS
+from mas.services.cases import get_case, require_open
+from mas.services.errors import ValidationError
 from mas.services.steps import get_step
+from mas.workflows import Recipient
 
 _st, _o, _t, _u = Step.__table__, Organisation.__table__, Team.__table__, User.__table__
 
@@ -43,13 +43,13 @@ def _recipients(conn: Connection, case, organisation_id: int | None) -> list[tup
     if organisation_id is not None:
         email = conn.execute(select(_o.c.escalation_email).where(_o.c.id == organisation_id)).scalar_one_or_none()
         if email:
-            found.append(("organisation_escalation", email))
+            found.append((Recipient.ORGANISATION_ESCALATION, email))
     if not found:  # no organisation to press: the team's coordinator hears of it
         email = conn.execute(
             select(_u.c.email).select_from(_t.join(_u, _u.c.id == _t.c.coordinator_id)).where(_t.c.id == case.team_id)
         ).scalar_one_or_none()
         if email:
-            found.append(("coordinator", email))
+            found.append((Recipient.COORDINATOR, email))
     return found
 
 
@@ -58,8 +58,7 @@ def doorzetten(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int
     """Escalate by hand; returns the number of messages queued."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
+    require_open(case)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = "Geef aan waarom u doorzet."
@@ -72,21 +71,23 @@ def doorzetten(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int
         deadlines.close_step_clock(conn, step.id, now, f"doorgezet: {reason.strip()}")
         conn.execute(update(_st).where(_st.c.id == step.id).values(due_at=due_at, version=_st.c.version + 1))
     else:
-        deadlines.close_clock(conn, case.id, "doorzetten", now, f"opnieuw doorgezet: {reason.strip()}")
-    computed = clocks.fixed_clock("doorzetten", local_date(now), due_at, "doorgezet", reason=reason.strip(),
-                                  set_by=actor.id)
+        deadlines.close_clock(conn, case.id, ctx.workflow.doorzetten_clock, now,
+                              f"opnieuw doorgezet: {reason.strip()}")
+    computed = clocks.fixed_clock(ctx.workflow.doorzetten_clock, local_date(now), due_at, "doorgezet",
+                                  reason=reason.strip(), set_by=actor.id)
     deadlines.start_generation(conn, ctx, computed, case.id, case.region, step_id, organisation_id)
     # Each doorzetten is its own message; the moment tells two apart.
     messages = [
-        outbox.row(ctx, key=f"doorzetten:{case.id}:{step_id}:{now.isoformat()}:{address}", template="doorzetten",
+        outbox.row(ctx, key=f"doorzetten:{case.id}:{step_id}:{now.isoformat()}:{address}", template="doorgezet",
                    recipient=address, case_id=case.id, now=now, not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
-                   context={"reference": case.reference, "what": CLOCK_LABELS["step" if step else "doorzetten"],
+                   context={"reference": case.reference, "what": ctx.workflow.clock_label(
+                                ctx.workflow.step_clock if step else ctx.workflow.doorzetten_clock),
                             "due_at": due_at.isoformat(), "since": local_date(now).isoformat(),
-                            "link": outbox.partner_link(ctx) if role.startswith("organisation") else
+                            "link": outbox.partner_link(ctx) if role.is_organisation else
                             outbox.case_link(ctx, case.reference)})
         for role, address in _recipients(conn, case, organisation_id)
     ]
-    outbox.queue(conn, ctx, messages)
+    outbox.queue(conn, messages)
     events.record(conn, case.id, actor, "doorgezet", now, reason=reason.strip(),
                   data={"step_id": step_id, "organisation_id": organisation_id, "due_at": due_at,
                         "told": [m["recipient"] for m in messages]})

@@ -30,31 +30,20 @@ from mas.models import (
 )
 from mas.notifications import outbox
 from mas.services.actors import SYSTEM
+from mas.workflows import Recipient
 
 _d, _c, _t, _o, _e = (Deadline.__table__, Case.__table__, Team.__table__, Organisation.__table__,
                       CaseEvent.__table__)
 _regisseur = aliased(User.__table__, name="regisseur")
-_coordinator = aliased(User.__table__, name="coordinator")
-
-CLOCK_LABELS = {
-    "signaal": "Signaal: contact leggen en gesprek plannen",
-    "gesprek": "Gesprek voeren en route kiezen",
-    "zorgtafel": "Zorgtafel houden en maatwerkplan vaststellen",
-    "aanbod": "Start van het aanbod",
-    "terugleiding": "Nazorg en afsluitende evaluatie",
-    "thuiszitterspact": "Thuiszitterspact: passend aanbod binnen drie maanden",
-    "lrv": "Mijlpaal langdurig relatief verzuim",
-    "step": "Stap voor een partnerorganisatie",
-    "doorzetten": "Doorgezette stap",
-}
+_coordinator = aliased(User.__table__, name="team_coordinator")
 
 _DUE = (
     select(
         _d.c.id, _d.c.case_id, _d.c.kind, _d.c.generation, _d.c.started_on, _d.c.due_at, _d.c.rung,
-        _c.c.reference, _c.c.region, _regisseur.c.email.label("casusregisseur"),
-        _coordinator.c.email.label("coordinator"), _t.c.bestuurlijk_contact_email.label("bestuurlijk"),
-        _o.c.name.label("organisation_name"), _o.c.contact_email.label("organisation_contact"),
-        _o.c.escalation_email.label("organisation_escalation"),
+        _c.c.reference, _c.c.region, _regisseur.c.email.label(Recipient.CASUSREGISSEUR),
+        _coordinator.c.email.label(Recipient.COORDINATOR), _t.c.bestuurlijk_contact_email.label(Recipient.BESTUURLIJK),
+        _o.c.name.label("organisation_name"), _o.c.contact_email.label(Recipient.ORGANISATION_CONTACT),
+        _o.c.escalation_email.label(Recipient.ORGANISATION_ESCALATION),
     )
     .select_from(
         _d.join(_c, _c.c.id == _d.c.case_id)
@@ -85,6 +74,7 @@ class SweepResult:
     levels_raised: int = 0
     messages_queued: int = 0
     recorded_only: int = 0  # levels passed during downtime: recorded, not sent
+    milestones: int = 0  # milestones reached (recorded, never sent)
     details: list = field(default_factory=list)
 
     def add(self, other: SweepResult) -> None:
@@ -92,6 +82,7 @@ class SweepResult:
         self.levels_raised += other.levels_raised
         self.messages_queued += other.messages_queued
         self.recorded_only += other.recorded_only
+        self.milestones += other.milestones
         self.details.extend(other.details)
 
 
@@ -120,11 +111,11 @@ def _messages(ctx: ServiceContext, row, level: Level, now: datetime, not_before:
         seen.add(address)
         if base is None:  # shared by this level's recipients
             base = {
-                "reference": row.reference, "what": CLOCK_LABELS.get(row.kind, row.kind), "kind": row.kind,
+                "reference": row.reference, "what": ctx.workflow.clock_label(row.kind), "kind": row.kind,
                 "due_at": row.due_at.isoformat(), "since": row.started_on.isoformat(), "level": level.label,
                 "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": row.organisation_name,
             }
-        link = partner_link if role.startswith("organisation_") else outbox.case_link(ctx, row.reference)
+        link = partner_link if role.is_organisation else outbox.case_link(ctx, row.reference)
         key = f"deadline:{row.id}:{row.generation}:{level.number}:{address}"
         rows.append(outbox.row(ctx, key=key, template="reminder" if level.is_reminder else "rung", recipient=address,
                                context={**base, "link": link}, case_id=row.case_id, now=now, not_before=not_before))
@@ -138,11 +129,19 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     not_before = ctx.ladders.window.next_opening(now, ctx.calendar)
     partner_link = outbox.partner_link(ctx)
     for row in conn.execute(_DUE, {"now": now, "batch": batch}).all():
-        ladder = ctx.ladders.for_kind(row.kind)
+        ladder = ctx.ladder_for(row.kind)
         passed, next_at = _climb(ctx, ladder, row, now) if ladder else ([], None)
         new_rung = row.rung + len(passed)
         climbs.append({"w_id": row.id, "w_rung": row.rung, "rung": new_rung, "next_at": next_at})
         result.deadlines += 1
+        if ladder is not None and ladder.is_milestone:
+            # Reached, and recorded on the case: a milestone never reminds or escalates.
+            events.extend({"case_id": row.case_id, "at": now, "kind": "mijlpaal", "deadline_id": row.id,
+                           "rung": level.number, "data": {"deadline_kind": row.kind, "generation": row.generation,
+                                                          "due_at": row.due_at.isoformat()}} for level in passed)
+            result.milestones += len(passed)
+            result.details.append((row.reference, row.kind, ["mijlpaal"] * len(passed)))
+            continue
         for level in passed:
             is_top = level is passed[-1]
             events.append({
@@ -162,7 +161,7 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
             raise RuntimeError("deadline rows changed under the sweep; the batch is rolled back")
     if events:
         conn.execute(_INSERT_EVENT, events)
-    result.messages_queued = outbox.queue(conn, ctx, messages)
+    result.messages_queued = outbox.queue(conn, messages)
     return result
 
 

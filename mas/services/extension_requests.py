@@ -12,21 +12,21 @@ from mas.models import DEADLINE_OPEN, Deadline, ExtensionRequest
 from mas.services import events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
-from mas.services.cases import FINAL, get_case
-from mas.services.errors import CaseClosed, NotFound, ValidationError
+from mas.services.cases import get_case, require_open
+from mas.services.errors import NotFound, ValidationError
 from mas.services.steps import get_step
 from mas.services.timekeeping import extend_deadline
+from mas.workflows import Role
 
 _x, _d = ExtensionRequest.__table__, Deadline.__table__
 
 
-def request_extension(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: int, *, reason: str,
+def request_extension(conn: Connection, actor: Actor, step_id: int, *, reason: str,
                       proposed_due_at: datetime, now: datetime) -> int:
     step = get_step(conn, step_id)
-    if actor.role != "partner" or actor.organisation_id != step.organisation_id:
+    if actor.role != Role.PARTNER or actor.organisation_id != step.organisation_id:
         raise NotFound("Stap niet gevonden.")
-    if get_case(conn, step.case_id).state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
+    require_open(get_case(conn, step.case_id))
     errors = {}
     if step.status != "open":
         errors["step_id"] = "Deze stap is al afgerond."

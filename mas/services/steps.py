@@ -19,8 +19,9 @@ from mas.notifications import outbox
 from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
-from mas.services.cases import FINAL, get_case
-from mas.services.errors import CaseClosed, Conflict, NotFound, ValidationError
+from mas.services.cases import get_case, require_open
+from mas.services.errors import Conflict, NotFound, ValidationError
+from mas.workflows import Role
 
 _st = Step.__table__
 _org = Organisation.__table__
@@ -49,7 +50,7 @@ def _tell_organisation(conn: Connection, ctx: ServiceContext, org, case, step_id
     """The organisation's contact hears of a new step (reference, due date, link; nothing personal)."""
     if not org.contact_email:
         return
-    outbox.queue(conn, ctx, [outbox.row(
+    outbox.queue(conn, [outbox.row(
         ctx, key=f"step:{step_id}:{generation_key}:{org.contact_email}", template="step_assigned",
         recipient=org.contact_email, case_id=case.id, now=now,
         not_before=ctx.ladders.window.next_opening(now, ctx.calendar),
@@ -79,8 +80,7 @@ def _bump_step(conn: Connection, step, expected_version: int | None, **values) -
 def _open_case_for(conn, actor, case_id):
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
+    require_open(case)
     return case
 
 
@@ -97,7 +97,7 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
         "version": 1, "created_by_id": actor.id, "created_at": now,
     }).scalar_one()
     deadlines.start_generation(
-        conn, ctx, clocks.fixed_clock("step", local_date(now), due_at, "uiterste datum van de stap", set_by=actor.id),
+        conn, ctx, clocks.fixed_clock(ctx.workflow.step_clock, local_date(now), due_at, "uiterste datum van de stap", set_by=actor.id),
         case.id, case.region, step_id, organisation_id,
     )
     _tell_organisation(conn, ctx, org, case, step_id, due_at, now, "1")
@@ -106,18 +106,17 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
     return step_id
 
 
-def complete_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: int, *, now: datetime,
+def complete_step(conn: Connection, actor: Actor, step_id: int, *, now: datetime,
                   expected_version: int | None, note: str | None = None) -> None:
     """The assigned organisation (or the case's director) marks a step done."""
     step = get_step(conn, step_id)
     case = get_case(conn, step.case_id)
-    if actor.role == "partner":
+    if actor.role == Role.PARTNER:
         if actor.organisation_id != step.organisation_id:
             raise NotFound("Stap niet gevonden.")
     else:
         require_directs(actor, case)
-    if case.state == FINAL:
-        raise CaseClosed("Deze zaak is afgesloten.")
+    require_open(case)
     if step.status != "open":
         raise ValidationError("Deze stap is al afgerond of vervallen.", field="status")
     _bump_step(conn, step, expected_version, status="done", completed_at=now, completed_by_id=actor.id,
@@ -141,7 +140,7 @@ def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
     # A new assignee starts with a fresh ladder.
     deadlines.close_step_clock(conn, step.id, now, "stap overgedragen")
     deadlines.start_generation(
-        conn, ctx, clocks.fixed_clock("step", local_date(now), due, "uiterste datum van de stap", set_by=actor.id),
+        conn, ctx, clocks.fixed_clock(ctx.workflow.step_clock, local_date(now), due, "uiterste datum van de stap", set_by=actor.id),
         case.id, case.region, step.id, organisation_id,
     )
     _tell_organisation(conn, ctx, org, case, step.id, due, now, f"v{step.version + 1}")

@@ -13,12 +13,13 @@ from flask import Flask, g, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from mas.context import make_context
 from mas.dates import utcnow
-from mas.db import Database
 from mas.services import auth as auth_service
+from mas.services import runtime
 from mas.settings import Settings, load_settings
 from mas.web import security
+from mas.web.context import now as request_now
+from mas.workflows import ROLE_LABELS, WORKFLOW, Role, Workflow
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -34,7 +35,8 @@ class LoginUser(UserMixin):
         return self.session_user.token
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, require_totp: bool = True) -> Flask:
+def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, require_totp: bool = True,
+               workflow: Workflow = WORKFLOW) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
     secure = settings.base_url.startswith("https://")
@@ -48,10 +50,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound the token
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
-    db = Database(settings.database_url)
+    db = runtime.open_database(settings)
     app.extensions["mas"] = {
         "settings": settings,
-        "context": make_context(settings),  # refuses to start on an invalid flow or calendar
+        "context": runtime.open_context(settings, workflow),  # refuses to start on an invalid flow or calendar
         "db": db,
         "clock": clock,
         "require_totp": require_totp,
@@ -62,13 +64,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     @login.user_loader
     def _load(token: str):
-        found = auth_service.load_session(db, token, clock())
+        found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
     from mas.web import admin, auth, cases, overview, partner
 
     for module in (overview, auth, cases, partner, admin):
         app.register_blueprint(module.bp)
+    from mas.web import api
+
+    api.register(app)  # the JSON API: its blueprint, its token gate and its problem+json errors
     security.register_roles(app)
 
     @app.before_request
@@ -78,7 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     @app.context_processor
     def _globals():
-        return {"me": g.get("mas_user"), "term": settings.term, "settings": settings}
+        return {"me": g.get("mas_user"), "term": settings.term, "settings": settings, "may": security.may_visit,
+                "roles": Role, "role_labels": ROLE_LABELS, "workflow": app.extensions["mas"]["context"].workflow}
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -95,7 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
             # Its own transaction: the request's own one was rolled back with the refusal.
             with db.begin() as conn:
-                log_denied(conn, g.mas_user.actor, clock(), path=request.path, method=request.method,
+                log_denied(conn, g.mas_user.actor, request_now(), path=request.path, method=request.method,
                            reference=(request.view_args or {}).get("reference"))
         return render_template("error.html", title="Niet gevonden",
                                message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404

@@ -7,43 +7,35 @@ envelope (recipient, kind, error) only.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from mas.models import Organisation, Team, User
 from mas.services import admin as admin_service
 from mas.services import auth as auth_service
+from mas.services import tokens as token_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
+from mas.workflows import Role
+from mas.workflows.vocabulary import ORGANISATION_KINDS
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-_u, _t, _o = User.__table__, Team.__table__, Organisation.__table__
-
-
-def _lists(conn):
-    return {
-        "users": conn.execute(select(_u).order_by(_u.c.role, _u.c.name)).all(),
-        "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
-        "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),
-    }
+bp = Blueprint("beheer", __name__, url_prefix="/admin")
 
 
 def _page(template: str, errors=None, status=200, **extra):
     with web.db().read() as conn:
-        data = _lists(conn)
+        data = admin_service.overview(conn, web.actor())
     return render_template(template, errors=errors or {}, values=request.form if errors else {},
-                           kinds=admin_service.ORGANISATION_KINDS, **data, **extra), status
+                           kinds=ORGANISATION_KINDS, **data, **extra), status
 
 
 @bp.get("/users")
-@roles("admin")
+@roles(Role.ADMIN)
 def users():
     return _page("admin/users.html")
 
 
 @bp.post("/users")
-@roles("admin")
+@roles(Role.ADMIN)
 def create_user():
     read = FormReader(request.form)
     team_id, org_id = read.integer("team_id"), read.integer("organisation_id")
@@ -63,7 +55,7 @@ def create_user():
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles("admin")
+@roles(Role.ADMIN)
 def set_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
@@ -71,19 +63,19 @@ def set_active(user_id: int):
             auth_service.set_active(conn, web.actor(), user_id, is_active=active, now=web.now())
     except ServiceError as exc:
         flash(exc.message)
-        return redirect(url_for("admin.users"))
+        return redirect(url_for("beheer.users"))
     flash("Account ingeschakeld." if active else "Account uitgeschakeld; alle sessies zijn beëindigd.")
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("beheer.users"))
 
 
 @bp.get("/teams")
-@roles("admin")
+@roles(Role.ADMIN)
 def teams():
     return _page("admin/teams.html")
 
 
 @bp.post("/teams")
-@roles("admin")
+@roles(Role.ADMIN)
 def create_team():
     form = request.form
     try:
@@ -96,17 +88,17 @@ def create_team():
     except ServiceError as exc:
         return _page("admin/teams.html", exc.errors or {"form": exc.message}, 422)
     flash("Team aangemaakt.")
-    return redirect(url_for("admin.teams"))
+    return redirect(url_for("beheer.teams"))
 
 
 @bp.get("/organisations")
-@roles("admin")
+@roles(Role.ADMIN)
 def organisations():
     return _page("admin/organisations.html")
 
 
 @bp.post("/organisations")
-@roles("admin")
+@roles(Role.ADMIN)
 def create_organisation():
     form = request.form
     fields = {k: form.get(k) for k in ("brin", "municipality", "contact_name", "contact_email", "escalation_name",
@@ -118,11 +110,11 @@ def create_organisation():
     except ServiceError as exc:
         return _page("admin/organisations.html", exc.errors or {"form": exc.message}, 422)
     flash("Organisatie aangemaakt.")
-    return redirect(url_for("admin.organisations"))
+    return redirect(url_for("beheer.organisations"))
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
-@roles("admin")
+@roles(Role.ADMIN)
 def edit_organisation(org_id: int):
     errors, status = {}, 200
     if request.method == "POST":
@@ -140,18 +132,16 @@ def edit_organisation(org_id: int):
             errors, status = exc.errors or {"form": exc.message}, 422
         else:
             flash("Organisatie opgeslagen.")
-            return redirect(url_for("admin.organisations"))
+            return redirect(url_for("beheer.organisations"))
     with web.db().read() as conn:
-        org = conn.execute(select(_o).where(_o.c.id == org_id)).one_or_none()
-    if org is None:
-        raise NotFound("Organisatie niet gevonden.")
+        org = admin_service.get_organisation(conn, web.actor(), org_id)
     values = request.form if errors else {k: ("1" if v is True else v) for k, v in org._mapping.items() if v is not None}
     return render_template("admin/organisation_edit.html", org=org, errors=errors, values=values,
-                           kinds=admin_service.ORGANISATION_KINDS), status
+                           kinds=ORGANISATION_KINDS), status
 
 
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
-@roles("admin")
+@roles(Role.ADMIN)
 def edit_team(team_id: int):
     errors, status = {}, 200
     if request.method == "POST":
@@ -169,35 +159,65 @@ def edit_team(team_id: int):
             errors, status = exc.errors or {"form": exc.message}, 422
         else:
             flash("Team opgeslagen.")
-            return redirect(url_for("admin.teams"))
+            return redirect(url_for("beheer.teams"))
     with web.db().read() as conn:
-        team = conn.execute(select(_t).where(_t.c.id == team_id)).one_or_none()
-        coordinators = conn.execute(select(_u.c.id, _u.c.name).where(_u.c.team_id == team_id,
-                                                                     _u.c.role == "coordinator")).all()
-    if team is None:
-        raise NotFound("Team niet gevonden.")
+        team, coordinators = admin_service.get_team(conn, web.actor(), team_id)
     values = request.form if errors else {k: v for k, v in team._mapping.items() if v is not None}
     return render_template("admin/team_edit.html", team=team, coordinators=coordinators, errors=errors,
                            values=values), status
 
 
 @bp.get("/outbox")
-@roles("admin")
+@roles(Role.ADMIN)
 def outbox():
-    from mas.notifications.dispatcher import dead_messages
-
     with web.db().read() as conn:
-        rows = dead_messages(conn)
+        rows = admin_service.undelivered_mail(conn, web.actor())
     return render_template("admin/outbox.html", rows=rows)
 
 
 @bp.post("/outbox/<int:message_pk>/resend")
-@roles("admin")
+@roles(Role.ADMIN)
 def resend(message_pk: int):
-    from mas.notifications.dispatcher import resend as resend_message
-
     with web.db().begin() as conn:
-        admin_service.require_admin(web.actor())
-        resend_message(conn, message_pk, web.now())
+        admin_service.resend_mail(conn, web.actor(), message_pk, web.now())
     flash("Het bericht staat weer in de wachtrij.")
-    return redirect(url_for("admin.outbox"))
+    return redirect(url_for("beheer.outbox"))
+
+
+def _tokens_page(errors=None, status=200, made=None):
+    with web.db().read() as conn:
+        data = token_service.overview(conn, web.actor())
+    return render_template("admin/tokens.html", errors=errors or {}, values=request.form if errors else {},
+                           scopes=token_service.SCOPES, made=made, now=web.now(), **data), status
+
+
+@bp.get("/tokens")
+@roles(Role.ADMIN)
+def tokens():
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@roles(Role.ADMIN)
+def create_token():
+    """A token for an organisation's system; shown on this page once."""
+    read = FormReader(request.form)
+    organisation_id, days = read.integer("organisation_id", True, "De organisatie"), read.integer("days")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            made = token_service.create_service_token(
+                conn, web.actor(), organisation_id=organisation_id, name=request.form.get("name", ""),
+                scopes=request.form.getlist("scopes"), now=web.now(), days=days)
+    except ServiceError as exc:
+        return _tokens_page(exc.errors or {"form": exc.message}, 422)
+    return _tokens_page(made=made)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles(Role.ADMIN)
+def revoke_token(token_id: int):
+    with web.db().begin() as conn:
+        token_service.revoke_token(conn, web.actor(), token_id, now=web.now())
+    flash("Het token is ingetrokken; het werkt niet meer.")
+    return redirect(url_for("beheer.tokens"))

@@ -18,12 +18,13 @@ from mas.services import auth as auth_service
 from mas.services.errors import ValidationError
 from mas.web import context as web
 from mas.web.security import roles, safe_next
+from mas.workflows import Role
 
 bp = Blueprint("auth", __name__)
 
 
 def home_for(role: str) -> str:
-    return {"partner": url_for("partner.steps"), "admin": url_for("admin.users")}.get(role, url_for("cases.index"))
+    return {Role.PARTNER: url_for("partners.steps"), Role.ADMIN: url_for("beheer.users")}.get(role, url_for("cases.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,7 +56,7 @@ def login():
 
 
 @bp.post("/logout")
-@roles("casusregisseur", "coordinator", "partner", "admin")
+@roles(*Role)
 def logout():
     from flask import g
 
@@ -68,7 +69,7 @@ def logout():
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@roles("casusregisseur", "coordinator", "partner", "admin")
+@roles(*Role)
 def account():
     errors = {}
     if request.method == "POST":

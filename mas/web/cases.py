@@ -7,29 +7,21 @@ case page is shown again with the errors beside the fields and what was typed ke
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from mas.dates import local_date
-from mas.models import CaseEvent, Organisation, User
 from mas.services import cases as case_service
 from mas.services import doorzetten as dz
 from mas.services import extension_requests, queries, steps, timekeeping
 from mas.services.audit import who_looked
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
-from mas.services.inputs import (
-    SIGNAL_KINDS,
-    SIGNAL_SOURCES,
-    GuardianInput,
-    SignalInput,
-    YouthInput,
-    validate_signal,
-)
+from mas.services.inputs import GuardianInput, SignalInput, YouthInput, validate_signal
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
+from mas.workflows import DIRECTORS, Role
+from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-DIRECTORS = ("casusregisseur", "coordinator")
 
 
 def _filters() -> queries.Filters:
@@ -49,18 +41,6 @@ def index():
     with (web.db().begin() if filters.q else web.db().read()) as conn:
         data = queries.werkvoorraad(conn, web.ctx(), web.actor(), filters, web.now())
     return render_template("cases/list.html", filters=filters, workflow=web.ctx().workflow, **data)
-
-
-def _team_choices(conn):
-    u = User.__table__
-    return conn.execute(select(u.c.id, u.c.name).where(u.c.team_id == web.actor().team_id, u.c.role == "casusregisseur",
-                                                       u.c.is_active.is_(True)).order_by(u.c.name)).all()
-
-
-def _schools(conn):
-    o = Organisation.__table__
-    return conn.execute(select(o.c.id, o.c.name, o.c.brin).where(o.c.kind == "school", o.c.is_active.is_(True))
-                        .order_by(o.c.name)).all()
 
 
 def _signal_from_form(form) -> tuple[YouthInput, SignalInput, dict]:
@@ -108,9 +88,9 @@ def new():
                   else f"Zaak {result.reference} is geopend.")
             return redirect(url_for("cases.show", reference=result.reference))
     with web.db().read() as conn:
-        regisseurs, schools = _team_choices(conn), _schools(conn)
-    return render_template("cases/new.html", errors=errors, values=request.form, regisseurs=regisseurs,
-                           schools=schools, kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES), status
+        choices = queries.new_signal_choices(conn, web.actor())
+    return render_template("cases/new.html", errors=errors, values=request.form, kinds=SIGNAL_KINDS,
+                           sources=SIGNAL_SOURCES, **choices), status
 
 
 def _render_case(reference: str, *, errors=None, form=None, values=None, conflict=None, status=200):
@@ -127,12 +107,6 @@ def show(reference: str):
     return _render_case(reference)
 
 
-def _changes_since(case_id: int, seen_event_id: int) -> list:
-    e = CaseEvent.__table__
-    with web.db().read() as conn:
-        return conn.execute(select(e).where(e.c.case_id == case_id, e.c.id > seen_event_id).order_by(e.c.id)).all()
-
-
 def _act(reference: str, form_name: str, action, done: str):
     """Run one service action on the case; on refusal show the page again with the form kept."""
     case_id = None
@@ -144,7 +118,8 @@ def _act(reference: str, form_name: str, action, done: str):
         raise
     except Conflict as exc:
         seen = request.form.get("seen_event_id", "0")
-        changes = _changes_since(case_id, int(seen) if seen.isdigit() else 0)
+        with web.db().read() as conn:
+            changes = queries.changes_since(conn, web.actor(), case_id, int(seen) if seen.isdigit() else 0)
         return _render_case(reference, form=form_name, values=request.form, status=409,
                             conflict={"message": exc.message, "changes": changes})
     except ServiceError as exc:
@@ -175,7 +150,7 @@ def transition(reference: str, trigger: str):
 @roles(*DIRECTORS)
 def note(reference: str):
     return _act(reference, "note", lambda conn, case_id: case_service.add_note(
-        conn, web.ctx(), web.actor(), case_id, request.form.get("text", ""), now=web.now()), "Notitie toegevoegd.")
+        conn, web.actor(), case_id, request.form.get("text", ""), now=web.now()), "Notitie toegevoegd.")
 
 
 @bp.post("/<reference>/route")
@@ -193,7 +168,7 @@ def handover(reference: str):
         read = FormReader(request.form)
         to_user = read.integer("to_user_id", True, "De nieuwe casusregisseur")
         read.check()
-        case_service.hand_over(conn, web.ctx(), web.actor(), case_id, to_user, now=web.now(),
+        case_service.hand_over(conn, web.actor(), case_id, to_user, now=web.now(),
                                expected_version=_version(), reason=request.form.get("reason"))
     return _act(reference, "handover", run, "De zaak is overgedragen.")
 
@@ -208,7 +183,7 @@ def assign_step(reference: str):
         read.check()
         steps.assign_step(conn, web.ctx(), web.actor(), case_id, organisation_id=org, title=request.form.get("title", ""),
                           description=request.form.get("description"), due_at=due, now=web.now())
-    return _act(reference, "step", run, "De stap is toegewezen.")
+    return _act(reference, "assign-step", run, "De stap is toegewezen.")
 
 
 @bp.post("/<reference>/steps/<int:step_id>/reassign")
@@ -237,6 +212,20 @@ def extend(reference: str, deadline_id: int):
                                     reason=request.form.get("reason", ""), now=web.now(), case_id=case_id)
     return _act(reference, f"extend-{deadline_id}", run, "De termijn is verlengd.")
 
+
+
+@bp.post("/<reference>/first-day")
+@roles(*DIRECTORS)
+def correct_first_day(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        day = read.date("first_absent_on", True, "De eerste dag zonder onderwijs")
+        read.check()
+        timekeeping.correct_first_day(conn, web.ctx(), web.actor(), case_id, first_absent_on=day,
+                                      reason=request.form.get("reason", ""), now=web.now(),
+                                      expected_version=_version())
+    return _act(reference, "first-day", run, "De eerste dag zonder onderwijs is gecorrigeerd; de klokken zijn "
+                                             "herberekend.")
 
 
 @bp.post("/<reference>/suspensions")
@@ -273,7 +262,7 @@ def doorzetten(reference: str):
         read.check()
         dz.doorzetten(conn, web.ctx(), web.actor(), case_id, reason=request.form.get("reason", ""), due_at=due,
                       now=web.now(), step_id=step_id)
-    return _act(reference, "doorzetten", run, "Doorgezet: de escalatiecontactpersoon krijgt direct bericht.")
+    return _act(reference, "dz", run, "Doorgezet: de escalatiecontactpersoon krijgt direct bericht.")
 
 
 @bp.post("/<reference>/extension-requests/<int:request_id>")
@@ -287,7 +276,7 @@ def decide_extension(reference: str, request_id: int):
 
 
 @bp.get("/<reference>/access-log")
-@roles("coordinator")
+@roles(Role.COORDINATOR)
 def access_log(reference: str):
     with web.db().begin() as conn:
         data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())

@@ -14,7 +14,11 @@ def ctx():
 
 
 def now():
-    return current_app.extensions["mas"]["clock"]()
+    """The request's one moment: read from the clock once, at the start of the request."""
+    moment = g.get("mas_now")
+    if moment is None:
+        moment = g.mas_now = current_app.extensions["mas"]["clock"]()
+    return moment
 
 
 def actor():

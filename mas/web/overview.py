@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template
-from sqlalchemy import select
 
+from mas.services import runtime
 from mas.web import context as web
 from mas.web.diagram import workflow_svg
 from mas.web.security import roles
+from mas.workflows import Role
 
 bp = Blueprint("overview", __name__)
 
 
 @bp.get("/")
-@roles("casusregisseur", "coordinator", "partner", "admin")
+@roles(*Role)
 def index():
     from mas.web.auth import home_for
 
@@ -21,7 +22,7 @@ def index():
 
 
 @bp.get("/workflow")
-@roles("casusregisseur", "coordinator", "partner", "admin")
+@roles(*Role)
 def workflow():
     wf = web.ctx().workflow
     return render_template("workflow.html", svg=workflow_svg(wf), workflow=wf)
@@ -29,6 +30,5 @@ def workflow():
 
 @bp.get("/healthz")
 def healthz():
-    with web.db().read() as conn:
-        conn.execute(select(1))
+    runtime.is_healthy(web.db())
     return {"status": "ok"}

@@ -10,8 +10,9 @@ from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
 from mas.web.security import roles
+from mas.workflows import Role
 
-bp = Blueprint("partner", __name__, url_prefix="/partner")
+bp = Blueprint("partners", __name__, url_prefix="/partner")
 
 
 def _render(errors=None, open_form=None, status=200):
@@ -22,7 +23,7 @@ def _render(errors=None, open_form=None, status=200):
 
 
 @bp.get("")
-@roles("partner")
+@roles(Role.PARTNER)
 def steps():
     return _render()
 
@@ -38,28 +39,28 @@ def _act(form_name: str, action, done: str):
     except ServiceError as exc:
         return _render(exc.errors or {"form": exc.message}, form_name, 409 if exc.code == "conflict" else 422)
     flash(done)
-    return redirect(url_for("partner.steps"))
+    return redirect(url_for("partners.steps"))
 
 
 @bp.post("/steps/<int:step_id>/done")
-@roles("partner")
+@roles(Role.PARTNER)
 def done(step_id: int):
     def run(conn):
         read = FormReader(request.form)
         version = read.integer("version", True, "De versie")
         read.check()
-        step_service.complete_step(conn, web.ctx(), web.actor(), step_id, now=web.now(), expected_version=version,
+        step_service.complete_step(conn, web.actor(), step_id, now=web.now(), expected_version=version,
                                    note=request.form.get("note"))
     return _act(f"done-{step_id}", run, "De stap is afgerond. Dank u wel.")
 
 
 @bp.post("/steps/<int:step_id>/extension")
-@roles("partner")
+@roles(Role.PARTNER)
 def extension(step_id: int):
     def run(conn):
         read = FormReader(request.form)
         due = read.end_of("due_on", True, "De voorgestelde datum")
         read.check()
-        extension_requests.request_extension(conn, web.ctx(), web.actor(), step_id,
+        extension_requests.request_extension(conn, web.actor(), step_id,
                                              reason=request.form.get("reason", ""), proposed_due_at=due, now=web.now())
     return _act(f"ext-{step_id}", run, "Uw verzoek om uitstel is verstuurd naar de casusregisseur.")

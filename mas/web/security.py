@@ -7,18 +7,26 @@ service layer, which every view calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, url_for
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz"})
+from mas.workflows import Role
+
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz",
+                              # the API's document and its human-readable page: no data, no token
+                              "api.openapi_document", "api.docs", "api.docs_asset"})
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {}
-ALL_ROLES = frozenset({"casusregisseur", "coordinator", "partner", "admin"})
+# Path prefixes whose requests another front end lets in (the JSON API: bearer tokens, no
+# cookies). Its gate answers for every request under the prefix, matched or not, by the
+# same ENDPOINT_ROLES and public list: deny by default there too.
+GATES: dict[str, Callable[[], object | None]] = {}
+ALL_ROLES = frozenset(Role)
 
 
-def roles(*allowed: str) -> Callable:
+def roles(*allowed: Role) -> Callable:
     """Declare who may call a view; registered under its endpoint when the blueprint is."""
     unknown = set(allowed) - ALL_ROLES
     assert not unknown, unknown
@@ -43,8 +51,17 @@ def register_roles(app) -> None:
             ENDPOINT_ROLES[endpoint] = allowed
 
 
+def may_visit(endpoint: str) -> bool:
+    """Whether the logged-in user's role may call `endpoint` (menus are built from this)."""
+    user = g.get("mas_user")
+    return user is not None and user.actor.role in ENDPOINT_ROLES.get(endpoint, ())
+
+
 def enforce() -> object | None:
     """before_request: login and role, or refuse."""
+    for prefix, gate in GATES.items():
+        if request.path.startswith(prefix):
+            return gate()
     endpoint = request.endpoint
     if endpoint is None:
         abort(404)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from functools import cache, lru_cache
+from typing import Collection, Mapping
 
 from transitions import Machine, MachineError
 
@@ -27,8 +28,11 @@ class _Token:
         self.state = state
 
 
-def validate(workflow: Workflow, clock_states: set[str]) -> None:
-    """Refuse a flow that cannot run. Called at start-up and in tests."""
+CLOCK_RULES = ("config", "fixed")
+CLOCK_ACTIONS = ("start", "stop", "restart")
+
+
+def _graph_problems(workflow: Workflow) -> list[str]:
     names = [s.name for s in workflow.states]
     problems: list[str] = []
     if len(set(names)) != len(names):
@@ -55,30 +59,97 @@ def validate(workflow: Workflow, clock_states: set[str]) -> None:
     for t in workflow.transitions:
         for s in t.sources:
             edges.setdefault(s, set()).add(t.dest)
-    seen, todo = {workflow.initial}, deque([workflow.initial])
-    while todo:
-        for nxt in edges.get(todo.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    for name in names:
-        if name not in seen:
-            problems.append(f"state {name!r} is unreachable")
-    for name in known - final:
-        reach, todo = {name}, deque([name])
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = {start}, deque([start])
         while todo:
             for nxt in edges.get(todo.popleft(), ()):
-                if nxt not in reach:
-                    reach.add(nxt)
+                if nxt not in seen:
+                    seen.add(nxt)
                     todo.append(nxt)
-        if not reach & final:
-            problems.append(f"state {name!r} can never be closed")
-    # Every open state owns a clock; every configured clock belongs to a state or the case.
-    open_states = known - final
-    for name in sorted(open_states - clock_states):
-        problems.append(f"state {name!r} has no clock in config/clocks.toml")
-    for name in sorted(clock_states - open_states):
-        problems.append(f"clock {name!r} in config/clocks.toml belongs to no open state")
+        return seen
+
+    from_initial = reachable(workflow.initial)
+    problems += [f"state {name!r} is unreachable" for name in names if name not in from_initial]
+    problems += [f"state {name!r} can never be closed" for name in sorted(known - final) if not reachable(name) & final]
+    return problems
+
+
+def _clock_kind_problems(workflow: Workflow, clock_rules: Mapping[str, object], ladders: set[str]) -> list[str]:
+    problems: list[str] = []
+    names = [c.name for c in workflow.clocks]
+    if len(set(names)) != len(names):
+        problems.append("duplicate clock kinds")
+    for c in workflow.clocks:
+        where = f"clock kind {c.name!r}"
+        for attribute in ("label", "explanation", "start"):
+            if not (getattr(c, attribute) or "").strip():
+                problems.append(f"{where} has no {attribute}")
+        if c.rule not in CLOCK_RULES:
+            problems.append(f"{where}: rule must be one of {', '.join(CLOCK_RULES)}")
+        elif c.rule == "config" and c.name not in clock_rules:
+            problems.append(f"{where} has no rule: add [clock.{c.name}] to config/clocks.toml")
+        elif c.rule == "fixed" and c.name in clock_rules:
+            problems.append(f"{where} is set by a person; [clock.{c.name}] in config/clocks.toml is never read")
+        if c.milestone and c.ladder:
+            problems.append(f"{where} is a milestone and so never escalates: it takes no ladder")
+        elif not c.milestone and not c.ladder:
+            problems.append(f"{where} needs a ladder in config/escalation.toml, or milestone = True")
+        elif c.ladder and c.ladder not in ladders:
+            problems.append(f"{where}: [ladder.{c.ladder}] is missing from config/escalation.toml")
+    for name in sorted(set(clock_rules) - set(names)):
+        problems.append(f"[clock.{name}] in config/clocks.toml belongs to no clock kind")
+    for kind in (workflow.step_clock, workflow.doorzetten_clock, workflow.pact_clock):
+        if workflow.clock(kind) is None:
+            problems.append(f"unknown clock kind {kind!r}")
+    return problems
+
+
+def _clock_use_problems(workflow: Workflow) -> list[str]:
+    problems: list[str] = []
+    for s in workflow.states:
+        kind = workflow.clock(s.clock) if s.clock else None
+        if s.is_final and s.clock:
+            problems.append(f"final state {s.name!r} has a clock")
+        elif not s.is_final and not s.clock:
+            problems.append(f"state {s.name!r} has no clock")
+        elif s.clock and kind is None:
+            problems.append(f"state {s.name!r}: unknown clock kind {s.clock!r}")
+        elif kind is not None and kind.rule != "config":
+            problems.append(f"state {s.name!r}: its clock must be computed (rule = 'config')")
+    fields = {f.name: f for t in workflow.transitions for f in t.fields}
+    effects = [("opening", e) for e in workflow.opening_clocks]
+    effects += [(t.trigger, e) for t in workflow.transitions for e in t.clocks]
+    for where, effect in effects:
+        kind = workflow.clock(effect.clock)
+        if kind is None:
+            problems.append(f"{where}: unknown clock kind {effect.clock!r}")
+        elif kind.rule != "config":
+            problems.append(f"{where}: clock {effect.clock!r} is set by a person, not by the flow")
+        if effect.action not in CLOCK_ACTIONS:
+            problems.append(f"{where}: clock action must be one of {', '.join(CLOCK_ACTIONS)}")
+        if effect.from_field and effect.from_field not in workflow.case_fields and (
+                effect.from_field not in fields or fields[effect.from_field].kind != "date"):
+            problems.append(f"{where}: day 0 {effect.from_field!r} is no date field")
+    for t in workflow.transitions:
+        for f in t.fields:
+            problems += [f"{t.trigger}.{f.name}: not_before names no case field ({other!r})"
+                         for other in f.not_before if other not in workflow.case_fields]
+        entered = workflow.state_clock(t.dest)
+        if entered is not None and entered.start_field and entered.start_field not in {f.name for f in t.fields}:
+            problems.append(f"{t.trigger}: the clock of {t.dest!r} counts from {entered.start_field!r}, "
+                            "which this transition does not ask for")
+    return problems
+
+
+def validate(workflow: Workflow, clock_rules: Mapping[str, object], ladders: Collection[str]) -> None:
+    """Refuse a flow that cannot run. Called at start-up (make_context) and in tests.
+
+    `clock_rules`: the [clock.*] rules of config/clocks.toml by clock kind; `ladders`: the
+    [ladder.*] names of config/escalation.toml.
+    """
+    problems = (_graph_problems(workflow) + _clock_kind_problems(workflow, clock_rules, set(ladders))
+                + _clock_use_problems(workflow))
     if problems:
         raise WorkflowDefinitionError("; ".join(problems))
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from mas.db import Database, upgrade
 from mas.dates import utcnow
+from mas.db import Database, upgrade
 from mas.services import admin as admin_service
 from mas.services import auth as auth_service
 from mas.services.actors import Actor

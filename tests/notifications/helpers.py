@@ -29,7 +29,7 @@ def queue_messages(db, ctx, now: datetime, count: int = 1, *, not_before: dateti
         for n in range(count)
     ]
     with db.begin() as conn:
-        outbox.queue(conn, ctx, rows)
+        outbox.queue(conn, rows)
         return conn.execute(select(_o.c.id).where(_o.c.idempotency_key.like(f"{prefix}:%")).order_by(_o.c.id)
                             ).scalars().all()
 

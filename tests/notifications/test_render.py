@@ -9,17 +9,18 @@ from email.utils import parsedate_to_datetime
 import pytest
 from jinja2 import meta, nodes
 
-from mas.notifications.outbox import TEMPLATES
-from mas.settings import load_settings
 from mas.dates import nl_date as format_day
 from mas.dates import nl_moment as format_moment
+from mas.notifications.outbox import TEMPLATES
 from mas.notifications.render import TEMPLATE_DIR, build_message, environment, render
+from mas.settings import load_settings
 from tests.notifications.helpers import SWEEP_AT, outbox_rows, queue_every_kind, rung_context
 
 # What a template may read: the outbox context the services build, and nothing about a person.
 ALLOWED_NAMES = {
     "reference", "what", "kind", "due_at", "since", "level", "rung", "is_reminder", "organisation", "link",
     "date", "items", "is_overdue", "base_url", "subject",
+    "officer",  # the team's word for the officer (config), not a person
 }
 
 
@@ -131,3 +132,17 @@ def test_the_message_has_the_headers_and_both_parts(plain_settings):
     assert "MAS-2026-000001" in message.get_body(("plain",)).get_content()
     # Without a moment of sending the Date is the moment the message was queued.
     assert parsedate_to_datetime(build_message(row, plain_settings)["Date"]) == row["created_at"]
+
+
+def test_the_team_s_word_for_the_officer_reaches_the_mail(tmp_path):
+    config = tmp_path / "config"
+
+    from mas.settings import SHIPPED_CONFIG_DIR
+    config.mkdir()  # MAS_CONFIG_DIR holds only the file it replaces
+    text = (SHIPPED_CONFIG_DIR / "mas.toml").read_text().replace('leerplichtambtenaar = "leerplichtambtenaar"',
+                                                    'leerplichtambtenaar = "leerrechtondersteuner"')
+    (config / "mas.toml").write_text(text)
+    settings = load_settings(environ={}, env="test", instance_dir=tmp_path / "instance", config_dir=config)
+    mail = render("doorgezet", {"reference": "MAS-2026-000001", "what": "Stap", "due_at": "2026-03-10T22:59:59+00:00",
+                                "since": "2026-03-03", "link": "http://127.0.0.1:5000/partner"}, settings)
+    assert "De leerrechtondersteuner van zaak MAS-2026-000001" in mail.text

@@ -15,10 +15,9 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from mas.notifications.transport import (FolderTransport, PermanentError, SmtpTransport, TemporaryError,
-                                         transport_for)
+from mas.notifications.transport import FolderTransport, PermanentError, SmtpTransport, TemporaryError, transport_for
 from mas.settings import load_settings
-from tests.notifications.conftest import Mailbox, SmtpServer
+from tests.smtp_fixtures import Mailbox, SmtpServer
 
 
 def _message(to: str = "regisseur.a@example.org", n: int = 1) -> EmailMessage:

@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from mas.context import make_context
 from mas.db import Database
 from mas.models import CaseEvent, OutboxMessage
-from mas.context import make_context
 from mas.settings import load_settings
 from tests.conftest import FIXED_NOW, _truncate_all
 from tests.factories import build_world, open_case
@@ -64,14 +64,16 @@ def test_two_scheduler_processes_never_do_the_same_work_twice(pg_db, pg_database
     assert [run.returncode for run in runs] == [0, 0], outputs
 
     rungs, distinct, messages = _counts(pg_db)
-    # Per case: signaal reminder + 3 rungs, the LRV rung and the six-week pact warning.
+    # Per case: signaal reminder + 3 rungs, the six-week pact warning and the LRV milestone.
     assert rungs == distinct == CASES * 6
     raised = sum(int(re.search(r"treden verhoogd: (\d+)", out).group(1)) for out in outputs)
-    assert raised == rungs  # the two processes shared the work; neither repeated the other's
-    # Only the highest level of each ladder sends: three messages per case, plus one digest.
-    assert messages == {"sent": CASES * 3 + 1}
-    delivered = mailbox.wait_for(CASES * 3 + 1, timeout=30)
-    assert len(delivered) == CASES * 3 + 1
+    milestones = sum(int(re.search(r"mijlpalen bereikt: (\d+)", out).group(1)) for out in outputs)
+    assert (raised, milestones) == (CASES * 5, CASES)  # shared out; neither repeated the other's work
+    # Only the highest level of each ladder sends, and a milestone sends nothing: two messages
+    # per case, plus one digest.
+    assert messages == {"sent": CASES * 2 + 1}
+    delivered = mailbox.wait_for(CASES * 2 + 1, timeout=30)
+    assert len(delivered) == CASES * 2 + 1
     assert max(Counter(d.message_id for d in delivered).values()) == 1
 
 

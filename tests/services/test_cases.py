@@ -3,10 +3,19 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from mas.models import Case, CaseEvent, Signal
 from mas.services import cases
-from mas.services.errors import CaseClosed, Conflict, Forbidden, GuardDataError, InvalidTransition, NotFound, ValidationError
+from mas.services.errors import (
+    CaseClosed,
+    Conflict,
+    Forbidden,
+    GuardDataError,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
 from tests.factories import fire, open_case, signal, youth
 from tests.services.helpers import case_row, count, deadlines_of, events_of, open_deadline, signals_of
 
@@ -112,7 +121,7 @@ def test_the_full_flow_and_its_clocks(db, ctx, world, now):
     assert {r.kind: r.status for r in rows if r.kind in ("signaal", "gesprek", "zorgtafel", "aanbod")} == dict.fromkeys(
         ("signaal", "gesprek", "zorgtafel", "aanbod"), "met")
     pact = deadlines_of(db, case_id, "thuiszitterspact")
-    assert [r.status for r in pact] == ["stopped"] and "2026-03-02" in pact[0].closed_reason
+    assert [r.status for r in pact] == ["stopped"] and pact[0].closed_reason == "Aanbod is gestart op maandag 2 maart 2026"
     assert [e.kind for e in events_of(db, case_id)] == ["zaak_geopend"] + ["overgang"] * 5
 
 
@@ -222,11 +231,11 @@ def test_only_the_casusregisseur_and_the_coordinator_fire(db, ctx, world, now, w
 def test_notes_are_events_and_do_not_change_the_version(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     with db.begin() as conn:
-        cases.add_note(conn, ctx, world.regisseur_a, case_id, "Moeder gebeld, gesprek donderdag.", now=now)
+        cases.add_note(conn, world.regisseur_a, case_id, "Moeder gebeld, gesprek donderdag.", now=now)
     assert events_of(db, case_id)[-1].data == {"text": "Moeder gebeld, gesprek donderdag."}
     assert case_row(db, case_id).version == 1
     with pytest.raises(ValidationError), db.begin() as conn:
-        cases.add_note(conn, ctx, world.regisseur_a, case_id, "  ", now=now)
+        cases.add_note(conn, world.regisseur_a, case_id, "  ", now=now)
 
 
 def test_route_changes_with_a_reason(db, ctx, world, now):
@@ -246,9 +255,9 @@ def test_route_changes_with_a_reason(db, ctx, world, now):
 def test_hand_over_to_a_colleague(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     with pytest.raises(ValidationError), db.begin() as conn:
-        cases.hand_over(conn, ctx, world.regisseur_a, case_id, world.regisseur_b.id, now=now, expected_version=1)
+        cases.hand_over(conn, world.regisseur_a, case_id, world.regisseur_b.id, now=now, expected_version=1)
     with db.begin() as conn:
-        cases.hand_over(conn, ctx, world.coordinator_a, case_id, world.regisseur_a2.id, now=now, expected_version=1,
+        cases.hand_over(conn, world.coordinator_a, case_id, world.regisseur_a2.id, now=now, expected_version=1,
                         reason="Verlof")
     case = case_row(db, case_id)
     assert (case.casusregisseur_id, case.version) == (world.regisseur_a2.id, 2)
@@ -272,3 +281,31 @@ def test_a_signal_from_another_team_does_not_join_or_reveal_its_case(db, ctx, wo
                              now=now)
     assert "ander team" in err.value.message and "MAS-" not in err.value.message
     assert count(db, Signal.__table__) == 1
+
+
+@pytest.mark.parametrize("typed,problem", [
+    ("1112.22.333", None),  # dots, as printed on a passport
+    (" 111 222 333 ", None),
+    ("11122233", "klopt niet: de elfproef faalt"),  # eight digits: an older number, given its leading zero
+    ("1112223", "9 cijfers nodig; dit zijn er 7"),
+    ("111222334", "klopt niet: de elfproef faalt"),
+    ("11122233a", "alleen uit cijfers"),
+    ("١١١٢٢٢٣٣٣", "alleen uit cijfers"),  # Arabic-Indic digits are no BSN
+])
+def test_a_bsn_is_accepted_as_people_type_it_and_a_wrong_one_says_what_failed(typed, problem):
+    from mas.bsn import bsn_problem, normalise_bsn
+
+    found = bsn_problem(typed)
+    if problem is None:
+        assert found is None and normalise_bsn(typed) == "111222333"
+    else:
+        assert found is not None and problem in found, found
+
+
+def test_a_signal_stores_the_bsn_normalised(db, ctx, world, now):
+    result = open_case(db, ctx, world, now, bsn="1112.22.333")
+    from mas.models import Youth
+    y = Youth.__table__
+    with db.read() as conn:
+        stored = conn.execute(select(y.c.bsn).where(y.c.id == case_row(db, result.case_id).youth_id)).scalar_one()
+    assert stored == "111222333"

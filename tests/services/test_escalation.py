@@ -51,29 +51,31 @@ def test_reminder_then_rung_each_once(db, ctx, world, now):
     # The same moment again, or a little later: nothing new.
     assert sweep(db, ctx, local(2026, 3, 6, 8)).levels_raised == 0
     assert sweep(db, ctx, local(2026, 3, 9, 8)).levels_raised == 0
-    # The LRV milestone (end of Mon 9 March) has its own ladder; the signaal clock is due at
-    # the end of Tue 10 March, when rung 1 reaches the casusregisseur once.
-    assert [d[1] for d in sweep(db, ctx, local(2026, 3, 10, 23, 59)).details] == ["lrv"]
+    # The LRV milestone (end of Mon 9 March) is reached and recorded, mailing no one; the
+    # signaal clock is due at the end of Tue 10 March, when rung 1 reaches the casusregisseur once.
+    reached = sweep(db, ctx, local(2026, 3, 10, 23, 59))
+    assert ([d[1:] for d in reached.details], reached.milestones, reached.messages_queued) == (
+        [("lrv", ["mijlpaal"])], 1, 0)
     assert [d[1] for d in sweep(db, ctx, local(2026, 3, 11, 0, 0)).details] == ["signaal"]
     assert sweep(db, ctx, local(2026, 3, 11, 0, 0)).levels_raised == 0
     signaal = open_deadline(db, case_id, "signaal")
     assert signaal.rung == 2 and signaal.next_at == end_of_day(date(2026, 3, 17))  # +5 school days
     assert [(e.kind, e.data["deadline_kind"]) for e in ladder_events(db, case_id)] == [
-        ("herinnering", "signaal"), ("escalatie", "lrv"), ("escalatie", "signaal")]
+        ("herinnering", "signaal"), ("mijlpaal", "lrv"), ("escalatie", "signaal")]
+    assert open_deadline(db, case_id, "lrv").next_at is None  # a milestone is reached once
 
 
 def test_after_downtime_every_rung_is_recorded_but_only_the_highest_sends(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     result = sweep(db, ctx, local(2026, 3, 30, 9))
     levels = {(e.data["deadline_kind"], e.rung) for e in ladder_events(db, case_id)}
-    # signaal: reminder + three rungs (the last at the end of Tue 24 March); LRV: its one rung;
-    # Thuiszitterspact: the six-week warning (Mon 16 March).
+    # signaal: reminder + three rungs (the last at the end of Tue 24 March); the LRV milestone,
+    # reached and recorded; Thuiszitterspact: the six-week warning (Mon 16 March).
     assert levels == {("signaal", 1), ("signaal", 2), ("signaal", 3), ("signaal", 4), ("lrv", 1), ("thuiszitterspact", 1)}
     assert result.recorded_only == 3
     sent = {(m.context["kind"], m.template, m.recipient) for m in outbox(db)}
     assert sent == {
         ("signaal", "rung", "wethouder@utrecht.example"),  # rung 3: the bestuurlijk contact
-        ("lrv", "rung", "regisseur.a@example.org"),
         ("thuiszitterspact", "rung", "regisseur.a@example.org"),
     }
     assert all(e.data["sent"] == (e.rung == 4) for e in ladder_events(db, case_id) if e.data["deadline_kind"] == "signaal")
@@ -102,7 +104,7 @@ def test_step_ladder_reaches_the_organisation_then_its_manager(db, ctx, world, n
     step_mail = {m.recipient for m in outbox(db) if m.context.get("kind") == "step" and m.context["rung"] == 2}
     assert step_mail == {"manager.wijkteam@example.org", "coordinator.a@example.org"}
     with db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_wijkteam, step_id, now=local(2026, 3, 20, 10), expected_version=1)
+        steps.complete_step(conn, world.partner_wijkteam, step_id, now=local(2026, 3, 20, 10), expected_version=1)
     before = len(outbox(db))
     sweep(db, ctx, local(2026, 4, 30, 9))
     assert not [m for m in outbox(db)[before:] if m.context.get("kind") == "step"]
@@ -136,7 +138,7 @@ def test_doorzetten_tells_the_escalation_contact_at_once(db, ctx, world, now):
         told = dz.doorzetten(conn, ctx, world.regisseur_a, case_id, step_id=step_id, reason="Wacht al drie weken",
                              due_at=end_of_day(date(2026, 3, 6)), now=now)
     assert told == 1
-    [mail] = [m for m in outbox(db) if m.template == "doorzetten"]
+    [mail] = [m for m in outbox(db) if m.template == "doorgezet"]
     assert mail.recipient == "manager.ggd@example.org" and mail.not_before == now
     clocks = {(d.kind, d.status) for d in deadlines_of(db, case_id) if d.step_id == step_id}
     assert clocks == {("step", "closed"), ("doorzetten", "open")}

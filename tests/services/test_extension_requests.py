@@ -23,7 +23,7 @@ def step(db, ctx, world, now):
 
 def _ask(db, ctx, actor, step_id, now, due=date(2026, 3, 20), reason="Wachtlijst bij de huisarts"):
     with db.begin() as conn:
-        return ext.request_extension(conn, ctx, actor, step_id, reason=reason, proposed_due_at=end_of_day(due), now=now)
+        return ext.request_extension(conn, actor, step_id, reason=reason, proposed_due_at=end_of_day(due), now=now)
 
 
 def test_approved_request_moves_the_step_deadline(db, ctx, world, now, step):

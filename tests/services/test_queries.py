@@ -23,7 +23,9 @@ def test_nearest_deadline_first_and_scope(db, ctx, world, now):
     mine = _list(db, ctx, world.regisseur_a, now)
     assert [i["reference"] for i in mine["items"]] == [early.reference, late.reference]
     assert mine["items"][0]["is_overdue"] and not mine["items"][1]["is_overdue"]
-    assert mine["items"][1]["school_days_left"] == 4  # LRV: end of Mon 9 March; today is Tue 3 March
+    # The signaal clock, end of Tue 10 March; today is Tue 3 March. (The LRV milestone, end of
+    # Mon 9 March, is no task: it never counts as the nearest deadline.)
+    assert mine["items"][1]["school_days_left"] == 5
     team = _list(db, ctx, world.regisseur_a, now, scope="team")
     assert {i["reference"] for i in team["items"]} == {early.reference, late.reference, colleague.reference}
     assert _list(db, ctx, world.coordinator_a, now)["total"] == 3

@@ -34,7 +34,7 @@ def test_the_assigned_partner_completes_without_touching_the_case_version(db, ct
     case_id = open_case(db, ctx, world, now).case_id
     step_id = _assign(db, ctx, world, case_id, now)
     with db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_wijkteam, step_id, now=now, expected_version=1, note="Bezocht.")
+        steps.complete_step(conn, world.partner_wijkteam, step_id, now=now, expected_version=1, note="Bezocht.")
     step = _step(db, step_id)
     assert (step.status, step.version, step.completion_note) == ("done", 2, "Bezocht.")
     assert case_row(db, case_id).version == 1
@@ -45,7 +45,7 @@ def test_another_partner_cannot_see_or_complete_the_step(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     step_id = _assign(db, ctx, world, case_id, now)
     with pytest.raises(NotFound), db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=1)
+        steps.complete_step(conn, world.partner_ggd, step_id, now=now, expected_version=1)
     assert _step(db, step_id).status == "open"
 
 
@@ -56,9 +56,9 @@ def test_a_stale_step_version_is_refused(db, ctx, world, now):
         steps.reassign_step(conn, ctx, world.regisseur_a, step_id, organisation_id=world.ggd, now=now,
                             expected_version=1, reason="GGD neemt het over")
     with pytest.raises(Conflict), db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=1)
+        steps.complete_step(conn, world.partner_ggd, step_id, now=now, expected_version=1)
     with db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_ggd, step_id, now=now, expected_version=2)
+        steps.complete_step(conn, world.partner_ggd, step_id, now=now, expected_version=2)
 
 
 def test_reassigning_starts_a_new_generation(db, ctx, world, now):
@@ -96,13 +96,13 @@ def test_closing_the_case_cancels_its_open_steps(db, ctx, world, now):
     open_step = _assign(db, ctx, world, case_id, now)
     done_step = _assign(db, ctx, world, case_id, now)
     with db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_wijkteam, done_step, now=now, expected_version=1)
+        steps.complete_step(conn, world.partner_wijkteam, done_step, now=now, expected_version=1)
     fire(db, ctx, world, case_id, "sluiten", now)
     assert (_step(db, open_step).status, _step(db, open_step).version) == ("cancelled", 2)
     assert _step(db, done_step).status == "done"
     assert events_of(db, case_id)[-1].data["clocks"]["steps_cancelled"] == 1
     with pytest.raises(CaseClosed), db.begin() as conn:
-        steps.complete_step(conn, ctx, world.partner_wijkteam, open_step, now=now, expected_version=2)
+        steps.complete_step(conn, world.partner_wijkteam, open_step, now=now, expected_version=2)
 
 
 def test_a_child_object_named_under_another_case_is_not_found(db, ctx, world, now):

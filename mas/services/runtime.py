@@ -1,0 +1,44 @@
+"""Opening what a process runs on: the database and the service context.
+
+The front ends (web app factory, CLI, scheduler) get their Database and ServiceContext from
+here, so none of them builds anything from mas.db or the tables itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mas.context import ServiceContext, make_context
+from mas.db import Database, upgrade
+from mas.settings import Settings
+from mas.workflows import WORKFLOW, Workflow
+
+
+def open_database(settings: Settings, *, scheduler: bool = False) -> Database:
+    """The engine for this process. A scheduler on SQLite checkpoints the WAL in a job of its
+    own, so its big sweep commits never copy the WAL while holding the write lock."""
+    return Database(settings.database_url, background_checkpoint=scheduler)
+
+
+def open_context(settings: Settings, workflow: Workflow = WORKFLOW) -> ServiceContext:
+    return make_context(settings, workflow)
+
+
+def upgrade_database(settings: Settings) -> str:
+    """Migrate the schema to the latest revision; returns the URL without its password."""
+    database = open_database(settings)
+    try:
+        upgrade(database)
+        return database.engine.url.render_as_string(hide_password=True)
+    finally:
+        database.dispose()
+
+
+def is_healthy(db: Database) -> bool:
+    """The database answers a query (the load balancer's health check)."""
+    with db.read() as conn:
+        return conn.execute(select(1)).scalar_one() == 1
+
+
+def checkpoint(db: Database) -> None:
+    db.checkpoint()
