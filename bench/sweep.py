@@ -11,7 +11,7 @@ What is measured (each in a fresh child process, `--child …`):
   sweep_large / sweep_small
         `mas.services.escalation.sweep(db, ctx, now)` on a fresh copy of a built database
         holding N open deadlines of which exactly `due` have `next_at <= now`, opened as
-        `mas scheduler` opens it (mas.scheduler.open_database; on SQLite WAL and
+        `mas scheduler` opens it (mas.services.runtime.open_database; on SQLite WAL and
         synchronous=NORMAL). Before the timer: the engine is created and the ServiceContext
         built, and the scheduler's previous tick is replayed: a day earlier another `due`
         clocks fell due; that sweep raises them (compiling the statements, building the
@@ -79,6 +79,7 @@ if __package__ in (None, ""):  # run as `python bench/sweep.py`
 
 from sqlalchemy import distinct, event, func, select, text
 
+from bench import clockwork
 from bench.common import (
     REPO_ROOT,
     Scratch,
@@ -101,7 +102,7 @@ OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
 
 # Bump when the builder below changes what it writes: cached files are then rebuilt.
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 SEED = 20260303
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
 PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept (the replayed tick)
@@ -199,15 +200,15 @@ class World:
 class Clock:
     """One computed clock (a deadline's columns) with its ladder's moments, stored as text."""
 
-    __slots__ = ("due_at", "inputs", "kind", "levels", "moments", "planned_start_on", "region", "rule", "started_on")
+    __slots__ = ("due_at", "inputs", "is_milestone", "kind", "levels", "moments", "planned_start_on", "region", "rule",
+                 "started_on")
 
     def __init__(self, ctx, computed, region: str, planned_start_on: date | None = None):
         self.kind, self.region = computed.kind, region
         self.started_on, self.due_at, self.rule, self.inputs = (
             computed.started_on, computed.due_at, computed.rule, computed.inputs)
-        self.levels = ctx.ladders.for_kind(computed.kind).levels
-        self.moments = [ctx.ladders.moment(level, computed.due_at, computed.started_on, region, ctx.calendar)
-                        for level in self.levels]
+        self.levels, self.is_milestone = clockwork.levels(ctx, computed.kind)
+        self.moments = clockwork.moments(ctx, computed.kind, computed.due_at, computed.started_on, region)
         self.planned_start_on = planned_start_on
 
     def rung_at(self, moment: datetime) -> int:
@@ -221,25 +222,27 @@ class Clock:
         return self.moments[rung] if rung < len(self.moments) else None
 
 
+# The transition that enters each state on the way (kept in a state clock's inputs).
+ENTERED_BY = {"signaal": "opened", "gesprek": "plan_gesprek", "zorgtafel": "naar_zorgtafel",
+              "aanbod": "maatwerkplan_vastgesteld", "terugleiding": "aanbod_gestart"}
+
+
 def _clocks(ctx, kind: str, start: date, region: str):
-    from mas.clocks import rules as clocks
     from mas.dates import end_of_day
 
     if kind in STATE_WEIGHTS:
         if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
             planned = start + timedelta(days=14)
-            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region,
-                                                maatwerkplan={"planned_start_on": planned.isoformat()}), region, planned)
+            yield Clock(ctx, clockwork.state_clock(ctx, kind, start, region, {"planned_start_on": planned},
+                                                   ENTERED_BY[kind]), region, planned)
         else:
-            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region), region)
-    elif kind == "thuiszitterspact":
-        yield Clock(ctx, clocks.pact_clock(ctx, start), region)
-    elif kind == "lrv":
-        yield Clock(ctx, clocks.lrv_clock(ctx, start, region), region)
+            yield Clock(ctx, clockwork.state_clock(ctx, kind, start, region, None, ENTERED_BY[kind]), region)
+    elif kind in ("thuiszitterspact", "lrv"):  # the case's opening clocks, from the first day without education
+        yield Clock(ctx, clockwork.case_clock(ctx, kind, start, region, {"anchor": "first_absent_on"}), region)
     else:  # a step's own due date (set_by is added per row)
         for n in (5, 10, 15):
             due_at = end_of_day(ctx.calendar.add_school_days(start, n, region))
-            yield Clock(ctx, clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap"), region)
+            yield Clock(ctx, clockwork.step_clock(ctx, start, due_at), region)
 
 
 def make_pools(ctx) -> tuple[dict, dict, dict]:
@@ -329,13 +332,12 @@ class _Writer:
 class _Builder:
     def __init__(self, ctx, world: World, running: dict, due: dict, previous: dict):
         from mas.notifications import outbox
-        from mas.services.escalation import CLOCK_LABELS
 
         self.ctx, self.world, self.running = ctx, world, running
         self.pools = {"now": due, "previous": previous}
-        self.labels = CLOCK_LABELS
+        self.label = ctx.workflow.clock_label
         self.message_id = outbox.message_id
-        self.base_url = ctx.settings.base_url
+        self.case_link, self.partner_link = outbox.case_link, outbox.partner_link(ctx)
         self.team_weights = [t[5] for t in world.teams]
         self.states, self.state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
         self.due_kinds = {name: sorted({kind for (kind, _region), pool in pools.items() if pool})
@@ -369,7 +371,8 @@ class _Builder:
 
     def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, dict]:
         """Insert one case with its youth, step, clocks and history; returns the next deadline id and the
-        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, events, messages)."""
+        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, levels passed,
+        messages, is a milestone)."""
         team, region, (regisseur_id, _email) = spec["team"], spec["region"], spec["regisseur"]
         clocks = spec["clocks"]
         pact = clocks["thuiszitterspact"][0]
@@ -406,14 +409,19 @@ class _Builder:
             if due_tick:
                 after = clock.rung_at(NOW if due_tick == "now" else PREVIOUS_TICK)
                 top = clock.levels[after - 1]
-                messages = len({a for a in (addresses[role] for role in top.recipients) if a})
-                due[due_tick].append((deadline_id, rung, after, after - rung, messages))
+                # Only the highest level passed is sent; a milestone is recorded and never sent.
+                messages = 0 if clock.is_milestone else len({a for a in (addresses[r] for r in top.recipients) if a})
+                due[due_tick].append((deadline_id, rung, after, after - rung, messages, clock.is_milestone))
             deadline_id += 1
         return deadline_id, due
 
     def _history(self, w: _Writer, case_id, reference, deadline_id, clock: Clock, level, addresses, organisation_name):
         at = clock.moments[level.number - 1]
         due_at = clock.due_at.isoformat()
+        if clock.is_milestone:  # reached and recorded on the case, as the sweep records it; nobody is mailed
+            w.add("case_event", (case_id, _dt(at), None, "system", "mijlpaal", None, None, _json(
+                {"deadline_kind": clock.kind, "generation": 1, "due_at": due_at}), deadline_id, level.number))
+            return
         w.add("case_event", (case_id, _dt(at), None, "system", "herinnering" if level.is_reminder else "escalatie", None,
                              None, _json({"deadline_kind": clock.kind, "generation": 1, "level": level.label,
                                           "due_at": due_at, "recipients": list(level.recipients), "sent": True}),
@@ -425,8 +433,8 @@ class _Builder:
                 continue
             seen.add(address)
             key = f"deadline:{deadline_id}:1:{level.number}:{address}"
-            link = f"{self.base_url}/partner" if role.startswith("organisation_") else f"{self.base_url}/cases/{reference}"
-            context = {"reference": reference, "what": self.labels.get(clock.kind, clock.kind), "kind": clock.kind,
+            link = self.partner_link if role.is_organisation else self.case_link(self.ctx, reference)
+            context = {"reference": reference, "what": self.label(clock.kind), "kind": clock.kind,
                        "due_at": due_at, "since": clock.started_on.isoformat(), "level": level.label,
                        "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": organisation_name,
                        "link": link}
@@ -500,9 +508,12 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     meta = {
         "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
         "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
-        "levels": sum(d[3] for d in due), "messages": sum(d[4] for d in due),
+        # levels of ladders raised, milestones reached (recorded, never sent), messages queued
+        "levels": sum(d[3] for d in due if not d[5]), "milestones": sum(d[3] for d in due if d[5]),
+        "milestone_deadlines": sum(1 for d in due if d[5]), "messages": sum(d[4] for d in due),
         "previous_tick": PREVIOUS_TICK.isoformat(),
-        "previous_levels": sum(d[3] for d in previous), "previous_messages": sum(d[4] for d in previous),
+        "previous_levels": sum(d[3] for d in previous if not d[5]),
+        "previous_milestones": sum(d[3] for d in previous if d[5]), "previous_messages": sum(d[4] for d in previous),
         "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
         "bytes": tmp.stat().st_size,
     }
@@ -561,25 +572,24 @@ class _SelectsSeen:
 
 
 def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
-    from mas.context import make_context
     from mas.models import CaseEvent, Deadline, OutboxMessage
-    from mas.scheduler import open_database, prepare_process
+    from mas.scheduler import prepare_process
     from mas.services.escalation import sweep
+    from mas.services.runtime import open_context, open_database
 
     d, e, o = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__
     meta = json.loads(meta_path.read_text())
     now = datetime.fromisoformat(meta["now"])
     settings = _settings(url)
-    ctx = make_context(settings)
-    db = open_database(settings.database_url)  # as `mas scheduler` opens it
+    ctx = open_context(settings)
+    db = open_database(settings, scheduler=True)  # as `mas scheduler` opens it
     selects = _SelectsSeen(db.engine) if profile else None
     # The previous tick, and the checkpoint job after it, as `mas scheduler` ran them.
     earlier = sweep(db, ctx, datetime.fromisoformat(meta["previous_tick"]))
-    if (earlier.deadlines, earlier.levels_raised, earlier.messages_queued) != (
-            meta["due"], meta["previous_levels"], meta["previous_messages"]):
+    expected_earlier = (meta["due"], meta["previous_levels"], meta["previous_milestones"], meta["previous_messages"])
+    if (earlier.deadlines, earlier.levels_raised, earlier.milestones, earlier.messages_queued) != expected_earlier:
         _fail(f"the previous tick raised {earlier.deadlines} deadlines, {earlier.levels_raised} levels,"
-              f" {earlier.messages_queued} messages; expected {meta['due']}, {meta['previous_levels']},"
-              f" {meta['previous_messages']}")
+              f" {earlier.milestones} milestones, {earlier.messages_queued} messages; expected {expected_earlier}")
     if selects is not None:
         event.remove(db.engine, "before_cursor_execute", selects._seen)
     db.checkpoint()
@@ -612,11 +622,14 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
     checkpoint_s = time.perf_counter() - started
 
     # Checks (not timed): the due rows and nothing else climbed; the rows written are the ones expected.
-    n_due, levels, messages = meta["due"], meta["levels"], meta["messages"]
-    if (result.deadlines, result.levels_raised, result.messages_queued, result.recorded_only) != (
-            n_due, levels, messages, levels - n_due):
-        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.messages_queued} messages,"
-              f" {result.recorded_only} recorded only; expected {n_due}, {levels}, {messages}, {levels - n_due}")
+    n_due, levels, milestones, messages = meta["due"], meta["levels"], meta["milestones"], meta["messages"]
+    # Every due deadline on a ladder sends its highest level passed; the lower ones are recorded only.
+    recorded_only = levels - (n_due - meta["milestone_deadlines"])
+    expected_result = (n_due, levels, milestones, messages, recorded_only)
+    if (result.deadlines, result.levels_raised, result.milestones, result.messages_queued,
+            result.recorded_only) != expected_result:
+        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.milestones} milestones,"
+              f" {result.messages_queued} messages, {result.recorded_only} recorded only; expected {expected_result}")
     try:
         with db.read() as conn:
             expected = {row[0]: row[2] for row in meta["due_rows"]}
@@ -636,7 +649,7 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
             rung_sum = conn.execute(select(func.coalesce(func.sum(d.c.rung), 0))).scalar_one()
             events = tuple(conn.execute(select(func.count(), func.count(distinct(e.c.deadline_id))).where(
                 e.c.id > events_before, e.c.deadline_id.is_not(None),
-                e.c.kind.in_(("herinnering", "escalatie")))).one())
+                e.c.kind.in_(("herinnering", "escalatie", "mijlpaal")))).one())
             all_events = conn.execute(select(func.count()).select_from(e).where(e.c.id > events_before)).scalar_one()
             queued = conn.execute(select(func.count()).select_from(o).where(
                 o.c.id > outbox_before, o.c.status == "pending")).scalar_one()
@@ -645,16 +658,17 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
         db.dispose()
     if still_due:
         _fail(f"{still_due} deadlines still due after the sweep")
-    if rung_sum != meta["rung_sum"] + meta["previous_levels"] + levels:
-        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + meta['previous_levels'] + levels}")
-    if events != (levels, n_due) or all_events != levels:
+    climbed = meta["previous_levels"] + meta["previous_milestones"] + levels + milestones
+    if rung_sum != meta["rung_sum"] + climbed:
+        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + climbed}")
+    if events != (levels + milestones, n_due) or all_events != levels + milestones:
         _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
-              f" expected {levels} on {n_due}")
+              f" expected {levels + milestones} on {n_due}")
     if queued != messages or all_queued != messages:
         _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
 
     out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
-           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
+           "levels": levels, "milestones": milestones, "events": levels + milestones, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
            # where the time went: this process's CPU in Python/the driver and in the kernel, and
            # blocks read from disk (0: every page came from the OS page cache; on PostgreSQL the
            # server's own reads and CPU are not this process's)
@@ -799,8 +813,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{max(r['seconds'] for r in results[arm]) * 1000:.1f}", f"{med(arm, 'peak_rss_mb'):.1f}") for arm in ARMS]))
     meta_small = built[sizes["small"]][2]
     print(f"\nVerified: every sweep raised exactly {n_due:,} due deadlines and nothing else, and wrote"
-          f" {meta_large['levels']:,} case_event and {meta_large['messages']:,} outbox rows"
-          f" ({meta_small['levels']:,} and {meta_small['messages']:,} at {sizes['small']:,} open); every full read"
+          f" {meta_large['levels'] + meta_large['milestones']:,} case_event ({meta_large['milestones']:,} of them"
+          f" milestones) and {meta_large['messages']:,} outbox rows ({meta_small['levels'] + meta_small['milestones']:,}"
+          f" and {meta_small['messages']:,} at {sizes['small']:,} open); every full read"
           f" saw all {sizes['large']:,} open deadlines")
     checks = [
         (f"sweep at {sizes['large']:,} open vs full read", f"{speedup:.1f}x faster", f">= {TARGET_SPEEDUP_VS_FULL_READ:g}x",

@@ -104,6 +104,7 @@ if __package__ in (None, ""):  # run as `python bench/web.py`
 
 from sqlalchemy import event, func, select, update
 
+from bench import clockwork
 from bench.common import (
     REPO_ROOT,
     Scratch,
@@ -121,7 +122,7 @@ from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50
 _C, _E = Case.__table__, CaseEvent.__table__
 
 OUT = REPO_ROOT / "bench" / "out"
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 SEED = 20260303
 # A Tuesday in term time (regio midden), 10:00 in Amsterdam: the moment every page is asked for.
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -493,7 +494,8 @@ class _Writer:
         "step": "INSERT INTO step (id, case_id, organisation_id, title, description, due_at, status, version, created_by_id,"
                 " created_at, completed_at, completed_by_id, completion_note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         "deadline": "INSERT INTO deadline (id, case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule,"
-                    " inputs, rung, next_at, status, closed_at, closed_reason) VALUES (?,?,?,?,?,1,?,?,?,?,?,?,?,?,?)",
+                    " inputs, rung, next_at, status, closed_at, closed_reason, stopped_on)"
+                    " VALUES (?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?)",
         "case_event": "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data,"
                       " deadline_id, rung) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         "access_log": "INSERT INTO access_log (at, user_id, role, action, case_id, basis, detail) VALUES (?,?,?,?,?,?,?)",
@@ -512,8 +514,13 @@ class _Writer:
                 rows.clear()
 
 
+# The transition that enters each state on the way (kept in a state clock's inputs).
+ENTERED_BY = {"signaal": "opened", **{dest: trigger for trigger, dest in PATH}}
+
+
 class _Clocks:
-    """Clocks as the services compute them (memoised by kind, start and region) with their ladder moments."""
+    """Clocks as the services compute them (bench.clockwork; memoised by kind, start and region) with
+    the moments of their ladder's levels and the event each level leaves when a sweep passes it."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -523,46 +530,45 @@ class _Clocks:
         key = (kind, start, region, planned)
         found = self.memo.get(key)
         if found is None:
-            from mas.clocks import rules as clocks
-
             ctx = self.ctx
-            if kind == "thuiszitterspact":
-                computed = clocks.pact_clock(ctx, start)
-            elif kind == "lrv":
-                computed = clocks.lrv_clock(ctx, start, region)
+            if kind in ("thuiszitterspact", "lrv"):  # the case's opening clocks
+                computed = clockwork.case_clock(ctx, kind, start, region, {"anchor": "first_absent_on"})
             else:
-                plan = {"planned_start_on": planned.isoformat()} if planned else None
-                computed = clocks.state_clock(ctx, kind, start, region, (), plan)
+                computed = clockwork.state_clock(ctx, kind, start, region,
+                                                 {"planned_start_on": planned} if planned else None, ENTERED_BY[kind])
             found = (computed, _json(computed.inputs), self._moments(kind, computed.due_at, computed.started_on, region))
             self.memo[key] = found
         return found
 
     def step(self, start: date, region: str, set_by: int):
-        from mas.clocks import rules as clocks
         from mas.dates import end_of_day
 
         key = ("step", start, region)
         due_at = self.memo.get(key)
         if due_at is None:
             due_at = self.memo[key] = end_of_day(self.ctx.calendar.add_school_days(start, 10, region))
-        computed = clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap", set_by=set_by)
+        computed = clockwork.step_clock(self.ctx, start, due_at, set_by=set_by)
         mkey = ("step-moments", due_at, region)
         moments = self.memo.get(mkey)
         if moments is None:
-            moments = self.memo[mkey] = self._moments("step", due_at, start, region)
+            moments = self.memo[mkey] = self._moments(computed.kind, due_at, start, region)
         return computed, _json(computed.inputs), moments
 
     def _moments(self, kind, due_at, started_on, region):
-        ladders = self.ctx.ladders
-        ladder = ladders.for_kind(kind)
-        if ladder is None or due_at is None:
+        """Per level: (level, moment, as stored, the event's kind, its data when not sent, when sent)."""
+        levels, is_milestone = clockwork.levels(self.ctx, kind)
+        if due_at is None:
             return ()
         out = []
-        for level in ladder.levels:  # (level, moment, as stored, its escalation event's data: not sent, sent)
-            moment = ladders.moment(level, due_at, started_on, region, self.ctx.calendar)
+        for level, moment in zip(levels, clockwork.moments(self.ctx, kind, due_at, started_on, region)):
+            if is_milestone:  # reached and recorded on the case; never sent
+                data = _json({"deadline_kind": kind, "generation": 1, "due_at": due_at.isoformat()})
+                out.append((level, moment, _dt(moment), "mijlpaal", data, data))
+                continue
             data = {"deadline_kind": kind, "generation": 1, "level": level.label, "due_at": due_at.isoformat(),
                     "recipients": list(level.recipients)}
-            out.append((level, moment, _dt(moment), _json({**data, "sent": False}), _json({**data, "sent": True})))
+            out.append((level, moment, _dt(moment), "herinnering" if level.is_reminder else "escalatie",
+                        _json({**data, "sent": False}), _json({**data, "sent": True})))
         return tuple(out)
 
 
@@ -587,7 +593,7 @@ class _Bulk:
         return f"MAS-{year}-{self.counters[year]:06d}"
 
     def _deadline(self, case_id, kind, computed, inputs_json, moments, until, status, closed_at, closed_reason,
-                  step_id=None, org_id=None) -> None:
+                  step_id=None, org_id=None, stopped_on=None) -> None:
         rung = 0
         while rung < len(moments) and moments[rung][1] <= until:
             rung += 1
@@ -595,15 +601,15 @@ class _Bulk:
         next_at = moments[rung][2] if rung < len(moments) else None
         self.w.rows["deadline"].append((deadline_id, case_id, step_id, org_id, kind, computed.started_on.isoformat(),
                                         _dt(computed.due_at), computed.rule, inputs_json, rung, next_at, status,
-                                        _dt(closed_at), closed_reason))
-        for i, (level, _moment, at, unsent, sent) in enumerate(moments[:rung]):  # what the sweep wrote at each level
+                                        _dt(closed_at), closed_reason, stopped_on and stopped_on.isoformat()))
+        for i, (level, _moment, at, kind_, unsent, sent) in enumerate(moments[:rung]):  # what the sweep wrote at each level
             self.w.rows["case_event"].append((
-                case_id, at, None, "system", "herinnering" if level.is_reminder else "escalatie", None, None, None,
-                sent if i == rung - 1 else unsent, deadline_id, level.number))
+                case_id, at, None, "system", kind_, None, None, None, sent if i == rung - 1 else unsent, deadline_id,
+                level.number))
 
     def case(self, team: dict, regisseur: int | None, closed: bool) -> None:
         """One case with its youth, signals, clocks, steps, events and access-log rows."""
-        from mas.dates import local_date
+        from mas.dates import local_date, nl_date
 
         rng, w = self.rng, self.w
         if closed:
@@ -689,27 +695,35 @@ class _Bulk:
                 data = {"closing_reason": rng.choice(CLOSING)}
                 reason = "Zaak afgerond." if trigger == "sluiten" else None
                 columns.update(closing_reason=data["closing_reason"], closed_at=_dt(at))
+            transition = self.ctx.workflow.transition(trigger)
             if dest == "afgesloten":
                 n_closed = 0
                 for kind, (computed, inputs, moments) in running.items():
-                    self._deadline(case_id, kind, computed, inputs, moments, at, "closed", at, f"zaak afgesloten ({trigger})")
+                    self._deadline(case_id, kind, computed, inputs, moments, at, "closed", at,
+                                   f"zaak afgesloten ({transition.label})")
                     n_closed += 1
                 running.clear()
-                clock_log["closed"] = n_closed + sum(1 for s in step_rows if s[1] == "open")
+                open_steps = sum(1 for s in step_rows if s[1] == "open")
+                clock_log.update(closed=n_closed + open_steps, steps_cancelled=open_steps)
                 for s in step_rows:  # close_all closes the open step clocks as well
                     if s[1] == "open":
                         s[1], s[2] = "closed", at
             else:
                 computed, inputs, moments = running.pop(state)
-                self._deadline(case_id, state, computed, inputs, moments, at, "met", at, f"fase verlaten ({trigger})")
+                self._deadline(case_id, state, computed, inputs, moments, at, "met", at,
+                               f"fase verlaten ({transition.label})")
                 planned = date.fromisoformat(data["planned_start_on"]) if dest == "aanbod" else None
                 running[dest] = self.clocks.get(dest, day, region, planned)
-                clock_log["started"] = {"kind": dest, "due_at": running[dest][0].due_at.isoformat()}
-                if trigger == "aanbod_gestart" and "thuiszitterspact" in running:
-                    computed, inputs, moments = running.pop("thuiszitterspact")
-                    self._deadline(case_id, "thuiszitterspact", computed, inputs, moments, at, "stopped", at,
-                                   f"aanbod gestart op {day.isoformat()}")
-                    clock_log["thuiszitterspact"] = "gestopt"
+                clock_log["started"] = [{"kind": dest, "due_at": running[dest][0].due_at.isoformat()}]
+                stopped = []
+                for effect in transition.clocks:  # the offer started: the clocks of being at home stop
+                    if effect.action == "stop" and effect.clock in running:
+                        computed, inputs, moments = running.pop(effect.clock)
+                        self._deadline(case_id, effect.clock, computed, inputs, moments, at, "stopped", at,
+                                       f"{transition.label} op {nl_date(day)}", stopped_on=day)
+                        stopped.append(effect.clock)
+                if stopped:
+                    clock_log["stopped"] = stopped
             events.append((case_id, _dt(at), actor, "casusregisseur", "overgang", state, dest, reason,
                            _json({"trigger": trigger, **data, "clocks": clock_log}), None, None))
             state = dest
