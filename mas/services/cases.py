@@ -379,13 +379,17 @@ def _move_clocks(conn, ctx: ServiceContext, case, transition: Transition, dest: 
     if computed is not None:
         deadlines.start_generation(conn, ctx, computed, case.id, case.region)
         started.append({"kind": computed.kind, "due_at": computed.due_at})
+    stopping: dict = {}  # the clocks a transition stops on one day stop in one statement
     for effect in transition.clocks:
-        day_zero = _day_zero(effect, data, case, today)
         if effect.action == "stop":
-            why = transition.label + (f" op {nl_date(day_zero)}" if effect.from_field else "")
-            if deadlines.stop_clock(conn, case.id, effect.clock, now, why, day_zero):
-                stopped.append(effect.clock)
+            stopping.setdefault((effect.from_field, _day_zero(effect, data, case, today)), []).append(effect.clock)
+    for (from_field, day), kinds in stopping.items():
+        why = transition.label + (f" op {nl_date(day)}" if from_field else "")
+        stopped += deadlines.stop_clocks(conn, case.id, kinds, now, why, day)
+    for effect in transition.clocks:
+        if effect.action == "stop":
             continue
+        day_zero = _day_zero(effect, data, case, today)
         last = deadlines.last_generation(conn, case.id, effect.clock)
         running = last is not None and last.status == "open"
         if effect.action == "restart" and running:
