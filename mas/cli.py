@@ -233,9 +233,11 @@ def demo(host: str, port: int) -> None:
     if settings.smtp.host is None:
         click.echo(f"E-mails worden niet verstuurd maar bewaard in {settings.instance_dir / 'mail'}")
     click.echo(f"mas draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
-    click.echo("Inloggen zonder tweestapsverificatie (alleen in de demo): regisseur@demo.mas.example, "
-               "coordinator@demo.mas.example, wijkteam@demo.mas.example of beheer@demo.mas.example, "
-               "wachtwoord mas-demo-2026")
+    click.echo("Inloggen zonder tweestapsverificatie (alleen in de demo), wachtwoord mas-demo-2026:\n"
+               "  regisseur@demo.mas.example, regisseur2@demo.mas.example (casusregisseurs)\n"
+               "  coordinator@demo.mas.example (coördinator)\n"
+               "  wijkteam@demo.mas.example, school@demo.mas.example (partners: alleen hun eigen stappen)\n"
+               "  beheer@demo.mas.example (beheer)")
     try:
         create_app(settings, require_totp=False).run(host=host, port=port, use_reloader=False)
     finally:

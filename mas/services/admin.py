@@ -103,6 +103,12 @@ def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str,
                                                          "created_at": now, **values}).scalar_one()
 
 
+def is_empty(db) -> bool:
+    """No team yet: a fresh installation (the demo fills one, `mas user create` starts one)."""
+    with db.read() as conn:
+        return conn.execute(select(_t.c.id).limit(1)).first() is None
+
+
 def overview(conn: Connection, actor: Actor) -> dict:
     """The admin pages' lists: accounts, teams and organisations (never case content)."""
     require_admin(actor)

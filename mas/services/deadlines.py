@@ -187,6 +187,12 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
     return changes
 
 
+def earliest_next_at(conn: Connection) -> datetime | None:
+    """When the next level of any open clock falls due (what the next sweep would find)."""
+    return conn.execute(select(func.min(_d.c.next_at)).where(_d.c.status == DEADLINE_OPEN,
+                                                             _d.c.next_at.is_not(None))).scalar_one()
+
+
 def iter_open_case_ids(conn: Connection, batch: int = 500) -> Iterable[int]:
     """Cases with at least one open computed deadline, in id order (for `mas deadlines recompute`)."""
     last = 0

@@ -79,9 +79,12 @@ def _pact_due(ctx: ServiceContext):
                                                 _d.c.kind == ctx.workflow.pact_clock).correlate(_c).scalar_subquery())
 
 
-def _escalated(now: datetime):
+def _escalated(ctx: ServiceContext, now: datetime):
+    """Open clocks past due that climbed their ladder (a reached milestone is no escalation)."""
+    milestones = [c.name for c in ctx.workflow.clocks if c.milestone]
     return (select(func.count()).where(_d.c.case_id == _c.c.id, _d.c.status == DEADLINE_OPEN, _d.c.rung > 0,
-                                       _d.c.due_at <= now).correlate(_c).scalar_subquery())
+                                       _d.c.due_at <= now, _d.c.kind.not_in(milestones))
+            .correlate(_c).scalar_subquery())
 
 
 def _scoped(conn: Connection, ctx: ServiceContext, actor: Actor, filters: Filters, now: datetime,
@@ -149,7 +152,7 @@ def _list_columns(ctx: ServiceContext, now: datetime, nearest=None) -> tuple:
     return (_c.c.id, _c.c.reference, _c.c.state, _c.c.casusregisseur_id, _c.c.region, _y.c.given_name,
             _y.c.family_name, _o.c.name.label("school"), nearest.label("nearest_due"),
             _nearest_kind(ctx).label("nearest_kind"), _pact_due(ctx).label("pact_due"),
-            _escalated(now).label("escalated"))
+            _escalated(ctx, now).label("escalated"))
 
 
 def _list_item(ctx: ServiceContext, actor: Actor, row, now: datetime) -> dict:

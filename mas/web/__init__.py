@@ -81,10 +81,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         g.mas_user = current_user.session_user if current_user.is_authenticated else None
         return security.enforce()
 
+    # The team's own word for the officer who directs a case (config: leerplichtambtenaar or
+    # leerrechtondersteuner) wherever the UI names that role.
+    role_labels = {**ROLE_LABELS, Role.CASUSREGISSEUR: settings.term("leerplichtambtenaar").capitalize()}
+
     @app.context_processor
     def _globals():
         return {"me": g.get("mas_user"), "term": settings.term, "settings": settings, "may": security.may_visit,
-                "roles": Role, "role_labels": ROLE_LABELS, "workflow": app.extensions["mas"]["context"].workflow}
+                "roles": Role, "role_labels": role_labels, "workflow": app.extensions["mas"]["context"].workflow}
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
