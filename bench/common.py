@@ -1,7 +1,12 @@
-"""Helpers shared by the benches: peak RSS in a child process, medians, tables, the JSON line.
+"""Helpers shared by the benches: the database a bench runs on (SQLite or PostgreSQL), peak RSS
+in a child process, medians, tables, the JSON line.
 
 A bench prints a readable table and ends with exactly one JSON object on its last line, so
 that CI and people can both read it (`last_json_line` parses it back).
+
+`--db sqlite` (the default) runs on files in a temporary directory; `--db postgresql` on
+databases that the bench creates on the server named by MAS_BENCH_DATABASE_URL (default
+the test server, DEFAULT_SERVER_URL) and drops when it ends, also when it fails (`Scratch`).
 """
 
 from __future__ import annotations
@@ -9,10 +14,14 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -107,3 +116,337 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], left: Sequence[
     out = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
     out.extend(fmt(r) for r in cells[1:])
     return "\n".join(out)
+
+
+# --- the database a bench runs on -------------------------------------------------------------
+
+DATABASE_KINDS = ("sqlite", "postgresql")
+DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def server_url() -> str:
+    """The PostgreSQL server the benches create their databases on."""
+    return os.environ.get("MAS_BENCH_DATABASE_URL") or DEFAULT_SERVER_URL
+
+
+def add_database_option(parser) -> None:
+    parser.add_argument("--db", choices=DATABASE_KINDS, default="sqlite",
+                        help="the database to run on (postgresql: a server from MAS_BENCH_DATABASE_URL, default "
+                             f"{DEFAULT_SERVER_URL}; the bench creates its own databases there and drops them)")
+
+
+def psycopg_conninfo(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as the libpq URI plain psycopg takes."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> Path:
+    from sqlalchemy.engine import make_url
+
+    return Path(make_url(url).database)
+
+
+def kind_of(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).get_backend_name()
+
+
+class Scratch:
+    """Fresh databases of one kind for one bench run, every one removed when the run ends.
+
+    SQLite: files in a temporary directory (under `directory` if given). PostgreSQL: databases
+    on the server of `server_url()`, named mas_bench_<bench>_<pid>_<random>_<label> and
+    dropped WITH (FORCE) by `close()`, which the context manager calls also when the bench
+    fails; SIGTERM is turned into SystemExit meanwhile so that a terminated bench cleans up
+    too (SIGKILL cannot be caught: `python bench/common.py --drop-leftovers` drops what a
+    killed run left behind).
+
+    `copy(source, label)` is a fresh copy with the same rows and the same next ids: the file
+    copied after its WAL is folded in, or CREATE DATABASE … TEMPLATE on PostgreSQL (no one may
+    be connected to the source: dispose of engines first).
+    """
+
+    PREFIX = "mas_bench_"
+
+    def __init__(self, kind: str, bench: str, directory: str | os.PathLike | None = None):
+        if kind not in DATABASE_KINDS:
+            raise ValueError(kind)
+        self.kind, self.bench = kind, bench
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"mas-bench-{bench}-", dir=directory))
+        self.created: list[str] = []
+        self._admin = None
+        self._stem = f"{self.PREFIX}{bench}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self._previous_sigterm = None
+
+    def __enter__(self) -> Scratch:
+        if self.kind == "postgresql":
+            self.admin()  # fail now, with the server's message, if it cannot be reached
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_exit)
+        except ValueError:  # not the main thread
+            self._previous_sigterm = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def admin(self):
+        """An AUTOCOMMIT engine on the server's own database (CREATE/DROP DATABASE)."""
+        if self._admin is None:
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            url = make_url(server_url()).set(drivername="postgresql+psycopg")
+            self._admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+            with self._admin.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        return self._admin
+
+    def _pg_url(self, name: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(server_url()).set(drivername="postgresql+psycopg", database=name).render_as_string(
+            hide_password=False)
+
+    def _name(self, label: str) -> str:
+        name = f"{self._stem}_{label}".lower()
+        if len(name) > 63:
+            raise ValueError(f"database name too long: {name}")
+        return name
+
+    def new(self, label: str) -> str:
+        """An empty database."""
+        if self.kind == "sqlite":
+            path = self.tmp / f"{label}.sqlite3"
+            remove_sqlite(path)
+            self.created.append(str(path))
+            return f"sqlite:///{path}"
+        from sqlalchemy import text
+
+        name = self._name(label)
+        with self.admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.created.append(name)
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return self._pg_url(name)
+
+    def copy(self, source: str, label: str, strategy: str | None = None) -> str:
+        """A fresh copy of `source`. SQLite: synced, so that writing it back never lands in a
+        timing. PostgreSQL: `strategy` FILE_COPY (PostgreSQL 15+) copies a large database's
+        files instead of logging every page in the WAL."""
+        if self.kind == "sqlite":
+            path = self.tmp / f"{label}.sqlite3"
+            remove_sqlite(path)
+            checkpoint(sqlite_path(source))
+            self.created.append(str(path))
+            shutil.copyfile(sqlite_path(source), path)
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+            return f"sqlite:///{path}"
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        name = self._name(label)
+        with self.admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.created.append(name)
+            with_strategy = ""
+            if strategy and conn.dialect.server_version_info >= (15,):
+                with_strategy = f" STRATEGY {strategy}"
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"{with_strategy}'))
+        return self._pg_url(name)
+
+    def drop(self, url: str) -> None:
+        if self.kind == "sqlite":
+            path = sqlite_path(url)
+            remove_sqlite(path)
+            if str(path) in self.created:
+                self.created.remove(str(path))
+            return
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        name = make_url(url).database
+        with self.admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
+    def close(self) -> None:
+        try:
+            if self.kind == "postgresql" and self.created:
+                from sqlalchemy import text
+
+                with self.admin().connect() as conn:
+                    for name in reversed(self.created):
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                self.created.clear()
+        finally:
+            if self._admin is not None:
+                self._admin.dispose()
+                self._admin = None
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+
+    def describe(self) -> str:
+        """The database's kind and version, for a bench's header."""
+        if self.kind == "sqlite":
+            return f"SQLite {sqlite3.sqlite_version}, files under {self.tmp}"
+        from sqlalchemy import text
+
+        with self.admin().connect() as conn:
+            version = conn.execute(text("SHOW server_version")).scalar_one()
+            settings = dict(conn.execute(text(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('synchronous_commit', 'fsync', 'shared_buffers', 'autovacuum')")).all())
+        from sqlalchemy.engine import make_url
+
+        server = make_url(server_url())
+        return (f"PostgreSQL {version} at {server.host}:{server.port or 5432} (synchronous_commit="
+                f"{settings.get('synchronous_commit')}, fsync={settings.get('fsync')}, shared_buffers="
+                f"{int(settings.get('shared_buffers', 0)) * 8 // 1024} MB, autovacuum={settings.get('autovacuum')})")
+
+
+def load_sqlite_into_postgresql(sqlite_file: str | os.PathLike, url: str) -> dict[str, int]:
+    """Every mas table's rows from a built SQLite file into the empty PostgreSQL database at
+    `url`, which this migrates first (mas.db.upgrade). Setup, never timed: one COPY per table
+    in dependency order through plain psycopg (SQLite's text dates, naive UTC times, JSON text
+    and 0/1 booleans are valid COPY input; the session's time zone is UTC). A foreign key to a
+    table loaded later (team.coordinator_id) is filled in afterwards; sequences are set past
+    the largest id; then VACUUM ANALYZE, as autovacuum would have done on a database that
+    grew to this size (the benches' server may run without it). Returns the rows per table.
+    """
+    import psycopg
+
+    from mas.db import Database, upgrade
+    from mas.models import TABLES
+
+    db = Database(url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    source = sqlite3.connect(sqlite_file)
+    counts: dict[str, int] = {}
+    try:
+        with psycopg.connect(psycopg_conninfo(url)) as conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            loaded: set[str] = set()
+            later: list[tuple[str, str, list]] = []  # (table, column, [(value, id)])
+            for t in TABLES.sorted_tables:
+                names = [c.name for c in t.columns]
+                deferred = {fk.parent.name for fk in t.foreign_keys
+                            if fk.column.table.name not in loaded and fk.column.table is not t}
+                quoted = ", ".join(f'"{n}"' for n in names)
+                rows = source.execute(f'SELECT {quoted} FROM "{t.name}"')
+                if deferred:
+                    positions = [names.index(n) for n in sorted(deferred)]
+                    key = names.index("id")
+                    fixes = {n: [] for n in sorted(deferred)}
+                count = 0
+                with conn.cursor().copy(f'COPY "{t.name}" ({quoted}) FROM STDIN') as copy:
+                    for row in rows:
+                        if deferred:
+                            row = list(row)
+                            for n, i in zip(sorted(deferred), positions):
+                                if row[i] is not None:
+                                    fixes[n].append((row[i], row[key]))
+                                    row[i] = None
+                        copy.write_row(row)
+                        count += 1
+                if deferred:
+                    later.extend((t.name, n, v) for n, v in fixes.items() if v)
+                counts[t.name] = count
+                loaded.add(t.name)
+            for name, column, values in later:
+                conn.cursor().executemany(f'UPDATE "{name}" SET "{column}" = %s WHERE id = %s', values)
+            for t in TABLES.sorted_tables:
+                if "id" in t.c and t.c.id.primary_key:
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), "
+                                 f'coalesce(max(id), 0) + 1, false) FROM "{t.name}"')
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("VACUUM ANALYZE")
+    finally:
+        source.close()
+    return counts
+
+
+def explain(url: str, statement: str, parameters=None) -> list[str]:
+    """The plan of one statement as the driver got it (its SQL and parameters), through the plain
+    driver: EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL (rolled back: nothing runs)."""
+    if kind_of(url) == "sqlite":
+        conn = sqlite3.connect(sqlite_path(url))
+        try:
+            return [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", parameters or ())]
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        try:
+            return [row[0] for row in conn.execute(f"EXPLAIN {statement}", parameters or None)]
+        finally:
+            conn.rollback()
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def _sigterm_to_exit(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def remove_sqlite(path: str | os.PathLike) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def drop_leftovers() -> list[str]:
+    """Drop the databases of bench runs on this server whose process is gone (a killed run)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(make_url(server_url()).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT",
+                          poolclass=_null_pool())
+    dropped = []
+    try:
+        with admin.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                 {"p": Scratch.PREFIX + "%"}).scalars().all()
+            for name in names:
+                parts = name[len(Scratch.PREFIX):].split("_")
+                pid = next((int(p) for p in parts if p.isdigit()), None)
+                if pid is None or _alive(pid):
+                    continue
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                dropped.append(name)
+    finally:
+        admin.dispose()
+    return dropped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--drop-leftovers"]:
+        print("\n".join(drop_leftovers()) or "(none)")
+    else:
+        print("usage: python bench/common.py --drop-leftovers", file=sys.stderr)
+        sys.exit(2)

@@ -1,105 +1,145 @@
-"""The case engine against its floors and against SpiffWorkflow, on SQLite.
+"""The case engine against floors recorded from it, and against SpiffWorkflow, on SQLite or PostgreSQL.
 
-    python bench/engine.py              # full run: N = 2,000 cases, 5 interleaved rounds
-    python bench/engine.py --quick      # CI: N = 200, 3 rounds (the JSON says "quick": true)
+    python bench/engine.py                   # full run on SQLite: N = 2,000 cases, 5 interleaved rounds
+    python bench/engine.py --db postgresql   # the same on PostgreSQL (server: MAS_BENCH_DATABASE_URL)
+    python bench/engine.py --quick           # CI: N = 200 (PostgreSQL: 100), 3 rounds ("quick": true)
     python bench/engine.py --n 5000 --rounds 3
-    python bench/engine.py --profile    # cProfile of the engine arm only, then exit
+    python bench/engine.py --profile         # cProfile of the engine arm only, then exit
 
 One lifecycle: open a case from a signal, then the five transitions of the happy path
 (plan_gesprek, naar_zorgtafel, maatwerkplan_vastgesteld, aanbod_gestart, nazorg_afgerond).
-Every step is its own transaction (BEGIN IMMEDIATE … COMMIT) with its events and deadline rows.
+Every step is its own transaction with its events and deadline rows.
 
-The arms, each on its own copy of one template file (migrated by mas.db.upgrade, so tables
-and indexes are identical; the same seeded world), WAL and synchronous=NORMAL throughout:
+The floors follow the engine; nothing in them is written by hand:
 
-  engine  mas.services.cases.receive_signal / fire, each inside mas.db.Database.begin()
-  core    the floor of the stack: the same statements as prebuilt SQLAlchemy Core
-          statements on the mas tables, through the same kind of Database (one pooled
-          connection checkout per transaction, as a web request has, BEGIN IMMEDIATE),
-          each run with Connection.execute. The engine runs its hot statements through
-          mas.prepared (compiled once, executed on the driver inside the same kind of
-          transaction), so it can come in under this floor: the ratio says by how much.
-  raw     the raw floor: the same SQL text through plain sqlite3 on one connection
-  spiff   SpiffWorkflow running the equivalent five-user-task BPMN process (bench/spiff)
+  record  Before any timing, the engine runs WARMUP + N lifecycles on a fresh copy of the
+          template with listeners on its SQLAlchemy engine: `before_execute` keeps every Core
+          statement object with its parameters (and any execution options) as
+          `Connection.execute` received them, `before_cursor_execute` the SQL and parameters
+          as the DBAPI cursor received them, and `begin` / `commit` the transaction
+          boundaries. The statement that the engine's own `begin` listener sends (mas.db:
+          BEGIN IMMEDIATE on SQLite; psycopg begins by itself on PostgreSQL) is kept apart and
+          never replayed: each replay arm begins its transactions itself, the same way.
+          This pass is untimed: the listeners would slow the engine down.
 
-Honesty checks, both fatal (exit 2): before timing, every arm runs a few lifecycles with
-SQLite's statement trace on and must send the same statements, transaction by transaction
-(so a change to the engine's SQL shows up here instead of skewing the ratios); after every
-round, engine, core and raw must have written identical rows to every table, and each arm
-must hold N + warm-up closed cases. SQLite's trace shows the SQL with its values expanded,
-so the first check also compares parameters; the second catches anything at full scale.
+The arms of a round, each on its own fresh copy of one template (migrated by mas.db.upgrade and
+seeded with one team, its casusregisseur, three organisations and this year's reference
+counter; SQLite: a file copy, WAL and synchronous=NORMAL as mas.db sets them; PostgreSQL:
+CREATE DATABASE … TEMPLATE), so that ids and references come out the same in every copy and
+a recorded parameter (a case id, a version) is valid again:
 
-Timing (the machine is shared and noisy): in every round each arm gets a fresh copy of the
-template and runs a few untimed warm-up lifecycles; then the arms take turns, in chunks of
-CHUNK lifecycles and in rotating order, until each has run N timed ones, so that a burst of
-load elsewhere falls on all arms alike. The figures are medians of the per-round times.
+  engine  mas.services.cases.receive_signal / fire, each inside mas.db.Database.begin(), as a
+          view or the API calls them: rules, guards, clocks, the state machine and the SQL.
+  core    the recording replayed through the same kind of Database: per recorded transaction
+          one `Database.begin()` (a pooled checkout, BEGIN IMMEDIATE on SQLite, the pool's
+          pre-ping on PostgreSQL, COMMIT) with the recorded statement objects and parameters
+          through `Connection.execute`, every result that returns rows fetched. What is left
+          of the engine's time above this floor is mas itself: rules, clocks, Python.
+  raw     the driver-level recording replayed through plain sqlite3 / psycopg on one
+          connection configured as mas.db configures its own (PRAGMAs; JSON dumps/loads):
+          BEGIN IMMEDIATE (SQLite) or psycopg's own BEGIN (PostgreSQL), the recorded SQL with
+          its recorded parameters (execute or executemany, as recorded), rows fetched, COMMIT.
+  spiff   SpiffWorkflow running the equivalent five-user-task BPMN process (bench/spiff),
+          storing its serialized workflow as JSON in the same kind of database, one row per
+          process, read and written back in every step's transaction.
+
+Why a recording and separate timed passes: the engine's time is taken without listeners (as
+production runs it), and the floors replay exactly what that engine sends, lifecycle by
+lifecycle, transaction by transaction. The engine is deterministic (a fixed clock, the same
+BSNs, the same ids on every copy), which the checks below verify rather than assume.
+
+Checks, all fatal (exit 2):
+  * the statements per lifecycle: at most MAX_STATEMENTS in at most MAX_TRANSACTIONS
+    transactions, counted as the database executes them: BEGIN and COMMIT included, an
+    executemany of k rows as k executions (SQLite's own statement trace counted the same
+    way), so that a floor can never hide an added statement; printed per transaction. The
+    pool's pre-ping on PostgreSQL (";" at each checkout, paid by the engine and the Core floor
+    alike) is not a statement of the lifecycle and is not counted;
+  * the recording holds only Core statements besides the transactions' BEGIN (a statement
+    sent beside `Connection.execute` could not be replayed by the Core floor);
+  * after every round each arm holds N + WARMUP closed cases, and engine, core and raw wrote
+    identical rows to every mas table (row counts and a hash of every row, read back through
+    SQLAlchemy), the same as the recording pass.
+
+Timing (the machine is shared and noisy): in every round each arm gets a fresh copy and runs
+WARMUP untimed lifecycles; then the arms take turns, in chunks of CHUNK lifecycles and in
+rotating order, until each has run N timed ones, so that a burst of load elsewhere falls on
+all arms alike. The figures are medians of the per-round times, and the ratios are taken
+between arms measured side by side in the same run.
 
 Peak RSS of the engine arm at N and at 4N is measured each in a fresh child process
 (`--child-rss`, on a copy of the parent's template, so migrations never count), as VmHWM on
 Linux (see bench.common.peak_rss_mb for why not ru_maxrss).
 
-The floors mirror the engine's statements by hand; when the engine changes what it sends,
-the checks above stop the bench and name the first differing statement: update the floors.
-The last line of output is one JSON object.
+Targets (printed; judged on the full run, never asserted in a test): engine ≤ 1.5× the Core
+floor; SpiffWorkflow's time ÷ the engine's ≥ 1.0; peak RSS at 4N ≤ 1.1× at N; at most 50
+statements in 6 transactions per lifecycle (checked on every run). The last line of output is
+one JSON object: "database" says which database, "statements_per_lifecycle" the count above.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import hashlib
 import itertools
 import os
 import platform
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 if __package__ in (None, ""):  # run as `python bench/engine.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import event, func, select, text
 
-from bench.common import checkpoint, current_rss_mb, json_line, median, peak_rss_mb, rotated, run_child, table
-from mas.dates import local_date
-from mas.db import Database, json_dumps, upgrade
-from mas.models import (
-    DEADLINE_OPEN,
-    Case,
-    CaseEvent,
-    Deadline,
-    Guardian,
-    Organisation,
-    ReferenceCounter,
-    Signal,
-    Team,
-    User,
-    Youth,
+from bench.common import (
+    Scratch,
+    add_database_option,
+    current_rss_mb,
+    json_line,
+    kind_of,
+    median,
+    peak_rss_mb,
+    psycopg_conninfo,
+    rotated,
+    run_child,
+    sqlite_path,
+    table,
 )
-from mas.models import Step as TaskStep  # a task within a case (this module's Step is a lifecycle step)
+from mas.db import SQLITE_BUSY_TIMEOUT_MS, Database, json_dumps, upgrade
+from mas.models import TABLES, Case, Organisation, ReferenceCounter, Team, User
 from mas.settings import load_settings
 
-FULL_N, QUICK_N = 2_000, 200
+FULL_N = 2_000
+# A lifecycle costs about four times as much on PostgreSQL (a round trip per statement, an fsync
+# per commit), so its quick run is smaller, to stay under a minute like SQLite's.
+QUICK_N = {"sqlite": 200, "postgresql": 100}
 FULL_ROUNDS, QUICK_ROUNDS = 5, 3
 WARMUP = 20  # untimed lifecycles per arm and round: compiled-statement caches, calendar windows, page cache
-TRACE_CASES = 3
 CHUNK = 100  # lifecycles per arm between switches of arm within a round
 ARMS = ("raw", "core", "engine", "spiff")
 MAS_ARMS = ("raw", "core", "engine")
 
 # Targets of the issue (judged on the full run; never asserted in a test).
-TARGET_SPEEDUP_VS_SPIFF = 2.5
+TARGET_SPEEDUP_VS_SPIFF = 1.0
 TARGET_RATIO_TO_CORE = 1.5
 TARGET_RSS_GROWTH = 1.10
+# Checked on every run (exit 2 when exceeded): the statements of one lifecycle as the
+# database receives them, BEGIN and COMMIT included.
+MAX_STATEMENTS = 50
+MAX_TRANSACTIONS = 6
+# What the engine's `begin` listener sends (mas.db); each replay arm begins the same way.
+EXPECTED_BEGIN = {"sqlite": ["BEGIN IMMEDIATE"], "postgresql": []}
 
 # --- the lifecycle ------------------------------------------------------------------------
 
@@ -118,28 +158,20 @@ INITIAL = "signaal"
 FINAL = "afgesloten"
 ORG_PLACEHOLDER = object()  # the seeded wijkteam's id, filled in per world
 
-
-@dataclass(frozen=True)
-class Step:
-    trigger: str
-    source: str
-    dest: str
-    form: dict  # what the user submits (strings, as a form or the API sends them)
-
-
+# trigger, what the user submits (strings, as a form or the API sends them)
 STEPS = (
-    Step("plan_gesprek", "signaal", "gesprek", {}),
-    Step("naar_zorgtafel", "gesprek", "zorgtafel", {"gesprek_report": "Gesprek gevoerd.", "route": "vrijwillig"}),
-    Step("maatwerkplan_vastgesteld", "zorgtafel", "aanbod",
-         {"offer": "Deeltijdrooster", "responsible_organisation_id": ORG_PLACEHOLDER,
-          "planned_start_on": "2026-03-23"}),
-    Step("aanbod_gestart", "aanbod", "terugleiding", {"offer_started_on": "2026-03-02"}),
-    Step("nazorg_afgerond", "terugleiding", FINAL, {"closing_reason": "terug_naar_school"}),
+    ("plan_gesprek", {}),
+    ("naar_zorgtafel", {"gesprek_report": "Gesprek gevoerd.", "route": "vrijwillig"}),
+    ("maatwerkplan_vastgesteld", {"offer": "Deeltijdrooster", "responsible_organisation_id": ORG_PLACEHOLDER,
+                                  "planned_start_on": "2026-03-23"}),
+    ("aanbod_gestart", {"offer_started_on": "2026-03-02"}),
+    ("nazorg_afgerond", {"closing_reason": "terug_naar_school"}),
 )
+TRANSACTION_NAMES = ["open"] + [trigger for trigger, _form in STEPS]
 
 
 def bsns(start: int = 20_000_000) -> Iterator[str]:
-    """Distinct BSNs passing the elfproef, the same sequence for every arm (test data only)."""
+    """Distinct BSNs passing the elfproef, the same sequence for every run (test data only)."""
     for n in itertools.count(start):
         digits = f"{n:08d}"
         check = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2))) % 11
@@ -147,7 +179,7 @@ def bsns(start: int = 20_000_000) -> Iterator[str]:
             yield digits + str(check)
 
 
-# --- the seeded world and the template file ------------------------------------------------
+# --- the seeded world and the template ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -156,156 +188,56 @@ class World:
     user_id: int  # the casusregisseur who does everything
     organisation_id: int  # the wijkteam responsible for the maatwerkplan
 
-    def form(self, step: Step) -> dict:
-        return {k: (self.organisation_id if v is ORG_PLACEHOLDER else v) for k, v in step.form.items()}
+    def form(self, form: dict) -> dict:
+        return {k: (self.organisation_id if v is ORG_PLACEHOLDER else v) for k, v in form.items()}
+
+    def encode(self) -> str:
+        return f"{self.team_id},{self.user_id},{self.organisation_id}"
+
+    @classmethod
+    def decode(cls, value: str) -> World:
+        return cls(*(int(x) for x in value.split(",")))
 
 
-def make_template(directory: Path) -> tuple[Path, World]:
-    """A migrated file with one team, its casusregisseur, three organisations and this year's
-    reference counter (so that every lifecycle, the first included, takes the same path)."""
-    path = directory / "template.sqlite3"
-    db = Database(f"sqlite:///{path}")
-    upgrade(db)
-    t, o, u = Team.__table__, Organisation.__table__, User.__table__
-    with db.begin() as conn:
-        team_id = conn.execute(t.insert().returning(t.c.id), dict(
-            name="Leerplicht Utrecht", municipalities=["Utrecht"], default_region=REGION, created_at=NOW,
-        )).scalar_one()
-        orgs = {}
-        for name, kind, extra in (("Het Baken College", "school", {"brin": "12AB", "municipality": "Utrecht"}),
-                                  ("Wijkteam Overvecht", "wijkteam", {}), ("GGD regio Utrecht", "ggd", {})):
-            orgs[kind] = conn.execute(o.insert().returning(o.c.id), dict(
-                name=name, kind=kind, contact_email=f"{kind}@example.org", is_active=True, created_at=NOW, **extra,
+def make_template(scratch: Scratch) -> tuple[str, World]:
+    """A migrated database with one team, its casusregisseur, three organisations and this
+    year's reference counter (so that every lifecycle, the first included, takes the same path)."""
+    url = scratch.new("template")
+    db = Database(url)
+    try:
+        upgrade(db)
+        t, o, u = Team.__table__, Organisation.__table__, User.__table__
+        with db.begin() as conn:
+            team_id = conn.execute(t.insert().returning(t.c.id), dict(
+                name="Leerplicht Utrecht", municipalities=["Utrecht"], default_region=REGION, created_at=NOW,
             )).scalar_one()
-        user_id = conn.execute(u.insert().returning(u.c.id), dict(
-            email="regisseur@example.org", name="regisseur", role=ROLE, team_id=team_id, is_active=True,
-            created_at=NOW,
-        )).scalar_one()
-        conn.execute(ReferenceCounter.__table__.insert(), {"year": YEAR, "last": 0})
-    db.dispose()
-    checkpoint(path)
-    return path, World(team_id=team_id, user_id=user_id, organisation_id=orgs["wijkteam"])
+            orgs = {}
+            for name, kind, extra in (("Het Baken College", "school", {"brin": "12AB", "municipality": "Utrecht"}),
+                                      ("Wijkteam Overvecht", "wijkteam", {}), ("GGD regio Utrecht", "ggd", {})):
+                orgs[kind] = conn.execute(o.insert().returning(o.c.id), dict(
+                    name=name, kind=kind, contact_email=f"{kind}@example.org", is_active=True, created_at=NOW, **extra,
+                )).scalar_one()
+            user_id = conn.execute(u.insert().returning(u.c.id), dict(
+                email="regisseur@example.org", name="regisseur", role=ROLE, team_id=team_id, is_active=True,
+                created_at=NOW,
+            )).scalar_one()
+            conn.execute(ReferenceCounter.__table__.insert(), {"year": YEAR, "last": 0})
+    finally:
+        db.dispose()
+    return url, World(team_id=team_id, user_id=user_id, organisation_id=orgs["wijkteam"])
 
 
-def fresh_copy(template: Path, target: Path) -> Path:
-    shutil.copyfile(template, target)
-    return target
+def settings_for(url: str, instance_dir: Path):
+    return load_settings(environ={}, env="test", instance_dir=instance_dir, database_url=url)
 
 
-def remove_db(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def settings_for(path: Path):
-    return load_settings(environ={}, env="test", instance_dir=path.parent / "instance",
-                         database_url=f"sqlite:///{path}")
-
-
-# --- what the floors write: the engine's values, computed once (the floors run no rules) ---
-
-
-@dataclass(frozen=True)
-class Clock:
-    kind: str
-    started_on: date
-    due_at: datetime
-    rule: str
-    inputs: dict
-    next_at: datetime | None  # when its escalation ladder's first level falls due
-
-    @property
-    def due_iso(self) -> str:
-        return self.due_at.isoformat()
-
-
-@dataclass(frozen=True)
-class FloorStep:
-    step: Step
-    data: dict  # the cleaned guard data as the event stores it (JSON-ready)
-    changes: dict  # case columns besides state/version/updated_at, as Python values (Core)
-    raw_changes: tuple  # the same values as SQLite stores them (raw)
-    raw_update: str  # the raw UPDATE "case" statement for these columns
-    clock: Clock | None  # the clock started on entering `dest`
-    check_org: int | None  # the organisation whose existence the guard checks
-    pact_stop: bool
-    close_all: bool
-
-
-@dataclass(frozen=True)
-class Plan:
-    region: str
-    opening_clocks: tuple[Clock, ...]
-    steps: tuple[FloorStep, ...]
-
-
-def _clock(ctx, computed, region: str) -> Clock:
-    next_at = ctx.ladders.next_after(computed.kind, 0, computed.due_at, computed.started_on, region, ctx.calendar)
-    return Clock(computed.kind, computed.started_on, computed.due_at, computed.rule, computed.inputs, next_at)
-
-
-def _sqlite_dt(value: datetime) -> str:
-    """How SQLAlchemy stores an aware datetime in SQLite through mas.db.UTCDateTime."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-_CASE_COLUMNS = [c.name for c in Case.__table__.columns]
-
-
-def make_plan(ctx, world: World) -> Plan:
-    from mas.clocks import rules as clocks
-
-    region = REGION
-    today = local_date(NOW)
-    opening = (clocks.state_clock(ctx, INITIAL, today, region), clocks.pact_clock(ctx, FIRST_ABSENT_ON),
-               clocks.lrv_clock(ctx, FIRST_ABSENT_ON, region))
-    steps = []
-    maatwerkplan = None
-    for step in STEPS:
-        form = world.form(step)
-        data = dict(form)
-        changes: dict = {}
-        if step.trigger == "naar_zorgtafel":
-            changes = {"route": form["route"], "gesprek_report": form["gesprek_report"]}
-        elif step.trigger == "maatwerkplan_vastgesteld":
-            maatwerkplan = dict(form)
-            changes = {"maatwerkplan": maatwerkplan}
-        elif step.trigger == "aanbod_gestart":
-            changes = {"offer_started_on": date.fromisoformat(form["offer_started_on"])}
-        elif step.dest == FINAL:
-            changes = {"closing_reason": form["closing_reason"], "closed_at": NOW}
-        columns = sorted(changes, key=_CASE_COLUMNS.index)
-        raw_changes = tuple(
-            json_dumps(changes[c]) if isinstance(changes[c], dict)
-            else _sqlite_dt(changes[c]) if isinstance(changes[c], datetime)
-            else changes[c].isoformat() if isinstance(changes[c], date) else changes[c]
-            for c in columns
-        )
-        raw_update = (
-            'UPDATE "case" SET state=?, version=("case".version + ?), '
-            + "".join(f"{c}=?, " for c in columns)
-            + 'updated_at=? WHERE "case".id = ? AND "case".version = ?'
-        )
-        clock = None
-        if step.dest != FINAL:
-            computed = clocks.state_clock(ctx, step.dest, today, region, (), maatwerkplan)
-            clock = _clock(ctx, computed, region) if computed is not None else None
-        steps.append(FloorStep(
-            step=step, data=data, changes=dict(zip(columns, (changes[c] for c in columns))),
-            raw_changes=raw_changes, raw_update=raw_update, clock=clock,
-            check_org=form.get("responsible_organisation_id"),
-            pact_stop=step.trigger == "aanbod_gestart", close_all=step.dest == FINAL,
-        ))
-    return Plan(region=region, opening_clocks=tuple(_clock(ctx, c, region) for c in opening), steps=tuple(steps))
-
-
-# --- arm: the engine ------------------------------------------------------------------------
+# --- the arms -----------------------------------------------------------------------------------
 
 
 class Arm:
-    """One arm on its own file: set up untimed in __init__, then `run(count)` times `count`
-    lifecycles; calls continue where the last one stopped (ids, BSNs), so a round can
-    interleave the arms in chunks."""
+    """One arm on its own database: set up untimed in __init__, then `run(count)` times `count`
+    lifecycles; calls continue where the last one stopped, so a round can interleave the arms
+    in chunks."""
 
     name = ""
 
@@ -326,22 +258,21 @@ class EngineArm(Arm):
 
     name = "engine"
 
-    def __init__(self, path: Path, world: World, plan: Plan | None = None, trace: Callable[[str], None] | None = None):
+    def __init__(self, url: str, world: World, instance_dir: Path):
         from mas.context import make_context
         from mas.services import cases
         from mas.services.actors import Actor
         from mas.services.inputs import GuardianInput, SignalInput, YouthInput
 
-        settings = settings_for(path)
+        settings = settings_for(url, instance_dir)
         self.ctx = make_context(settings)
         self.db = Database(settings.database_url)
-        _maybe_trace(self.db, trace)
         self.cases, self.youth_input = cases, YouthInput
         self.world = world
         self.actor = Actor(id=world.user_id, role=ROLE, team_id=world.team_id)
         self.guardians = (GuardianInput(**GUARDIAN),)
         self.signal = SignalInput(**SIGNAL)
-        self.steps = [(s.trigger, world.form(s)) for s in STEPS]
+        self.steps = [(trigger, world.form(form)) for trigger, form in STEPS]
         self.numbers = bsns()
 
     def lifecycles(self, count: int) -> None:
@@ -362,347 +293,206 @@ class EngineArm(Arm):
         self.db.dispose()
 
 
-def _maybe_trace(db: Database, trace) -> None:
-    if trace is not None:
-        event.listen(db.engine, "connect", lambda dbapi_connection, _record: dbapi_connection.set_trace_callback(trace))
+# --- the recording ------------------------------------------------------------------------------
 
 
-# --- arm: the stack's floor, prebuilt SQLAlchemy Core ----------------------------------------
-
-_c, _y, _g, _sig, _org, _ref, _u, _team, _d, _ev, _st = (
-    Case.__table__, Youth.__table__, Guardian.__table__, Signal.__table__, Organisation.__table__,
-    ReferenceCounter.__table__, User.__table__, Team.__table__, Deadline.__table__, CaseEvent.__table__,
-    TaskStep.__table__,
-)
+@dataclass
+class Transaction:
+    begin: list = field(default_factory=list)  # driver SQL the engine's `begin` listener sent: never replayed
+    core: list = field(default_factory=list)  # (statement, parameters, execution options) for Connection.execute
+    driver: list = field(default_factory=list)  # (sql, parameters, executemany) as the DBAPI cursor got them
 
 
-class Core:
-    """The engine's statements, written out once as Core (no service code, no rules)."""
+class Recorder:
+    """Listeners on an engine that keep what one lifecycle after another sends, per transaction.
 
-    youth_by_bsn = select(_y.c.id).where(_y.c.bsn == bindparam("bsn"))
-    insert_youth = _y.insert().returning(_y.c.id)
-    insert_guardian = _g.insert()
-    region = select(
-        select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
-        select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
-    )
-    next_reference = (update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1)
-                      .returning(_ref.c.last))
-    insert_case = _c.insert().returning(_c.c.id)
-    insert_signal = _sig.insert()
-    insert_first_clocks = _d.insert().values(generation=1)
-    insert_clock = _d.insert().values(generation=(
-        select(func.coalesce(func.max(_d.c.generation), 0) + 1)
-        .where(_d.c.case_id == bindparam("g_case_id"), _d.c.kind == bindparam("g_kind"), _d.c.step_id.is_(None))
-        .scalar_subquery()
-    ))
-    insert_event = _ev.insert()
-    select_case = select(
-        _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
-        _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
-    ).where(_c.c.id == bindparam("case_id"))
-    active_org = select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
-    close_clock = (
-        update(_d).where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind == bindparam("w_kind"),
-                         _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
-        .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
-    )
-    close_all = (
-        update(_d).where(_d.c.case_id == bindparam("w_case_id"), _d.c.status == DEADLINE_OPEN)
-        .values(status="closed", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
-    )
-    cancel_open_steps = (
-        update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
-        .values(status="cancelled", version=_st.c.version + 1)
-    )
+    Ours are registered after mas.db's own `begin` listener, so they run after it: driver SQL
+    sent while no transaction is open is what that listener sent to begin one (SQLite's
+    BEGIN IMMEDIATE); it is kept apart, checked against EXPECTED_BEGIN and never replayed.
+    """
 
-    @staticmethod
-    def update_case(columns):
-        return (update(_c).where(_c.c.id == bindparam("w_id"), _c.c.version == bindparam("w_version"))
-                .values(version=_c.c.version + 1, **{c: bindparam(c, type_=_c.c[c].type) for c in columns}))
+    def __init__(self, engine):
+        self.lifecycles: list[list[Transaction]] = [[]]
+        self.problems: list[str] = []
+        self._tx: Transaction | None = None
+        self._before_begin: list[str] = []
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._rollback)
+        event.listen(engine, "before_execute", self._core)
+        event.listen(engine, "before_cursor_execute", self._driver)
+
+    def cut(self) -> None:
+        """One lifecycle ends here."""
+        if self._tx is not None or self._before_begin:
+            self.problems.append("a lifecycle ended inside a transaction")
+        self.lifecycles.append([])
+
+    def finish(self) -> list[list[Transaction]]:
+        return [lc for lc in self.lifecycles if lc]
+
+    def _begin(self, conn) -> None:
+        if self._tx is not None:
+            self.problems.append("a transaction began inside another")
+        self._tx = Transaction(begin=self._before_begin)
+        self._before_begin = []
+
+    def _commit(self, conn) -> None:
+        if self._tx is None:
+            self.problems.append("COMMIT outside a transaction")
+            return
+        self.lifecycles[-1].append(self._tx)
+        self._tx = None
+
+    def _rollback(self, conn) -> None:
+        self.problems.append("a transaction rolled back")
+        self._tx = None
+
+    def _core(self, conn, statement, multiparams, params, execution_options) -> None:
+        if self._tx is None:
+            self.problems.append(f"a Core statement outside a transaction: {statement}")
+            return
+        parameters = copy.deepcopy(list(multiparams) if multiparams else params) or None
+        own = statement.get_execution_options()
+        options = {k: v for k, v in execution_options.items() if own.get(k, _MISSING) != v}
+        self._tx.core.append((statement, parameters, options or None))
+
+    def _driver(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self._tx is None:
+            self._before_begin.append(statement)
+            return
+        if context is None or context.compiled is None:
+            # exec_driver_sql: not seen by before_execute, so the Core floor could not replay it.
+            self.problems.append(f"driver SQL beside Connection.execute on Core: {statement[:200]}")
+            return
+        self._tx.driver.append((statement, copy.deepcopy(parameters), bool(executemany)))
 
 
-def _first_clock_row(clock: Clock, case_id: int) -> dict:
-    return {"case_id": case_id, "step_id": None, "kind": clock.kind, "started_on": clock.started_on,
-            "due_at": clock.due_at, "rule": clock.rule, "inputs": clock.inputs, "organisation_id": None,
-            "next_at": clock.next_at}
+_MISSING = object()
 
 
-def _clock_row(clock: Clock, case_id: int) -> dict:
-    return {"case_id": case_id, "step_id": None, "kind": clock.kind, "started_on": clock.started_on,
-            "due_at": clock.due_at, "rule": clock.rule, "inputs": clock.inputs, "organisation_id": None,
-            "next_at": clock.next_at, "g_case_id": case_id, "g_kind": clock.kind}
+def record(url: str, count: int, world: World, instance_dir: Path) -> list[list[Transaction]]:
+    """`count` lifecycles of the engine with the recorder on (untimed)."""
+    arm = EngineArm(url, world, instance_dir)
+    recorder = Recorder(arm.db.engine)
+    try:
+        for _ in range(count):
+            arm.lifecycles(1)
+            recorder.cut()
+    finally:
+        arm.close()
+    if recorder.problems:
+        fail("the recording cannot be replayed:\n  " + "\n  ".join(dict.fromkeys(recorder.problems)))
+    lifecycles = recorder.finish()
+    if len(lifecycles) != count:
+        fail(f"recorded {len(lifecycles)} lifecycles, expected {count}")
+    return lifecycles
+
+
+# --- arm: the Core floor, the recording through Connection.execute ---------------------------------
 
 
 class CoreArm(Arm):
-    """The same statements as prebuilt Core, through the same Database: the stack's floor."""
+    """The recorded Core statements through the same kind of Database, transaction by transaction."""
 
     name = "core"
 
-    def __init__(self, path: Path, world: World, plan: Plan, trace: Callable[[str], None] | None = None):
-        self.db = Database(f"sqlite:///{path}")
-        _maybe_trace(self.db, trace)
-        self.world, self.plan = world, plan
-        self.updates = [Core.update_case(tuple(fs.changes)) for fs in plan.steps]
-        self.numbers = bsns()
+    def __init__(self, url: str, recording: list[list[Transaction]]):
+        self.db = Database(url)
+        self.next = iter(recording)
+
+    def lifecycles(self, count: int) -> None:
+        begin = self.db.begin
+        for lifecycle in itertools.islice(self.next, count):
+            for tx in lifecycle:
+                with begin() as conn:
+                    execute = conn.execute
+                    for statement, parameters, options in tx.core:
+                        result = execute(statement, parameters, execution_options=options)
+                        if result.returns_rows:
+                            result.all()
 
     def close(self) -> None:
         self.db.dispose()
 
-    def lifecycles(self, count: int) -> None:
-        db, plan, updates, numbers = self.db, self.plan, self.updates, self.numbers
-        uid, team_id = self.world.user_id, self.world.team_id
-        for _ in range(count):
-            now = NOW
-            with db.begin() as conn:
-                bsn = next(numbers)
-                if conn.execute(Core.youth_by_bsn, {"bsn": bsn}).scalar_one_or_none() is not None:
-                    raise RuntimeError("youth exists")
-                youth_id = conn.execute(Core.insert_youth, {
-                    "given_name": YOUTH["given_name"], "family_name": YOUTH["family_name"], "birth_on": BIRTH_ON,
-                    "bsn": bsn, "onderwijsnummer": None, "municipality": YOUTH["municipality"], "school_id": None,
-                    "education_kind": None, "education_level": None, "created_at": now,
-                }).scalar_one()
-                conn.execute(Core.insert_guardian, [{"youth_id": youth_id, **GUARDIAN}])
-                previous_id = None  # a new youth has no earlier case
-                _municipality, region = conn.execute(Core.region, {"school_id": None, "team_id": team_id}).one()
-                number = conn.execute(Core.next_reference, {"y": YEAR}).scalar_one()
-                reference = f"MAS-{YEAR}-{number:06d}"
-                case_id = conn.execute(Core.insert_case, {
-                    "reference": reference, "team_id": team_id, "casusregisseur_id": uid, "youth_id": youth_id,
-                    "state": INITIAL, "version": 1, "region": region, "first_absent_on": FIRST_ABSENT_ON,
-                    "previous_case_id": previous_id, "has_suspensions": False, "opened_at": now, "updated_at": now,
-                }).scalar_one()
-                conn.execute(Core.insert_signal, {"case_id": case_id, "youth_id": youth_id, **SIGNAL,
-                                                  "received_at": now})
-                conn.execute(Core.insert_first_clocks, [_first_clock_row(c, case_id) for c in plan.opening_clocks])
-                conn.execute(Core.insert_event, {
-                    "case_id": case_id, "at": now, "actor_id": uid, "actor_role": ROLE, "kind": "zaak_geopend",
-                    "from_state": None, "to_state": INITIAL, "reason": None, "data": {
-                        "reference": reference, "signal_kind": SIGNAL["kind"], "source": SIGNAL["source"],
-                        "first_absent_on": FIRST_ABSENT_ON.isoformat(), "previous_case_id": previous_id,
-                        "region": region,
-                    },
-                })
-            for fs, update_case in zip(plan.steps, updates):
-                step = fs.step
-                with db.begin() as conn:
-                    case = conn.execute(Core.select_case, {"case_id": case_id}).one()
-                    if fs.check_org is not None:
-                        conn.execute(Core.active_org, {"org_id": fs.check_org}).scalar_one()
-                    bumped = conn.execute(update_case, {"w_id": case_id, "w_version": case.version, "state": step.dest,
-                                                        "updated_at": now, **fs.changes})
-                    if bumped.rowcount != 1:
-                        raise RuntimeError("version conflict")
-                    if fs.close_all:
-                        closed = conn.execute(Core.close_all, {"w_case_id": case_id, "closed_at": now,
-                                                               "closed_reason": f"zaak afgesloten ({step.trigger})"})
-                        log: dict = {"closed": closed.rowcount}
-                        cancelled = conn.execute(Core.cancel_open_steps, {"w_case_id": case_id})
-                        log["steps_cancelled"] = cancelled.rowcount
-                    else:
-                        conn.execute(Core.close_clock, {"w_case_id": case_id, "w_kind": step.source, "status": "met",
-                                                        "closed_at": now,
-                                                        "closed_reason": f"fase verlaten ({step.trigger})"})
-                        conn.execute(Core.insert_clock, _clock_row(fs.clock, case_id))
-                        log = {"started": {"kind": fs.clock.kind, "due_at": fs.clock.due_iso}}
-                        if fs.pact_stop:
-                            conn.execute(Core.close_clock, {
-                                "w_case_id": case_id, "w_kind": "thuiszitterspact", "status": "stopped",
-                                "closed_at": now, "closed_reason": f"aanbod gestart op {fs.data['offer_started_on']}"})
-                            log["thuiszitterspact"] = "gestopt"
-                    conn.execute(Core.insert_event, {
-                        "case_id": case_id, "at": now, "actor_id": uid, "actor_role": ROLE, "kind": "overgang",
-                        "from_state": step.source, "to_state": step.dest, "reason": None,
-                        "data": {"trigger": step.trigger, **fs.data, "clocks": log},
-                    })
+
+# --- arm: the raw floor, the driver-level recording through plain sqlite3 / psycopg ---------------
 
 
-# --- arm: the raw floor, plain sqlite3 ------------------------------------------------------
-
-RAW_YOUTH_BY_BSN = "SELECT youth.id FROM youth WHERE youth.bsn = ?"
-RAW_INSERT_YOUTH = (
-    "INSERT INTO youth (given_name, family_name, birth_on, bsn, onderwijsnummer, municipality, school_id, "
-    "education_kind, education_level, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
-RAW_INSERT_GUARDIAN = (
-    "INSERT INTO guardian (youth_id, name, relation, phone, email, has_custody) VALUES (?, ?, ?, ?, ?, ?)"
-)
-RAW_REGION = (
-    "SELECT (SELECT organisation.municipality FROM organisation WHERE organisation.id = ?) AS anon_1, "
-    "(SELECT team.default_region FROM team WHERE team.id = ?) AS anon_2"
-)
-RAW_NEXT_REFERENCE = (
-    "UPDATE reference_counter SET last=(reference_counter.last + ?) WHERE reference_counter.year = ? RETURNING last"
-)
-RAW_INSERT_CASE = (
-    'INSERT INTO "case" (reference, team_id, casusregisseur_id, youth_id, state, version, region, first_absent_on, '
-    "previous_case_id, has_suspensions, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
-RAW_INSERT_SIGNAL = (
-    "INSERT INTO signal (case_id, youth_id, kind, source, reporter_name, reporter_function, reporter_phone, "
-    "reporter_email, period_first_on, period_last_on, hours_missed, description, received_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-RAW_INSERT_CLOCK = (
-    "INSERT INTO deadline (case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule, inputs, "
-    "rung, next_at, status) VALUES (?, ?, ?, ?, (SELECT coalesce(max(deadline.generation), ?) + ? AS anon_1 "
-    "FROM deadline WHERE deadline.case_id = ? AND deadline.kind = ? AND deadline.step_id IS NULL), "
-    "?, ?, ?, ?, ?, ?, ?)"
-)
-RAW_INSERT_FIRST_CLOCK = (
-    "INSERT INTO deadline (case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule, inputs, "
-    "rung, next_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-RAW_INSERT_EVENT = (
-    "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-RAW_SELECT_CASE = (
-    'SELECT "case".id, "case".reference, "case".state, "case".version, "case".team_id, "case".casusregisseur_id, '
-    '"case".region, "case".youth_id, "case".first_absent_on, "case".has_suspensions, "case".maatwerkplan, '
-    '"case".offer_started_on FROM "case" WHERE "case".id = ?'
-)
-RAW_ACTIVE_ORG = "SELECT organisation.id FROM organisation WHERE organisation.id = ? AND organisation.is_active IS 1"
-RAW_CLOSE_CLOCK = (
-    "UPDATE deadline SET status=?, closed_at=?, closed_reason=? WHERE deadline.case_id = ? AND deadline.kind = ? "
-    "AND deadline.step_id IS NULL AND deadline.status = 'open'"
-)
-RAW_CLOSE_ALL = (
-    "UPDATE deadline SET status=?, closed_at=?, closed_reason=? WHERE deadline.case_id = ? AND deadline.status = 'open'"
-)
-RAW_CANCEL_OPEN_STEPS = (
-    "UPDATE step SET status=?, version=(step.version + ?) WHERE step.case_id = ? AND step.status = ?"
-)
-
-
-def _raw_clock(clock: Clock, case_id: int) -> tuple:
-    return (case_id, None, None, clock.kind, 0, 1, case_id, clock.kind, clock.started_on.isoformat(),
-            _sqlite_dt(clock.due_at), clock.rule, json_dumps(clock.inputs), 0,
-            _sqlite_dt(clock.next_at) if clock.next_at is not None else None, "open")
-
-
-def _raw_first_clock(clock: Clock, case_id: int) -> tuple:
-    return (case_id, None, None, clock.kind, 1, clock.started_on.isoformat(), _sqlite_dt(clock.due_at), clock.rule,
-            json_dumps(clock.inputs), 0, _sqlite_dt(clock.next_at) if clock.next_at is not None else None, "open")
-
-
-def raw_connect(path: Path) -> sqlite3.Connection:
-    """The same connection settings as mas.db for SQLite; transactions are explicit."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+def raw_sqlite(url: str) -> sqlite3.Connection:
+    """The connection settings of mas.db for SQLite; transactions are explicit."""
+    conn = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 
 
+def raw_psycopg(url: str):
+    """Plain psycopg with the JSON dumps/loads mas.db gives SQLAlchemy; psycopg begins transactions."""
+    import orjson
+    import psycopg
+    from psycopg.types.json import set_json_dumps, set_json_loads
+
+    conn = psycopg.connect(psycopg_conninfo(url))
+    set_json_dumps(json_dumps, conn)
+    set_json_loads(orjson.loads, conn)
+    return conn
+
+
 class RawArm(Arm):
-    """The same SQL text through plain sqlite3 on one connection: the raw floor."""
+    """The recorded SQL and parameters through the plain driver on one connection."""
 
     name = "raw"
 
-    def __init__(self, path: Path, world: World, plan: Plan, trace: Callable[[str], None] | None = None):
-        self.conn = raw_connect(path)
-        if trace is not None:
-            self.conn.set_trace_callback(trace)
-        self.world, self.plan = world, plan
-        self.numbers = bsns()
+    def __init__(self, url: str, recording: list[list[Transaction]]):
+        self.kind = kind_of(url)
+        self.conn = raw_sqlite(url) if self.kind == "sqlite" else raw_psycopg(url)
+        self.next = iter(recording)
+
+    def lifecycles(self, count: int) -> None:
+        conn = self.conn
+        cur = conn.cursor()
+        execute, executemany, commit = cur.execute, cur.executemany, conn.commit
+        begin = "BEGIN IMMEDIATE" if self.kind == "sqlite" else None
+        for lifecycle in itertools.islice(self.next, count):
+            for tx in lifecycle:
+                if begin:
+                    execute(begin)
+                for sql, parameters, many in tx.driver:
+                    if many:
+                        executemany(sql, parameters)
+                    else:
+                        execute(sql, parameters)
+                    if cur.description is not None:
+                        cur.fetchall()
+                commit()
+        cur.close()
 
     def close(self) -> None:
         self.conn.close()
-
-    def lifecycles(self, count: int) -> None:
-        plan, numbers = self.plan, self.numbers
-        cur = self.conn.cursor()
-        execute = cur.execute
-        uid, team_id = self.world.user_id, self.world.team_id
-        birth_on, first_absent_on = BIRTH_ON.isoformat(), FIRST_ABSENT_ON.isoformat()
-        s = SIGNAL
-        signal_values = (s["kind"], s["source"], s["reporter_name"], s["reporter_function"], s["reporter_phone"],
-                         s["reporter_email"], first_absent_on, None, s["hours_missed"], s["description"])
-        g = GUARDIAN
-        guardian_values = (g["name"], g["relation"], g["phone"], g["email"], int(g["has_custody"]))
-        for _ in range(count):
-            now = _sqlite_dt(NOW)
-            execute("BEGIN IMMEDIATE")
-            bsn = next(numbers)
-            if execute(RAW_YOUTH_BY_BSN, (bsn,)).fetchone() is not None:
-                raise RuntimeError("youth exists")
-            youth_id = execute(RAW_INSERT_YOUTH, (YOUTH["given_name"], YOUTH["family_name"], birth_on, bsn, None,
-                                                  YOUTH["municipality"], None, None, None, now)).fetchone()[0]
-            cur.executemany(RAW_INSERT_GUARDIAN, [(youth_id, *guardian_values)])
-            previous_id = None  # a new youth has no earlier case
-            _municipality, region = execute(RAW_REGION, (None, team_id)).fetchone()
-            number = execute(RAW_NEXT_REFERENCE, (1, YEAR)).fetchone()[0]
-            reference = f"MAS-{YEAR}-{number:06d}"
-            case_id = execute(RAW_INSERT_CASE, (reference, team_id, uid, youth_id, INITIAL, 1, region, first_absent_on,
-                                                previous_id, 0, now, now)).fetchone()[0]
-            execute(RAW_INSERT_SIGNAL, (case_id, youth_id, *signal_values, now))
-            cur.executemany(RAW_INSERT_FIRST_CLOCK, [_raw_first_clock(c, case_id) for c in plan.opening_clocks])
-            execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "zaak_geopend", None, INITIAL, None, json_dumps({
-                "reference": reference, "signal_kind": s["kind"], "source": s["source"],
-                "first_absent_on": first_absent_on, "previous_case_id": previous_id, "region": region,
-            })))
-            execute("COMMIT")
-            for fs in plan.steps:
-                step = fs.step
-                now = _sqlite_dt(NOW)
-                execute("BEGIN IMMEDIATE")
-                case = execute(RAW_SELECT_CASE, (case_id,)).fetchone()
-                if fs.check_org is not None:
-                    execute(RAW_ACTIVE_ORG, (fs.check_org,)).fetchone()
-                execute(fs.raw_update, (step.dest, 1, *fs.raw_changes, now, case_id, case[3]))
-                if cur.rowcount != 1:
-                    raise RuntimeError("version conflict")
-                if fs.close_all:
-                    execute(RAW_CLOSE_ALL, ("closed", now, f"zaak afgesloten ({step.trigger})", case_id))
-                    log: dict = {"closed": cur.rowcount}
-                    execute(RAW_CANCEL_OPEN_STEPS, ("cancelled", 1, case_id, "open"))
-                    log["steps_cancelled"] = cur.rowcount
-                else:
-                    execute(RAW_CLOSE_CLOCK, ("met", now, f"fase verlaten ({step.trigger})", case_id, step.source))
-                    execute(RAW_INSERT_CLOCK, _raw_clock(fs.clock, case_id))
-                    log = {"started": {"kind": fs.clock.kind, "due_at": fs.clock.due_iso}}
-                    if fs.pact_stop:
-                        execute(RAW_CLOSE_CLOCK, ("stopped", now, f"aanbod gestart op {fs.data['offer_started_on']}",
-                                                  case_id, "thuiszitterspact"))
-                        log["thuiszitterspact"] = "gestopt"
-                execute(RAW_INSERT_EVENT, (case_id, now, uid, ROLE, "overgang", step.source, step.dest, None,
-                                           json_dumps({"trigger": step.trigger, **fs.data, "clocks": log})))
-                execute("COMMIT")
 
 
 # --- arm: SpiffWorkflow -------------------------------------------------------------------------
 
 
 class SpiffArm(Arm):
-    """bench.spiff.run_spiff, which times its own lifecycles (parsing the BPMN is setup)."""
+    """bench.spiff.SpiffCases, which times its own lifecycles (parsing the BPMN is setup)."""
 
     name = "spiff"
 
-    def __init__(self, path: Path, world: World, plan: Plan, trace=None):
-        from bench.spiff import run_spiff
+    def __init__(self, url: str):
+        from bench.spiff import SpiffCases
 
-        self.path, self.run_spiff = str(path), run_spiff
+        self.cases = SpiffCases(url)
 
     def run(self, count: int) -> float:
-        return self.run_spiff(self.path, count)
+        return self.cases.run(count)
+
+    def close(self) -> None:
+        self.cases.close()
 
 
-ARM_CLASSES = {cls.name: cls for cls in (RawArm, CoreArm, EngineArm, SpiffArm)}
-
-
-def run_once(name: str, path: Path, n: int, warmup: int, world: World, plan: Plan | None,
-             trace: Callable[[str], None] | None = None) -> float:
-    """One arm on its own: `warmup` untimed lifecycles, then the time of `n` more."""
-    arm = ARM_CLASSES[name](path, world, plan, trace)
-    try:
-        arm.run(warmup)
-        return arm.run(n)
-    finally:
-        arm.close()
-
-
-# --- checks: the same statements, the same rows ---------------------------------------------------
+# --- checks ---------------------------------------------------------------------------------------
 
 _TABLE_OF = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
@@ -710,8 +500,6 @@ _TABLE_OF = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 def statement_kind(sql: str) -> str:
     words = sql.split()
     verb = words[0].upper()
-    if verb in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA"):
-        return " ".join(w.upper() for w in words[:2]) if verb == "BEGIN" else verb
     found = _TABLE_OF.search(sql)
     kind = f"{verb} {found.group(1) if found else '?'}"
     upper = sql.upper()
@@ -722,66 +510,69 @@ def statement_kind(sql: str) -> str:
     return kind
 
 
-def trace_arm(arm: str, template: Path, workdir: Path, world: World, plan: Plan) -> list[list[str]]:
-    """What SQLite executed for an arm's last lifecycle of a few, transaction by transaction.
+def shape(lifecycle: list[Transaction]) -> list[list[str]]:
+    """A lifecycle's statements per transaction as the database executes them: BEGIN (SQLite:
+    the engine's BEGIN IMMEDIATE; PostgreSQL: the one psycopg sends by itself), what the cursor
+    got (an executemany of k rows is k executions: SQLite runs the statement k times), COMMIT.
+    The pool's pre-ping on PostgreSQL (";" at each checkout) is not a statement of the lifecycle."""
+    out = []
+    for tx in lifecycle:
+        begin = [" ".join(s.split()).upper() for s in tx.begin] or ["BEGIN"]
+        body = []
+        for sql, parameters, many in tx.driver:
+            kind = statement_kind(sql)
+            body.extend([kind + " (executemany)"] * len(parameters) if many else [kind])
+        out.append(begin + body + ["COMMIT"])
+    return out
 
-    SQLite's own statement trace: the SQL with its parameters expanded (whitespace collapsed),
-    so two arms compare equal only if they send the same statements with the same values,
-    commits and reads included.
-    """
-    seen: list[str] = []
-    path = fresh_copy(template, workdir / f"trace-{arm}.sqlite3")
+
+def check_statements(recording: list[list[Transaction]], kind: str) -> list[list[str]]:
+    """Every lifecycle within the limits, BEGIN as each replay arm sends it; the last one's shape."""
+    worst = (0, 0)
+    for n, lifecycle in enumerate(recording):
+        for tx in lifecycle:
+            if [" ".join(s.split()) for s in tx.begin] != EXPECTED_BEGIN[kind]:
+                fail(f"lifecycle {n + 1}: the engine began a transaction with {tx.begin!r}; the replay arms begin "
+                     f"with {EXPECTED_BEGIN[kind]!r} (update bench/engine.py to what mas.db does)")
+            if len(tx.core) != len(tx.driver):
+                fail(f"lifecycle {n + 1}: {len(tx.core)} Core statements reached the cursor as {len(tx.driver)}")
+        statements = sum(len(s) for s in shape(lifecycle))
+        worst = max(worst, (statements, len(lifecycle)))
+        if statements > MAX_STATEMENTS or len(lifecycle) > MAX_TRANSACTIONS:
+            fail(f"lifecycle {n + 1} sends {statements} statements in {len(lifecycle)} transactions; at most "
+                 f"{MAX_STATEMENTS} in {MAX_TRANSACTIONS} allowed:\n"
+                 + "\n".join(f"  {name}: {', '.join(tx)}" for name, tx in zip(TRANSACTION_NAMES, shape(lifecycle))))
+    shapes = {repr(shape(lc)) for lc in recording}
+    if len(shapes) != 1:
+        print(f"(the lifecycles do not all send the same statements: {len(shapes)} shapes; the largest, "
+              f"{worst[0]} in {worst[1]} transactions, is within the limit)")
+    return shape(recording[-1])
+
+
+def fingerprint(url: str) -> dict[str, tuple[int, str]]:
+    """Row count and a hash of every row (read back through SQLAlchemy, in primary-key order), per mas table."""
+    db = Database(url)
     try:
-        run_once(arm, path, TRACE_CASES, 0, world, plan, trace=seen.append)
-    finally:
-        remove_db(path)
-    transactions: list[list[str]] = []
-    for sql in seen:
-        sql = " ".join(sql.split())
-        if sql.upper().startswith("BEGIN"):
-            transactions.append([])
-        if transactions:
-            transactions[-1].append(sql)
-    per_case = 1 + len(STEPS)
-    if len(transactions) != per_case * TRACE_CASES:
-        fail(f"{arm}: expected {per_case * TRACE_CASES} transactions, traced {len(transactions)}")
-    return transactions[-per_case:]
-
-
-def first_difference(names: list[str], ours: list[list[str]], theirs: list[list[str]]) -> str:
-    for name, a, b in zip(names, ours, theirs):
-        for i in range(max(len(a), len(b))):
-            x = a[i] if i < len(a) else "(nothing)"
-            y = b[i] if i < len(b) else "(nothing)"
-            if x != y:
-                return f"transaction {name!r}, statement {i + 1}:\n  engine: {x[:600]}\n  floor:  {y[:600]}"
-    return "(none)"
-
-
-def fingerprint(path: Path) -> dict[str, tuple[int, str]]:
-    """Row count and a hash of every row, per table (alembic's bookkeeping left out)."""
-    conn = sqlite3.connect(path)
-    try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'alembic_version' ORDER BY name")]
         out = {}
-        for name in names:
-            rows = conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
-            out[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        with db.read() as conn:
+            for t in TABLES.sorted_tables:
+                rows = conn.execute(select(t).order_by(*t.primary_key.columns)).all()
+                out[t.name] = (len(rows), hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest())
         return out
     finally:
-        conn.close()
+        db.dispose()
 
 
-def closed_cases(path: Path, arm: str) -> int:
-    conn = sqlite3.connect(path)
+def closed_cases(url: str, arm: str) -> int:
+    db = Database(url)
     try:
-        if arm == "spiff":
-            return conn.execute("SELECT count(*) FROM spiff_case WHERE state = ?", (FINAL,)).fetchone()[0]
-        return conn.execute('SELECT count(*) FROM "case" WHERE state = ?', (FINAL,)).fetchone()[0]
+        with db.read() as conn:
+            if arm == "spiff":
+                return conn.execute(text("SELECT count(*) FROM spiff_case WHERE state = :s"), {"s": FINAL}).scalar_one()
+            c = Case.__table__
+            return conn.execute(select(func.count()).select_from(c).where(c.c.state == FINAL)).scalar_one()
     finally:
-        conn.close()
+        db.dispose()
 
 
 def fail(message: str) -> None:
@@ -793,25 +584,23 @@ def fail(message: str) -> None:
 # --- peak RSS, in a child process ---------------------------------------------------------------
 
 
-def child_rss(n: int, warmup: int, template: Path, world: World) -> None:
-    """In a fresh process: the engine arm on a copy of the parent's template, then peak RSS.
+def child_rss(n: int, warmup: int, url: str, world: World, instance_dir: Path) -> None:
+    """In a fresh process: the engine arm on a copy the parent made of its template, then peak RSS.
 
     The template is made by the parent, so the migration (Alembic, Mako) never counts here:
     the peak is the imports plus the lifecycles, and grows only if the engine keeps something.
     """
-    with tempfile.TemporaryDirectory(prefix="mas-bench-rss-", dir=template.parent) as tmp:
-        path = fresh_copy(template, Path(tmp) / "engine.sqlite3")
-        marks = {"rss_mb_before": current_rss_mb()}
-        arm = EngineArm(path, world)
-        try:
-            arm.run(warmup)
-            marks["rss_mb_warm"] = current_rss_mb()
-            seconds = arm.run(n)
-            marks["rss_mb_end"] = current_rss_mb()
-        finally:
-            arm.close()
-        rss = peak_rss_mb()
-        done = closed_cases(path, "engine")
+    marks = {"rss_mb_before": current_rss_mb()}
+    arm = EngineArm(url, world, instance_dir)
+    try:
+        arm.run(warmup)
+        marks["rss_mb_warm"] = current_rss_mb()
+        seconds = arm.run(n)
+        marks["rss_mb_end"] = current_rss_mb()
+    finally:
+        arm.close()
+    rss = peak_rss_mb()
+    done = closed_cases(url, "engine")
     if done != n + warmup:
         fail(f"child wrote {done} closed cases, expected {n + warmup}")
     print(json_line({"n": n, "warmup": warmup, "seconds": seconds, **marks, "peak_rss_mb": round(rss, 1)}))
@@ -820,13 +609,13 @@ def child_rss(n: int, warmup: int, template: Path, world: World) -> None:
 # --- profile ------------------------------------------------------------------------------------
 
 
-def profile(n: int, warmup: int, workdir: Path, template: Path, world: World) -> None:
+def profile(n: int, warmup: int, scratch: Scratch, template: str, world: World) -> None:
     import cProfile
     import pstats
 
-    path = fresh_copy(template, workdir / "profile.sqlite3")
+    url = scratch.copy(template, "profile")
     profiler = cProfile.Profile()
-    arm = EngineArm(path, world)
+    arm = EngineArm(url, world, scratch.tmp)
     try:
         arm.run(warmup)
         profiler.enable()
@@ -847,75 +636,92 @@ def ms_per_case(seconds: float, n: int) -> str:
     return f"{seconds / n * 1000:.3f}"
 
 
+def _runs(kinds: list[str]) -> list[tuple[str, int]]:
+    """Consecutive repeats counted: [a, b, b, b] -> [(a, 1), (b, 3)]."""
+    return [(k, len(list(group))) for k, group in itertools.groupby(kinds)]
+
+
+def print_statements(kinds: list[list[str]], recording: list[list[Transaction]]) -> int:
+    per_lifecycle = sum(len(tx) for tx in kinds)
+    core = sum(len(tx.core) for tx in recording[-1])
+    print("\nStatements per lifecycle, as the database executes them (recorded from the engine; the floors "
+          "replay exactly these):")
+    print(table(["transaction", "statements", "besides BEGIN and COMMIT"], [
+        (name, len(tx), ", ".join(k if c == 1 else f"{k} x{c}" for k, c in _runs(tx[1:-1])))
+        for name, tx in zip(TRANSACTION_NAMES, kinds)
+    ], left=(0, 2)))
+    totals = Counter(k for tx in kinds for k in tx)
+    print(f"per lifecycle: {per_lifecycle} statements in {len(kinds)} transactions ({core} through Connection.execute, "
+          f"{len(kinds)} BEGIN, {len(kinds)} COMMIT; at most {MAX_STATEMENTS} in {MAX_TRANSACTIONS} allowed): "
+          + ", ".join(f"{count} {kind}" for kind, count in totals.most_common()))
+    return per_lifecycle
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"CI size: N={QUICK_N}, {QUICK_ROUNDS} rounds")
-    parser.add_argument("--n", type=int, help=f"cases per arm and round (default {FULL_N}, quick {QUICK_N})")
+    parser.add_argument("--quick", action="store_true", help=f"CI size: N={QUICK_N['sqlite']} "
+                        f"(PostgreSQL: {QUICK_N['postgresql']}), {QUICK_ROUNDS} rounds")
+    parser.add_argument("--n", type=int, help=f"cases per arm and round (default {FULL_N})")
     parser.add_argument("--rounds", type=int, help=f"interleaved rounds (default {FULL_ROUNDS}, quick {QUICK_ROUNDS})")
     parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed lifecycles per arm and round")
     parser.add_argument("--profile", action="store_true", help="cProfile the engine arm for N cases and exit")
     parser.add_argument("--dir", help="where the SQLite files go (default: the system's temporary directory)")
+    add_database_option(parser)
     parser.add_argument("--child-rss", type=int, metavar="N", help=argparse.SUPPRESS)
-    parser.add_argument("--template", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--world", help=argparse.SUPPRESS)
+    parser.add_argument("--instance", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child_rss is not None:
-        team_id, user_id, organisation_id = (int(x) for x in args.world.split(","))
-        child_rss(args.child_rss, args.warmup, Path(args.template), World(team_id, user_id, organisation_id))
+        child_rss(args.child_rss, args.warmup, args.url, World.decode(args.world), Path(args.instance))
         return 0
 
-    n = args.n or (QUICK_N if args.quick else FULL_N)
+    n = args.n or (QUICK_N[args.db] if args.quick else FULL_N)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else FULL_ROUNDS)
     warmup = args.warmup
     if n < 1 or rounds < 1 or warmup < 0:
         parser.error("--n and --rounds must be positive, --warmup non-negative")
 
-    with tempfile.TemporaryDirectory(prefix="mas-bench-", dir=args.dir) as tmp:
-        workdir = Path(tmp)
-        template, world = make_template(workdir)
+    with Scratch(args.db, "engine", args.dir) as scratch:
+        template, world = make_template(scratch)
         if args.profile:
-            profile(n, warmup, workdir, template, world)
+            profile(n, warmup, scratch, template, world)
             return 0
-        from mas.context import make_context
-
-        plan = make_plan(make_context(settings_for(template)), world)
 
         print(f"bench/engine.py: N={n} lifecycles per arm and round, {rounds} rounds, {warmup} warm-up "
               f"lifecycles per arm and round{' (quick)' if args.quick else ''}")
-        print(f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, SQLAlchemy "
-              f"{sqlalchemy.__version__}, {platform.machine()}, {os.cpu_count()} CPUs")
+        print(f"python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, {platform.machine()}, "
+              f"{os.cpu_count()} CPUs; {scratch.describe()}")
 
-        # 1. The same statements with the same values, transaction by transaction.
-        shapes = {arm: trace_arm(arm, template, workdir, world, plan) for arm in MAS_ARMS}
-        names = ["open"] + [s.trigger for s in STEPS]
-        kinds = [[statement_kind(sql) for sql in tx] for tx in shapes["engine"]]
-        print("\nStatements per lifecycle, as SQLite executed them (identical, values included, in raw, core, engine):")
-        print(table(["transaction", "statements", "besides BEGIN IMMEDIATE and COMMIT"], [
-            (name, len(tx), ", ".join(k for k in tx if not k.startswith(("BEGIN", "COMMIT"))))
-            for name, tx in zip(names, kinds)
-        ], left=(0, 2)))
-        totals = Counter(k for tx in kinds for k in tx)
-        print(f"per lifecycle: {sum(totals.values())} statements in {len(kinds)} transactions: "
-              + ", ".join(f"{count} {kind}" for kind, count in totals.most_common()))
-        for arm in ("raw", "core"):
-            if shapes[arm] != shapes["engine"]:
-                fail(f"the {arm} floor does not send what the engine sends; first difference in "
-                     + first_difference(names, shapes["engine"], shapes[arm])
-                     + "\n(update the floors in bench/engine.py to the engine's statements)")
+        # 1. The recording: what the engine sends, lifecycle by lifecycle (untimed).
+        recorded_url = scratch.copy(template, "recorded")
+        recording = record(recorded_url, warmup + n, world, scratch.tmp)
+        recorded_prints = fingerprint(recorded_url)
+        scratch.drop(recorded_url)
+        kinds = check_statements(recording, args.db)
+        statements = print_statements(kinds, recording)
 
         # 2. Interleaved rounds: every arm on a fresh copy, all open side by side, run in
         #    chunks in rotating order, so that the load of a shared machine falls on all alike.
         times: dict[str, list[float]] = {arm: [] for arm in ARMS}
         chunks = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
         print(f"\nRounds (ms per lifecycle; each arm on a fresh copy of the template, run in {len(chunks)} "
-              f"interleaved chunk(s) of up to {CHUNK}):")
+              f"interleaved chunk(s) of up to {CHUNK}):", flush=True)
         round_rows = []
+        makers = {
+            "engine": lambda url: EngineArm(url, world, scratch.tmp),
+            "core": lambda url: CoreArm(url, recording),
+            "raw": lambda url: RawArm(url, recording),
+            "spiff": lambda url: SpiffArm(url),
+        }
         for r in range(rounds):
-            paths = {name: fresh_copy(template, workdir / f"round{r}-{name}.sqlite3") for name in ARMS}
-            arms = {name: ARM_CLASSES[name](paths[name], world, plan) for name in ARMS}
+            urls = {name: scratch.copy(template, f"r{r}_{name}") for name in ARMS}
+            arms: dict[str, Arm] = {}
             elapsed = dict.fromkeys(ARMS, 0.0)
             try:
+                for name in ARMS:
+                    arms[name] = makers[name](urls[name])
                 for name in rotated(ARMS, r):
                     arms[name].run(warmup)
                 for k, size in enumerate(chunks):
@@ -928,16 +734,17 @@ def main(argv: list[str] | None = None) -> int:
             prints = {}
             for name in ARMS:
                 times[name].append(elapsed[name])
-                done = closed_cases(paths[name], name)
+                done = closed_cases(urls[name], name)
                 if done != n + warmup:
                     fail(f"round {r + 1}: {name} holds {done} closed cases, expected {n + warmup}")
                 if name != "spiff":
-                    prints[name] = fingerprint(paths[name])
-                remove_db(paths[name])
-            for name in ("raw", "core"):
+                    prints[name] = fingerprint(urls[name])
+                scratch.drop(urls[name])
+            prints["recording"] = recorded_prints
+            for name in ("raw", "core", "recording"):
                 if prints[name] != prints["engine"]:
                     bad = sorted(t for t in prints["engine"] if prints["engine"][t] != prints[name].get(t))
-                    fail(f"round {r + 1}: the {name} floor's rows differ from the engine's in: {', '.join(bad)} "
+                    fail(f"round {r + 1}: the {name} rows differ from the engine's in: {', '.join(bad)} "
                          f"(counts engine {[prints['engine'][t][0] for t in bad]}, "
                          f"{name} {[prints[name].get(t, (None,))[0] for t in bad]})")
             round_rows.append([f"round {r + 1}"] + [ms_per_case(times[arm][-1], n) for arm in ARMS])
@@ -947,10 +754,15 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. Peak RSS of the engine arm at N and 4N, each in a fresh child process.
         script = str(Path(__file__).resolve())
-        child = [script, "--warmup", str(warmup), "--template", str(template),
-                 "--world", f"{world.team_id},{world.user_id},{world.organisation_id}"]
-        rss_n = run_child(child + ["--child-rss", str(n)])
-        rss_4n = run_child(child + ["--child-rss", str(4 * n)])
+        rss = {}
+        for size in (n, 4 * n):
+            url = scratch.copy(template, f"rss{size}")
+            try:
+                rss[size] = run_child([script, "--warmup", str(warmup), "--url", url, "--world", world.encode(),
+                                       "--instance", str(scratch.tmp), "--child-rss", str(size)])
+            finally:
+                scratch.drop(url)
+        rss_n, rss_4n = rss[n], rss[4 * n]
 
     med = {arm: median(times[arm]) for arm in ARMS}
     rate = {arm: n / med[arm] for arm in ARMS}
@@ -958,19 +770,20 @@ def main(argv: list[str] | None = None) -> int:
     ratio_raw = med["engine"] / med["raw"]
     speedup = med["spiff"] / med["engine"]
     growth = rss_4n["peak_rss_mb"] / rss_n["peak_rss_mb"]
+    per_tx = len(TRANSACTION_NAMES)
 
     print(f"\nVerified: in each of {rounds} rounds every arm closed {n} timed + {warmup} warm-up cases, and raw, "
-          f"core and engine sent the same statements and wrote identical rows: "
+          f"core and engine wrote the rows the recording pass wrote: "
           + ", ".join(f"{t} {c}" for t, (c, _h) in counts.items() if c))
     print("\nMedian of the rounds:")
     print(table(["arm", "ms/lifecycle", "ms/transaction", "cases/s", "engine ÷ arm"] + [r[0] for r in round_rows], [
-        [arm, ms_per_case(med[arm], n), f"{med[arm] / n / (1 + len(STEPS)) * 1000:.3f}", f"{rate[arm]:,.0f}",
+        [arm, ms_per_case(med[arm], n), f"{med[arm] / n / per_tx * 1000:.3f}", f"{rate[arm]:,.0f}",
          f"{med['engine'] / med[arm]:.2f}"] + [row[1 + ARMS.index(arm)] for row in round_rows]
         for arm in ARMS
     ]))
     print(f"\nPeak RSS of the engine arm (a fresh child each): N={n}: {rss_n['peak_rss_mb']:.1f} MB, "
           f"4N={4 * n}: {rss_4n['peak_rss_mb']:.1f} MB ({(growth - 1) * 100:+.1f}%); "
-          f"RSS now, after imports: {rss_n['rss_mb_before'] or 0:.1f} MB, after the warm-up: "
+          f"RSS after imports: {rss_n['rss_mb_before'] or 0:.1f} MB, after the warm-up: "
           f"{rss_n['rss_mb_warm'] or 0:.1f} MB")
 
     def verdict(ok: bool) -> str:
@@ -982,15 +795,17 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Per round, engine ÷ core: {per_round('engine', 'core')}; engine ÷ raw: {per_round('engine', 'raw')}; "
           f"spiff ÷ engine: {per_round('spiff', 'engine')}")
-    print("\nTargets (judged on the full run; ratios of the medians):")
+    print(f"\nTargets on {args.db} (judged on the full run; ratios of the medians):")
     print(table(["target", "wanted", "measured", ""], [
-        ["speed-up vs SpiffWorkflow", f">= {TARGET_SPEEDUP_VS_SPIFF}x", f"{speedup:.2f}x",
-         verdict(speedup >= TARGET_SPEEDUP_VS_SPIFF)],
         ["engine ÷ Core floor", f"<= {TARGET_RATIO_TO_CORE}", f"{ratio_core:.2f}",
          verdict(ratio_core <= TARGET_RATIO_TO_CORE)],
+        ["SpiffWorkflow ÷ engine", f">= {TARGET_SPEEDUP_VS_SPIFF}", f"{speedup:.2f}",
+         verdict(speedup >= TARGET_SPEEDUP_VS_SPIFF)],
         ["peak RSS 4N ÷ N", f"<= {TARGET_RSS_GROWTH:.2f}", f"{growth:.3f}", verdict(growth <= TARGET_RSS_GROWTH)],
+        ["statements per lifecycle", f"<= {MAX_STATEMENTS} in {MAX_TRANSACTIONS} tx", f"{statements} in {per_tx} tx",
+         verdict(statements <= MAX_STATEMENTS and per_tx <= MAX_TRANSACTIONS)],
         ["engine ÷ raw floor", "(reported)", f"{ratio_raw:.2f}", ""],
-        ["Core floor's speed-up vs SpiffWorkflow", "(reported)", f"{med['spiff'] / med['core']:.2f}x",
+        ["SpiffWorkflow ÷ Core floor", "(reported)", f"{med['spiff'] / med['core']:.2f}",
          "the ceiling for an engine sending these statements through Connection.execute"],
     ], left=(0, 3)))
     if args.quick:
@@ -999,7 +814,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json_line({
         "bench": "engine",
         "quick": bool(args.quick),
+        "database": args.db,
         "n": n,
+        "statements_per_lifecycle": statements,
         "engine_cases_per_s": round(rate["engine"], 1),
         "raw_floor_cases_per_s": round(rate["raw"], 1),
         "core_floor_cases_per_s": round(rate["core"], 1),

@@ -1,44 +1,59 @@
 """The escalation sweep at 1,000,000 open deadlines against 100,000 and against a full read.
 
-    python bench/sweep.py               # full run: 1,000,000 and 100,000 open, 1,000 due, 5 rounds
-    python bench/sweep.py --quick       # CI: 100,000 and 10,000 open, 1,000 due, 3 rounds ("quick": true)
-    python bench/sweep.py --profile     # cProfile + query plan of one sweep at the large size, then exit
-    python bench/sweep.py --rebuild     # build the database files again even if cached
+    python bench/sweep.py                   # full run on SQLite: 1,000,000 and 100,000 open, 1,000 due, 5 rounds
+    python bench/sweep.py --db postgresql   # the same on PostgreSQL (server: MAS_BENCH_DATABASE_URL)
+    python bench/sweep.py --quick           # CI: 100,000 and 10,000 open, 1,000 due, 3 rounds ("quick": true)
+    python bench/sweep.py --profile         # cProfile + the sweep's SELECTs with their plans, then exit
+    python bench/sweep.py --rebuild         # build the database files again even if cached
 
 What is measured (each in a fresh child process, `--child …`):
 
   sweep_large / sweep_small
-        `mas.services.escalation.sweep(db, ctx, now)` on a fresh copy of a built SQLite file
-        (WAL, synchronous=NORMAL: mas.db.Database sets them) holding N open deadlines of which
-        exactly `due` have `next_at <= now`. Before the timer: the engine is created and the
-        ServiceContext built, and the scheduler's previous tick is replayed: a day earlier
-        another `due` clocks fell due; that sweep raises them (compiling the statements,
-        building the calendar windows, growing the WAL) and the scheduler's checkpoint job
-        folds its WAL in, so the timed sweep finds the process and the database as a running
-        scheduler leaves them. (A first write into a fresh WAL file costs this machine's kernel
-        more than the sweep itself: zeroing new page-cache folios, up to 0.3 s.) Only the one
-        `sweep(db, ctx, now)` call is timed. Peak RSS (ru_maxrss) is read right after it.
-        Afterwards the child checks that exactly the due rows climbed to the rung the ladder
-        says, that nothing else moved, and that the expected case_event and outbox rows were
-        written; it exits non-zero otherwise.
+        `mas.services.escalation.sweep(db, ctx, now)` on a fresh copy of a built database
+        holding N open deadlines of which exactly `due` have `next_at <= now`, opened as
+        `mas scheduler` opens it (mas.services.runtime.open_database; on SQLite WAL and
+        synchronous=NORMAL). Before the timer: the engine is created and the ServiceContext
+        built, and the scheduler's previous tick is replayed: a day earlier another `due`
+        clocks fell due; that sweep raises them (compiling the statements, building the
+        calendar windows, growing the WAL) and the scheduler's checkpoint job folds its WAL in
+        (SQLite; PostgreSQL checkpoints by itself), so the timed sweep finds the process and
+        the database as a running scheduler leaves them. (A first write into a fresh SQLite
+        WAL file costs this machine's kernel more than the sweep itself: zeroing new
+        page-cache folios, up to 0.3 s.) Only the one `sweep(db, ctx, now)` call is timed.
+        Peak RSS of the child (VmHWM) is read right after it; on PostgreSQL the server's memory
+        is not the child's. Afterwards the child checks, through SQLAlchemy, that exactly the
+        due rows climbed to the rung the ladder says, that nothing else moved, and that the
+        expected case_event and outbox rows were written; it exits non-zero otherwise.
   full_read
-        plain sqlite3 iterating `SELECT id, due_at, rung FROM deadline WHERE status = 'open'`
-        on the large file: what any sweep that scans the open deadlines must at least pay.
+        the plain driver (sqlite3 / psycopg) iterating
+        `SELECT id, due_at, rung FROM deadline WHERE status = 'open'` on the large database:
+        what any sweep that scans the open deadlines must at least pay.
 
 Rounds alternate the arms (the machine is shared and noisy); figures are medians.
 
-The database files are built once and cached under bench/out/ (gitignored), keyed by size
-and by everything that shapes their contents (this builder's version, config/, migrations):
-migrated by `mas.db.upgrade`, a world of three teams (coordinators, two with a bestuurlijk
-contact), casusregisseurs and partner organisations, then cases bulk-inserted with plain
-sqlite3: per case a youth, a step, four open clocks (the state's clock, Thuiszitterspact,
-LRV and the step's clock, computed by `mas.clocks.rules` and armed by `mas.clocks.ladder` exactly
-as the services arm them), the `zaak_geopend` event, and for every level a clock already
-passed its escalation event and its sent outbox rows. The `due` rows are the same in every
-file (same cases, clocks, recipients; spread evenly over the file): clocks last swept a day
-before the sweep moment whose next level has fallen due since. So are the previous tick's
-rows: clocks last swept two days before, due a day before, and not due again at the sweep
-moment.
+The databases are built once as SQLite files and cached under bench/out/ (gitignored), keyed
+by size and by everything that shapes their contents (this builder's version, config/,
+migrations): migrated by `mas.db.upgrade`, a world of three teams (coordinators, two with a
+bestuurlijk contact), casusregisseurs and partner organisations, then cases bulk-inserted
+with plain sqlite3: per case a youth, a step, four open clocks (the state's clock,
+Thuiszitterspact, LRV and the step's clock, computed by `mas.clocks.rules` and armed by
+`mas.clocks.ladder` exactly as the services arm them), the `zaak_geopend` event, and for every
+level a clock already passed its escalation event and its sent outbox rows. The `due` rows
+are the same in every file (same cases, clocks, recipients; spread evenly over the file):
+clocks last swept a day before the sweep moment whose next level has fallen due since. So
+are the previous tick's rows: clocks last swept two days before, due a day before, and not
+due again at the sweep moment.
+
+On PostgreSQL each run of the bench creates a database per size on the server, migrates it
+with `mas.db.upgrade` and loads the cached file's rows into it with COPY
+(bench.common.load_sqlite_into_postgresql: the same rows, ids and next ids; then VACUUM
+ANALYZE, as autovacuum would have done on a database that grew to this size); every sweep
+runs on a fresh CREATE DATABASE … TEMPLATE copy of it. All of them are dropped when the bench
+ends, also when it fails. Setup is not timed; the timed code is the real service.
+
+The last line of output is one JSON object; "database" says which database it ran on.
+Targets (printed, judged on the full run): the sweep at 1M at least 15x faster than the full
+read, at most 1.5x its time at 100k, peak RSS at most 1.2x.
 """
 
 from __future__ import annotations
@@ -52,7 +67,6 @@ import os
 import pstats
 import random
 import resource
-import shutil
 import sqlite3
 import sys
 import time
@@ -63,14 +77,24 @@ from typing import ClassVar
 if __package__ in (None, ""):  # run as `python bench/sweep.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import distinct, event, func, select, text
+
+from bench import clockwork
 from bench.common import (
     REPO_ROOT,
+    Scratch,
+    add_database_option,
     checkpoint,
+    explain,
     json_line,
+    kind_of,
+    load_sqlite_into_postgresql,
     median,
     peak_rss_mb,
+    psycopg_conninfo,
     rotated,
     run_child,
+    sqlite_path,
     table,
 )
 
@@ -78,7 +102,7 @@ OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
 
 # Bump when the builder below changes what it writes: cached files are then rebuilt.
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 SEED = 20260303
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
 PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept (the replayed tick)
@@ -176,15 +200,15 @@ class World:
 class Clock:
     """One computed clock (a deadline's columns) with its ladder's moments, stored as text."""
 
-    __slots__ = ("due_at", "inputs", "kind", "levels", "moments", "planned_start_on", "region", "rule", "started_on")
+    __slots__ = ("due_at", "inputs", "is_milestone", "kind", "levels", "moments", "planned_start_on", "region", "rule",
+                 "started_on")
 
     def __init__(self, ctx, computed, region: str, planned_start_on: date | None = None):
         self.kind, self.region = computed.kind, region
         self.started_on, self.due_at, self.rule, self.inputs = (
             computed.started_on, computed.due_at, computed.rule, computed.inputs)
-        self.levels = ctx.ladders.for_kind(computed.kind).levels
-        self.moments = [ctx.ladders.moment(level, computed.due_at, computed.started_on, region, ctx.calendar)
-                        for level in self.levels]
+        self.levels, self.is_milestone = clockwork.levels(ctx, computed.kind)
+        self.moments = clockwork.moments(ctx, computed.kind, computed.due_at, computed.started_on, region)
         self.planned_start_on = planned_start_on
 
     def rung_at(self, moment: datetime) -> int:
@@ -198,25 +222,27 @@ class Clock:
         return self.moments[rung] if rung < len(self.moments) else None
 
 
+# The transition that enters each state on the way (kept in a state clock's inputs).
+ENTERED_BY = {"signaal": "opened", "gesprek": "plan_gesprek", "zorgtafel": "naar_zorgtafel",
+              "aanbod": "maatwerkplan_vastgesteld", "terugleiding": "aanbod_gestart"}
+
+
 def _clocks(ctx, kind: str, start: date, region: str):
-    from mas.clocks import rules as clocks
     from mas.dates import end_of_day
 
     if kind in STATE_WEIGHTS:
         if kind == "aanbod":  # planned_start: counted from the maatwerkplan's planned start
             planned = start + timedelta(days=14)
-            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region,
-                                                maatwerkplan={"planned_start_on": planned.isoformat()}), region, planned)
+            yield Clock(ctx, clockwork.state_clock(ctx, kind, start, region, {"planned_start_on": planned},
+                                                   ENTERED_BY[kind]), region, planned)
         else:
-            yield Clock(ctx, clocks.state_clock(ctx, kind, start, region), region)
-    elif kind == "thuiszitterspact":
-        yield Clock(ctx, clocks.pact_clock(ctx, start), region)
-    elif kind == "lrv":
-        yield Clock(ctx, clocks.lrv_clock(ctx, start, region), region)
+            yield Clock(ctx, clockwork.state_clock(ctx, kind, start, region, None, ENTERED_BY[kind]), region)
+    elif kind in ("thuiszitterspact", "lrv"):  # the case's opening clocks, from the first day without education
+        yield Clock(ctx, clockwork.case_clock(ctx, kind, start, region, {"anchor": "first_absent_on"}), region)
     else:  # a step's own due date (set_by is added per row)
         for n in (5, 10, 15):
             due_at = end_of_day(ctx.calendar.add_school_days(start, n, region))
-            yield Clock(ctx, clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap"), region)
+            yield Clock(ctx, clockwork.step_clock(ctx, start, due_at), region)
 
 
 def make_pools(ctx) -> tuple[dict, dict, dict]:
@@ -261,10 +287,10 @@ def built_paths(n_open: int, n_due: int) -> tuple[Path, Path]:
     return OUT / f"{stem}.sqlite3", OUT / f"{stem}.json"
 
 
-def _settings(db_path: Path):
+def _settings(url: str):
     from mas.settings import load_settings
 
-    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=f"sqlite:///{db_path}")
+    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=url)
 
 
 class _Writer:
@@ -306,13 +332,12 @@ class _Writer:
 class _Builder:
     def __init__(self, ctx, world: World, running: dict, due: dict, previous: dict):
         from mas.notifications import outbox
-        from mas.services.escalation import CLOCK_LABELS
 
         self.ctx, self.world, self.running = ctx, world, running
         self.pools = {"now": due, "previous": previous}
-        self.labels = CLOCK_LABELS
+        self.label = ctx.workflow.clock_label
         self.message_id = outbox.message_id
-        self.base_url = ctx.settings.base_url
+        self.case_link, self.partner_link = outbox.case_link, outbox.partner_link(ctx)
         self.team_weights = [t[5] for t in world.teams]
         self.states, self.state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
         self.due_kinds = {name: sorted({kind for (kind, _region), pool in pools.items() if pool})
@@ -346,7 +371,8 @@ class _Builder:
 
     def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, dict]:
         """Insert one case with its youth, step, clocks and history; returns the next deadline id and the
-        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, events, messages)."""
+        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, levels passed,
+        messages, is a milestone)."""
         team, region, (regisseur_id, _email) = spec["team"], spec["region"], spec["regisseur"]
         clocks = spec["clocks"]
         pact = clocks["thuiszitterspact"][0]
@@ -383,14 +409,19 @@ class _Builder:
             if due_tick:
                 after = clock.rung_at(NOW if due_tick == "now" else PREVIOUS_TICK)
                 top = clock.levels[after - 1]
-                messages = len({a for a in (addresses[role] for role in top.recipients) if a})
-                due[due_tick].append((deadline_id, rung, after, after - rung, messages))
+                # Only the highest level passed is sent; a milestone is recorded and never sent.
+                messages = 0 if clock.is_milestone else len({a for a in (addresses[r] for r in top.recipients) if a})
+                due[due_tick].append((deadline_id, rung, after, after - rung, messages, clock.is_milestone))
             deadline_id += 1
         return deadline_id, due
 
     def _history(self, w: _Writer, case_id, reference, deadline_id, clock: Clock, level, addresses, organisation_name):
         at = clock.moments[level.number - 1]
         due_at = clock.due_at.isoformat()
+        if clock.is_milestone:  # reached and recorded on the case, as the sweep records it; nobody is mailed
+            w.add("case_event", (case_id, _dt(at), None, "system", "mijlpaal", None, None, _json(
+                {"deadline_kind": clock.kind, "generation": 1, "due_at": due_at}), deadline_id, level.number))
+            return
         w.add("case_event", (case_id, _dt(at), None, "system", "herinnering" if level.is_reminder else "escalatie", None,
                              None, _json({"deadline_kind": clock.kind, "generation": 1, "level": level.label,
                                           "due_at": due_at, "recipients": list(level.recipients), "sent": True}),
@@ -402,8 +433,8 @@ class _Builder:
                 continue
             seen.add(address)
             key = f"deadline:{deadline_id}:1:{level.number}:{address}"
-            link = f"{self.base_url}/partner" if role.startswith("organisation_") else f"{self.base_url}/cases/{reference}"
-            context = {"reference": reference, "what": self.labels.get(clock.kind, clock.kind), "kind": clock.kind,
+            link = self.partner_link if role.is_organisation else self.case_link(self.ctx, reference)
+            context = {"reference": reference, "what": self.label(clock.kind), "kind": clock.kind,
                        "due_at": due_at, "since": clock.started_on.isoformat(), "level": level.label,
                        "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": organisation_name,
                        "link": link}
@@ -424,7 +455,7 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     upgrade(db)
     db.dispose()
     checkpoint(tmp)
-    ctx = make_context(_settings(tmp))
+    ctx = make_context(_settings(f"sqlite:///{tmp}"))
     running, due_pools, previous_pools = make_pools(ctx)
 
     n_cases = n_open // DEADLINES_PER_CASE
@@ -477,9 +508,12 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     meta = {
         "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
         "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
-        "levels": sum(d[3] for d in due), "messages": sum(d[4] for d in due),
+        # levels of ladders raised, milestones reached (recorded, never sent), messages queued
+        "levels": sum(d[3] for d in due if not d[5]), "milestones": sum(d[3] for d in due if d[5]),
+        "milestone_deadlines": sum(1 for d in due if d[5]), "messages": sum(d[4] for d in due),
         "previous_tick": PREVIOUS_TICK.isoformat(),
-        "previous_levels": sum(d[3] for d in previous), "previous_messages": sum(d[4] for d in previous),
+        "previous_levels": sum(d[3] for d in previous if not d[5]),
+        "previous_milestones": sum(d[3] for d in previous if d[5]), "previous_messages": sum(d[4] for d in previous),
         "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
         "bytes": tmp.stat().st_size,
     }
@@ -506,24 +540,6 @@ def ensure_built(n_open: int, n_due: int, rebuild: bool) -> tuple[Path, Path, di
     return db_path, meta_path, meta
 
 
-def fresh_copy(db_path: Path, name: str) -> Path:
-    """A copy of the built file for one run (synced, so that write-back does not land in the timing).
-    Named by process: a bench run beside this one (a test, a colleague) has copies of its own."""
-    run_dir = OUT / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    target = run_dir / f"sweep-{os.getpid()}-{name}.sqlite3"
-    remove_copy(target)
-    shutil.copyfile(db_path, target)
-    with open(target, "rb+") as fh:
-        os.fsync(fh.fileno())
-    return target
-
-
-def remove_copy(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 # --- the children -------------------------------------------------------------------------
 
 
@@ -532,29 +548,55 @@ def _fail(message: str) -> None:
     sys.exit(3)
 
 
-def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
-    from sqlalchemy import text
+def _wal_position(conn) -> int | None:
+    """PostgreSQL: where the server's WAL stands, in bytes (None on SQLite, whose WAL is a file)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return int(conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")).scalar_one())
 
-    from mas.context import make_context
-    from mas.scheduler import open_database, prepare_process
+
+class _SelectsSeen:
+    """The SELECTs an engine sends (SQL and parameters as the driver gets them), for their plans."""
+
+    def __init__(self, engine):
+        self.seen: dict[str, object] = {}
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and statement not in self.seen:
+            self.seen[statement] = parameters
+
+    def plans(self, url: str) -> str:
+        return "\n\n".join(statement + "\n" + "\n".join(f"  {line}" for line in explain(url, statement, parameters))
+                           for statement, parameters in self.seen.items())
+
+
+def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
+    from mas.models import CaseEvent, Deadline, OutboxMessage
+    from mas.scheduler import prepare_process
     from mas.services.escalation import sweep
+    from mas.services.runtime import open_context, open_database
 
+    d, e, o = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__
     meta = json.loads(meta_path.read_text())
     now = datetime.fromisoformat(meta["now"])
-    settings = _settings(db_path)
-    ctx = make_context(settings)
-    db = open_database(settings.database_url)  # as `mas scheduler` opens it
+    settings = _settings(url)
+    ctx = open_context(settings)
+    db = open_database(settings, scheduler=True)  # as `mas scheduler` opens it
+    selects = _SelectsSeen(db.engine) if profile else None
     # The previous tick, and the checkpoint job after it, as `mas scheduler` ran them.
     earlier = sweep(db, ctx, datetime.fromisoformat(meta["previous_tick"]))
-    if (earlier.deadlines, earlier.levels_raised, earlier.messages_queued) != (
-            meta["due"], meta["previous_levels"], meta["previous_messages"]):
+    expected_earlier = (meta["due"], meta["previous_levels"], meta["previous_milestones"], meta["previous_messages"])
+    if (earlier.deadlines, earlier.levels_raised, earlier.milestones, earlier.messages_queued) != expected_earlier:
         _fail(f"the previous tick raised {earlier.deadlines} deadlines, {earlier.levels_raised} levels,"
-              f" {earlier.messages_queued} messages; expected {meta['due']}, {meta['previous_levels']},"
-              f" {meta['previous_messages']}")
+              f" {earlier.milestones} milestones, {earlier.messages_queued} messages; expected {expected_earlier}")
+    if selects is not None:
+        event.remove(db.engine, "before_cursor_execute", selects._seen)
     db.checkpoint()
     with db.read() as conn:
-        events_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM case_event")).scalar_one()
-        outbox_before = conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_message")).scalar_one()
+        events_before = conn.execute(select(func.coalesce(func.max(e.c.id), 0))).scalar_one()
+        outbox_before = conn.execute(select(func.coalesce(func.max(o.c.id), 0))).scalar_one()
+        wal_before = _wal_position(conn)
     prepare_process()  # as `mas scheduler` does once it has started
     profiler = cProfile.Profile() if profile else None
     if profiler:
@@ -567,62 +609,69 @@ def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
     if profiler:
         profiler.disable()
     rss = peak_rss_mb()
-    wal = Path(f"{db_path}-wal")  # what the sweep's commits wrote (closing the last connection empties it)
-    wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+    if wal_before is None:
+        wal = Path(f"{sqlite_path(url)}-wal")  # what the sweep's commits wrote (closing the last connection empties it)
+        wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+    else:
+        with db.read() as conn:
+            wal_mb = (_wal_position(conn) - wal_before) / 1e6
     # The scheduler's checkpoint job folds that WAL in later, outside the sweep's write lock:
-    # reported beside the sweep, so the cost that moved stays visible.
+    # reported beside the sweep, so the cost that moved stays visible (PostgreSQL checkpoints by itself).
     started = time.perf_counter()
     db.checkpoint()
     checkpoint_s = time.perf_counter() - started
-    db.dispose()
 
     # Checks (not timed): the due rows and nothing else climbed; the rows written are the ones expected.
-    n_due, levels, messages = meta["due"], meta["levels"], meta["messages"]
-    if (result.deadlines, result.levels_raised, result.messages_queued, result.recorded_only) != (
-            n_due, levels, messages, levels - n_due):
-        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.messages_queued} messages,"
-              f" {result.recorded_only} recorded only; expected {n_due}, {levels}, {messages}, {levels - n_due}")
-    conn = sqlite3.connect(db_path)
+    n_due, levels, milestones, messages = meta["due"], meta["levels"], meta["milestones"], meta["messages"]
+    # Every due deadline on a ladder sends its highest level passed; the lower ones are recorded only.
+    recorded_only = levels - (n_due - meta["milestone_deadlines"])
+    expected_result = (n_due, levels, milestones, messages, recorded_only)
+    if (result.deadlines, result.levels_raised, result.milestones, result.messages_queued,
+            result.recorded_only) != expected_result:
+        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.milestones} milestones,"
+              f" {result.messages_queued} messages, {result.recorded_only} recorded only; expected {expected_result}")
     try:
-        expected = {d[0]: d[2] for d in meta["due_rows"]}
-        got = {}
-        ids = list(expected)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for did, rung, next_at in conn.execute(
-                    f"SELECT id, rung, next_at FROM deadline WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                got[did] = rung
-                if next_at is not None and next_at <= _dt(now):
-                    _fail(f"deadline {did} is still due ({next_at})")
-        if got != expected:
-            wrong = [did for did in expected if got.get(did) != expected[did]][:5]
-            _fail(f"due deadlines not on their expected rung, e.g. {[(d, got.get(d), expected[d]) for d in wrong]}")
-        still_due = conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
-                                 (_dt(now),)).fetchone()[0]
-        rung_sum = conn.execute("SELECT total(rung) FROM deadline").fetchone()[0]
-        events = conn.execute("SELECT count(*), count(DISTINCT deadline_id) FROM case_event WHERE id > ?"
-                              " AND deadline_id IS NOT NULL AND kind IN ('herinnering', 'escalatie')",
-                              (events_before,)).fetchone()
-        all_events = conn.execute("SELECT count(*) FROM case_event WHERE id > ?", (events_before,)).fetchone()[0]
-        queued = conn.execute("SELECT count(*) FROM outbox_message WHERE id > ? AND status = 'pending'",
-                              (outbox_before,)).fetchone()[0]
-        all_queued = conn.execute("SELECT count(*) FROM outbox_message WHERE id > ?", (outbox_before,)).fetchone()[0]
+        with db.read() as conn:
+            expected = {row[0]: row[2] for row in meta["due_rows"]}
+            got = {}
+            ids = list(expected)
+            for i in range(0, len(ids), 500):
+                for did, rung, next_at in conn.execute(select(d.c.id, d.c.rung, d.c.next_at).where(
+                        d.c.id.in_(ids[i:i + 500]))):
+                    got[did] = rung
+                    if next_at is not None and next_at <= now:
+                        _fail(f"deadline {did} is still due ({next_at})")
+            if got != expected:
+                wrong = [did for did in expected if got.get(did) != expected[did]][:5]
+                _fail(f"due deadlines not on their expected rung, e.g. {[(x, got.get(x), expected[x]) for x in wrong]}")
+            still_due = conn.execute(select(func.count()).select_from(d).where(
+                d.c.status == "open", d.c.next_at.is_not(None), d.c.next_at <= now)).scalar_one()
+            rung_sum = conn.execute(select(func.coalesce(func.sum(d.c.rung), 0))).scalar_one()
+            events = tuple(conn.execute(select(func.count(), func.count(distinct(e.c.deadline_id))).where(
+                e.c.id > events_before, e.c.deadline_id.is_not(None),
+                e.c.kind.in_(("herinnering", "escalatie", "mijlpaal")))).one())
+            all_events = conn.execute(select(func.count()).select_from(e).where(e.c.id > events_before)).scalar_one()
+            queued = conn.execute(select(func.count()).select_from(o).where(
+                o.c.id > outbox_before, o.c.status == "pending")).scalar_one()
+            all_queued = conn.execute(select(func.count()).select_from(o).where(o.c.id > outbox_before)).scalar_one()
     finally:
-        conn.close()
+        db.dispose()
     if still_due:
         _fail(f"{still_due} deadlines still due after the sweep")
-    if rung_sum != meta["rung_sum"] + meta["previous_levels"] + levels:
-        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + meta['previous_levels'] + levels}")
-    if tuple(events) != (levels, n_due) or all_events != levels:
+    climbed = meta["previous_levels"] + meta["previous_milestones"] + levels + milestones
+    if rung_sum != meta["rung_sum"] + climbed:
+        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + climbed}")
+    if events != (levels + milestones, n_due) or all_events != levels + milestones:
         _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
-              f" expected {levels} on {n_due}")
+              f" expected {levels + milestones} on {n_due}")
     if queued != messages or all_queued != messages:
         _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
 
     out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
-           "levels": levels, "events": levels, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
-           # where the time went: this process's CPU in Python/SQLite and in the kernel, and
-           # blocks read from disk (0: every page came from the OS page cache)
+           "levels": levels, "milestones": milestones, "events": levels + milestones, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
+           # where the time went: this process's CPU in Python/the driver and in the kernel, and
+           # blocks read from disk (0: every page came from the OS page cache; on PostgreSQL the
+           # server's own reads and CPU are not this process's)
            "user_s": after.ru_utime - usage.ru_utime, "sys_s": after.ru_stime - usage.ru_stime,
            "blocks_read": after.ru_inblock - usage.ru_inblock}
     if profiler:
@@ -631,12 +680,19 @@ def child_sweep(db_path: Path, meta_path: Path, profile: bool = False) -> dict:
         stats.sort_stats("cumulative").print_stats(35)
         stats.sort_stats("tottime").print_stats(25)
         out["profile"] = stream.getvalue()
+        out["plans"] = selects.plans(url)
     return out
 
 
-def child_full_read(db_path: Path, meta_path: Path) -> dict:
+def child_full_read(url: str, meta_path: Path) -> dict:
+    """The open deadlines read through the plain driver: what a sweep that scans them must at least pay."""
     meta = json.loads(meta_path.read_text())
-    conn = sqlite3.connect(db_path)
+    if kind_of(url) == "sqlite":
+        conn = sqlite3.connect(sqlite_path(url))
+    else:
+        import psycopg
+
+        conn = psycopg.connect(psycopg_conninfo(url))
     try:
         conn.execute("SELECT 1").fetchone()
         started = time.perf_counter()
@@ -654,35 +710,16 @@ def child_full_read(db_path: Path, meta_path: Path) -> dict:
 # --- the parent ---------------------------------------------------------------------------
 
 
-def explain_due(db_path: Path) -> str:
-    """SQLite's plan for the sweep's select, with the sweep's own SQL text."""
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
-
-    from mas.services.escalation import _DUE
-
-    compiled = _DUE.statement.compile(dialect=sqlite_dialect.dialect())
-    params = {**compiled.construct_params({"now": NOW, "batch": 1000}), "now": _dt(NOW)}
-    positional = [params[name] for name in compiled.positiontup]
-    conn = sqlite3.connect(db_path)
-    try:
-        plan = conn.execute(f"EXPLAIN QUERY PLAN {compiled.string}", positional).fetchall()
-    finally:
-        conn.close()
-    return compiled.string + "\n" + "\n".join(f"  {row[-1]}" for row in plan)
-
-
-def run_arm(arm: str, sizes: dict, built: dict) -> dict:
+def run_arm(arm: str, sizes: dict, sources: dict, metas: dict, scratch: Scratch) -> dict:
     if arm == "full_read":
-        db_path, meta_path, _meta = built[sizes["large"]]
-        return run_child([SCRIPT, "--child", "full-read", "--db", str(db_path), "--meta", str(meta_path)])
+        return run_child([SCRIPT, "--child", "full-read", "--url", sources[sizes["large"]],
+                          "--meta", str(metas[sizes["large"]])])
     n_open = sizes["large"] if arm == "sweep_large" else sizes["small"]
-    db_path, meta_path, _meta = built[n_open]
-    copy = fresh_copy(db_path, arm)
+    url = scratch.copy(sources[n_open], arm, strategy="FILE_COPY")
     try:
-        args = [SCRIPT, "--child", "sweep", "--db", str(copy), "--meta", str(meta_path)]
-        return run_child(args)
+        return run_child([SCRIPT, "--child", "sweep", "--url", url, "--meta", str(metas[n_open])])
     finally:
-        remove_copy(copy)
+        scratch.drop(url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -694,20 +731,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--rebuild", action="store_true", help="build the files even if cached")
     parser.add_argument("--profile", action="store_true", help="profile one sweep at the large size and exit")
+    add_database_option(parser)
     parser.add_argument("--child", choices=("build", "sweep", "full-read"), help=argparse.SUPPRESS)
-    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--meta", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child == "sweep":
-        print(json_line(child_sweep(args.db, args.meta)))
+        print(json_line(child_sweep(args.url, args.meta)))
         return 0
     if args.child == "build":
         db_path, meta_path = built_paths(args.open, args.due)
         print(json_line(build(args.open, args.due, db_path, meta_path)))
         return 0
     if args.child == "full-read":
-        print(json_line(child_full_read(args.db, args.meta)))
+        print(json_line(child_full_read(args.url, args.meta)))
         return 0
 
     sizes = dict(QUICK if args.quick else FULL)
@@ -716,35 +754,49 @@ def main(argv: list[str] | None = None) -> int:
             sizes[key] = value
     n_due, rounds = sizes["due"], sizes["rounds"]
     built = {n: ensure_built(n, n_due, args.rebuild) for n in dict.fromkeys((sizes["large"], sizes["small"]))}
+    metas = {n: meta_path for n, (_db, meta_path, _meta) in built.items()}
 
-    if args.profile:
-        db_path, meta_path, _meta = built[sizes["large"]]
-        print("\n" + explain_due(db_path) + "\n")
-        copy = fresh_copy(db_path, "profile")
-        try:
-            result = child_sweep(copy, meta_path, profile=True)
-        finally:
-            remove_copy(copy)
-        print(result.pop("profile"))
-        print(json_line(result))
-        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    with Scratch(args.db, "sweep", OUT) as scratch:
+        print(scratch.describe(), flush=True)
+        if args.db == "sqlite":
+            sources = {n: f"sqlite:///{db_path}" for n, (db_path, _m, _meta) in built.items()}
+        else:
+            sources = {}
+            for n, (db_path, _m, _meta) in built.items():
+                started = time.perf_counter()
+                sources[n] = scratch.new(f"built_{n}")
+                load_sqlite_into_postgresql(db_path, sources[n])
+                print(f"{n:>9,} open: loaded into PostgreSQL in {time.perf_counter() - started:.1f} s (not measured;"
+                      " each run takes a fresh copy of it)", flush=True)
 
-    print(f"\nsweep moment {NOW.isoformat()}; {n_due:,} due in each file; {rounds} rounds, arms alternating;"
-          f" each run a fresh process, after its previous tick", flush=True)
-    results = {arm: [] for arm in ARMS}
-    for r in range(rounds):
-        for arm in rotated(ARMS, r):
+        if args.profile:
+            url = scratch.copy(sources[sizes["large"]], "profile", strategy="FILE_COPY")
             try:
-                res = run_arm(arm, sizes, built)
-            except RuntimeError as exc:  # a child's check failed (its stderr says which)
-                print(f"\n{exc}", file=sys.stderr)
-                return 2
-            results[arm].append(res)
-            wal = (f"  user {res['user_s'] * 1000:5.1f} sys {res['sys_s'] * 1000:5.1f} ms, {res['blocks_read']} blocks read,"
-                   f" WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
-                   if "wal_mb" in res else "")
-            print(f"  round {r + 1}: {arm:<12} {res['open']:>9,} open  {res['seconds'] * 1000:9.1f} ms"
-                  f"  peak RSS {res['peak_rss_mb']:6.1f} MB{wal}", flush=True)
+                result = child_sweep(url, metas[sizes["large"]], profile=True)
+            finally:
+                scratch.drop(url)
+            print("\nThe sweep's SELECTs and their plans:\n" + result.pop("plans") + "\n")
+            print(result.pop("profile"))
+            print(json_line(result))
+            return 0
+
+        print(f"\nsweep moment {NOW.isoformat()}; {n_due:,} due in each file; {rounds} rounds, arms alternating;"
+              f" each run a fresh process on a fresh copy, after its previous tick", flush=True)
+        results = {arm: [] for arm in ARMS}
+        for r in range(rounds):
+            for arm in rotated(ARMS, r):
+                try:
+                    res = run_arm(arm, sizes, sources, metas, scratch)
+                except RuntimeError as exc:  # a child's check failed (its stderr says which)
+                    print(f"\n{exc}", file=sys.stderr)
+                    return 2
+                results[arm].append(res)
+                wal = (f"  user {res['user_s'] * 1000:5.1f} sys {res['sys_s'] * 1000:5.1f} ms, {res['blocks_read']} blocks"
+                       f" read, WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
+                       if "wal_mb" in res else "")
+                print(f"  round {r + 1}: {arm:<12} {res['open']:>9,} open  {res['seconds'] * 1000:9.1f} ms"
+                      f"  peak RSS {res['peak_rss_mb']:6.1f} MB{wal}", flush=True)
 
     def med(arm, key):
         return median(res[key] for res in results[arm])
@@ -761,8 +813,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{max(r['seconds'] for r in results[arm]) * 1000:.1f}", f"{med(arm, 'peak_rss_mb'):.1f}") for arm in ARMS]))
     meta_small = built[sizes["small"]][2]
     print(f"\nVerified: every sweep raised exactly {n_due:,} due deadlines and nothing else, and wrote"
-          f" {meta_large['levels']:,} case_event and {meta_large['messages']:,} outbox rows"
-          f" ({meta_small['levels']:,} and {meta_small['messages']:,} at {sizes['small']:,} open); every full read"
+          f" {meta_large['levels'] + meta_large['milestones']:,} case_event ({meta_large['milestones']:,} of them"
+          f" milestones) and {meta_large['messages']:,} outbox rows ({meta_small['levels'] + meta_small['milestones']:,}"
+          f" and {meta_small['messages']:,} at {sizes['small']:,} open); every full read"
           f" saw all {sizes['large']:,} open deadlines")
     checks = [
         (f"sweep at {sizes['large']:,} open vs full read", f"{speedup:.1f}x faster", f">= {TARGET_SPEEDUP_VS_FULL_READ:g}x",
@@ -772,12 +825,12 @@ def main(argv: list[str] | None = None) -> int:
         (f"peak RSS at {sizes['large']:,} / at {sizes['small']:,}", f"{rss_ratio:.2f}", f"<= {TARGET_RSS_RATIO:g}",
          rss_ratio <= TARGET_RSS_RATIO),
     ]
-    print()
+    print(f"\nTargets on {args.db}:")
     print(table(("target", "measured", "target", "met"), [(a, b, c, "yes" if ok else "NO") for a, b, c, ok in checks]))
     if args.quick:
         print("(quick run: smaller sizes; the targets are judged on the full run)")
     print(json_line({
-        "bench": "sweep", "quick": bool(args.quick), "open": sizes["large"], "due": n_due,
+        "bench": "sweep", "quick": bool(args.quick), "database": args.db, "open": sizes["large"], "due": n_due,
         "sweep_1m_s": round(sweep_large, 5), "sweep_100k_s": round(sweep_small, 5),
         "full_read_1m_s": round(full_read, 5), "speedup_vs_full_read": round(speedup, 2),
         "ratio_1m_to_100k": round(ratio, 3), "peak_rss_mb_1m": round(rss_large, 1),

@@ -1,6 +1,7 @@
-"""Server time of the web pages through the WSGI app, in process, on SQLite, at two database sizes.
+"""Server time of the web pages through the WSGI app, in process, on SQLite or PostgreSQL, at two database sizes.
 
     python bench/web.py                  # full run: 100,000 and 1,000 cases, 300 requests per page and size
+    python bench/web.py --db postgresql  # the same on PostgreSQL (server: MAS_BENCH_DATABASE_URL)
     python bench/web.py --quick          # CI (under a minute): 10,000 and 1,000 cases, 40 requests ("quick": true)
     python bench/web.py --profile        # after the run: cProfile and query plans per page at the large size
     python bench/web.py --rebuild        # build the database files again even if cached
@@ -13,7 +14,7 @@ The pages (each request through `app.test_client()`, logged in once as a casusre
                 aanbod --aanbod_mislukt (with a reason)--> zorgtafel --maatwerkplan_vastgesteld (offer,
                 organisation, planned start)--> aanbod, rotating over 10 of her cases so that no one case
                 piles up history. Before each POST (outside the timer) the case's state and version are read
-                from the database with plain sqlite3 and the form carries that version, as the page's form
+                from the database (an engine of the bench's own) and the form carries that version, as the page's form
                 would. Only the POST is timed (302 and its Location are checked); its redirect target is a
                 case page, measured on its own. The flash message it leaves in the session is popped outside
                 the timer, as the next page a browser loads would.
@@ -45,13 +46,17 @@ builder's version, config/, the migrations; after a change to what the services 
          guardians, its signal(s), its clocks as the services compute them (mas.clocks.rules: state
          clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and next_at as a sweep at NOW
          would have left them (mas.clocks.ladder), its events (opening, each transition, steps, escalations) and
-         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it either.
+         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
          The world (teams, users, organisations) is the same at both sizes: the database grows the way
          one deployment grows over the years, by history, so a team's closed cases grow with the size.
 
-Measured on a fresh copy of each file. Both apps live in one process. After an untimed warm-up per page
-and size, rounds take the pages in turn (each round starting with a different one) and within a page
-alternate the two sizes request by request, so that load from elsewhere on the machine falls on both.
+On PostgreSQL each size's file is loaded into a database the bench creates on the server, migrated by
+mas.db.upgrade (bench.common.load_sqlite_into_postgresql: COPY, the same rows, ids and next ids, then
+VACUUM ANALYZE, as autovacuum keeps a PostgreSQL database), and dropped when the bench ends, also when it
+fails. On SQLite each size is measured on a fresh copy of its file. Both apps live in one process.
+After an untimed warm-up per page and size, rounds take the pages in turn (each round starting with a
+different one) and within a page alternate the two sizes request by request, so that load from elsewhere
+on the machine falls on both.
 
 Settings the bench chooses, and why:
   * require_totp=False (the login is not measured; TOTP is one HMAC anyway).
@@ -63,7 +68,8 @@ Settings the bench chooses, and why:
     for cheap parameters (the hash format is the same; nobody's login is measured).
 
 The last line of output is one JSON object:
-  {"bench": "web", "quick": …, "pages": {page: {"p50_ms", "p95_ms", "p95_ms_at_1k", "queries", "queries_at_1k"}},
+  {"bench": "web", "quick": …, "database": "sqlite" | "postgresql",
+   "pages": {page: {"p50_ms", "p95_ms", "p95_ms_at_1k", "queries", "queries_at_1k"}},
    "worst_p95_ratio_100k_to_1k", "worst_p95_ms", "max_queries_per_request"}
 where "p50_ms"/"p95_ms"/"queries" are at the large size, worst_p95_ratio_100k_to_1k is the largest p95
 ratio of a page between the sizes, worst_p95_ms the largest p95 of any page at either size, and
@@ -96,13 +102,27 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/web.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
-from bench.common import REPO_ROOT, checkpoint, json_line, rotated, table
+from bench import clockwork
+from bench.common import (
+    REPO_ROOT,
+    Scratch,
+    add_database_option,
+    checkpoint,
+    explain,
+    json_line,
+    load_sqlite_into_postgresql,
+    rotated,
+    table,
+)
+from mas.models import TABLES, Case, CaseEvent
 from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50)
 
+_C, _E = Case.__table__, CaseEvent.__table__
+
 OUT = REPO_ROOT / "bench" / "out"
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 SEED = 20260303
 # A Tuesday in term time (regio midden), 10:00 in Amsterdam: the moment every page is asked for.
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -204,10 +224,10 @@ def _cache_key(*parts) -> str:
     return h.hexdigest()[:12]
 
 
-def _settings(db_path: Path):
+def _settings(url: str):
     from mas.settings import load_settings
 
-    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=f"sqlite:///{db_path}")
+    return load_settings(environ={}, env="test", instance_dir=OUT / "instance", database_url=url)
 
 
 def _shown(path: Path) -> str:
@@ -304,7 +324,7 @@ def build_seed(path: Path) -> dict:
     _remove(path)
     db = Database(f"sqlite:///{path}")
     upgrade(db)
-    ctx = make_context(_settings(path))
+    ctx = make_context(_settings(f"sqlite:///{path}"))
     rng = random.Random(SEED)
     bsn_seq = (_bsn(n) for n in range(11_000_000, 99_999_999, 7))
     seed = Seed()
@@ -441,8 +461,10 @@ def build_seed(path: Path) -> dict:
         mine = conn.execute(select(c.c.id).where(c.c.casusregisseur_id == me.id, c.c.state != "afgesloten")).all()
         states = dict(conn.execute(select(c.c.reference, c.c.state).where(c.c.reference.in_(seed.transition_cases))).all())
         for name in ("case", "youth", "step", "deadline", "case_event"):
-            seed.max_ids[name] = conn.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{name}"').scalar_one()
-        counters = dict(conn.exec_driver_sql("SELECT year, last FROM reference_counter").all())
+            table_ = TABLES.tables[name]
+            seed.max_ids[name] = conn.execute(select(func.coalesce(func.max(table_.c.id), 0))).scalar_one()
+        ref = TABLES.tables["reference_counter"]
+        counters = dict(conn.execute(select(ref.c.year, ref.c.last)).all())
     if len(mine) != OPEN_CASES or set(states.values()) != {"aanbod"}:
         raise SystemExit(f"seed: {len(mine)} open cases, transition cases in {set(states.values())}")
     db.dispose()
@@ -472,7 +494,8 @@ class _Writer:
         "step": "INSERT INTO step (id, case_id, organisation_id, title, description, due_at, status, version, created_by_id,"
                 " created_at, completed_at, completed_by_id, completion_note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         "deadline": "INSERT INTO deadline (id, case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule,"
-                    " inputs, rung, next_at, status, closed_at, closed_reason) VALUES (?,?,?,?,?,1,?,?,?,?,?,?,?,?,?)",
+                    " inputs, rung, next_at, status, closed_at, closed_reason, stopped_on)"
+                    " VALUES (?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?)",
         "case_event": "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data,"
                       " deadline_id, rung) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         "access_log": "INSERT INTO access_log (at, user_id, role, action, case_id, basis, detail) VALUES (?,?,?,?,?,?,?)",
@@ -491,8 +514,13 @@ class _Writer:
                 rows.clear()
 
 
+# The transition that enters each state on the way (kept in a state clock's inputs).
+ENTERED_BY = {"signaal": "opened", **{dest: trigger for trigger, dest in PATH}}
+
+
 class _Clocks:
-    """Clocks as the services compute them (memoised by kind, start and region) with their ladder moments."""
+    """Clocks as the services compute them (bench.clockwork; memoised by kind, start and region) with
+    the moments of their ladder's levels and the event each level leaves when a sweep passes it."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -502,46 +530,45 @@ class _Clocks:
         key = (kind, start, region, planned)
         found = self.memo.get(key)
         if found is None:
-            from mas.clocks import rules as clocks
-
             ctx = self.ctx
-            if kind == "thuiszitterspact":
-                computed = clocks.pact_clock(ctx, start)
-            elif kind == "lrv":
-                computed = clocks.lrv_clock(ctx, start, region)
+            if kind in ("thuiszitterspact", "lrv"):  # the case's opening clocks
+                computed = clockwork.case_clock(ctx, kind, start, region, {"anchor": "first_absent_on"})
             else:
-                plan = {"planned_start_on": planned.isoformat()} if planned else None
-                computed = clocks.state_clock(ctx, kind, start, region, (), plan)
+                computed = clockwork.state_clock(ctx, kind, start, region,
+                                                 {"planned_start_on": planned} if planned else None, ENTERED_BY[kind])
             found = (computed, _json(computed.inputs), self._moments(kind, computed.due_at, computed.started_on, region))
             self.memo[key] = found
         return found
 
     def step(self, start: date, region: str, set_by: int):
-        from mas.clocks import rules as clocks
         from mas.dates import end_of_day
 
         key = ("step", start, region)
         due_at = self.memo.get(key)
         if due_at is None:
             due_at = self.memo[key] = end_of_day(self.ctx.calendar.add_school_days(start, 10, region))
-        computed = clocks.fixed_clock("step", start, due_at, "uiterste datum van de stap", set_by=set_by)
+        computed = clockwork.step_clock(self.ctx, start, due_at, set_by=set_by)
         mkey = ("step-moments", due_at, region)
         moments = self.memo.get(mkey)
         if moments is None:
-            moments = self.memo[mkey] = self._moments("step", due_at, start, region)
+            moments = self.memo[mkey] = self._moments(computed.kind, due_at, start, region)
         return computed, _json(computed.inputs), moments
 
     def _moments(self, kind, due_at, started_on, region):
-        ladders = self.ctx.ladders
-        ladder = ladders.for_kind(kind)
-        if ladder is None or due_at is None:
+        """Per level: (level, moment, as stored, the event's kind, its data when not sent, when sent)."""
+        levels, is_milestone = clockwork.levels(self.ctx, kind)
+        if due_at is None:
             return ()
         out = []
-        for level in ladder.levels:  # (level, moment, as stored, its escalation event's data: not sent, sent)
-            moment = ladders.moment(level, due_at, started_on, region, self.ctx.calendar)
+        for level, moment in zip(levels, clockwork.moments(self.ctx, kind, due_at, started_on, region)):
+            if is_milestone:  # reached and recorded on the case; never sent
+                data = _json({"deadline_kind": kind, "generation": 1, "due_at": due_at.isoformat()})
+                out.append((level, moment, _dt(moment), "mijlpaal", data, data))
+                continue
             data = {"deadline_kind": kind, "generation": 1, "level": level.label, "due_at": due_at.isoformat(),
                     "recipients": list(level.recipients)}
-            out.append((level, moment, _dt(moment), _json({**data, "sent": False}), _json({**data, "sent": True})))
+            out.append((level, moment, _dt(moment), "herinnering" if level.is_reminder else "escalatie",
+                        _json({**data, "sent": False}), _json({**data, "sent": True})))
         return tuple(out)
 
 
@@ -566,7 +593,7 @@ class _Bulk:
         return f"MAS-{year}-{self.counters[year]:06d}"
 
     def _deadline(self, case_id, kind, computed, inputs_json, moments, until, status, closed_at, closed_reason,
-                  step_id=None, org_id=None) -> None:
+                  step_id=None, org_id=None, stopped_on=None) -> None:
         rung = 0
         while rung < len(moments) and moments[rung][1] <= until:
             rung += 1
@@ -574,15 +601,15 @@ class _Bulk:
         next_at = moments[rung][2] if rung < len(moments) else None
         self.w.rows["deadline"].append((deadline_id, case_id, step_id, org_id, kind, computed.started_on.isoformat(),
                                         _dt(computed.due_at), computed.rule, inputs_json, rung, next_at, status,
-                                        _dt(closed_at), closed_reason))
-        for i, (level, _moment, at, unsent, sent) in enumerate(moments[:rung]):  # what the sweep wrote at each level
+                                        _dt(closed_at), closed_reason, stopped_on and stopped_on.isoformat()))
+        for i, (level, _moment, at, kind_, unsent, sent) in enumerate(moments[:rung]):  # what the sweep wrote at each level
             self.w.rows["case_event"].append((
-                case_id, at, None, "system", "herinnering" if level.is_reminder else "escalatie", None, None, None,
-                sent if i == rung - 1 else unsent, deadline_id, level.number))
+                case_id, at, None, "system", kind_, None, None, None, sent if i == rung - 1 else unsent, deadline_id,
+                level.number))
 
     def case(self, team: dict, regisseur: int | None, closed: bool) -> None:
         """One case with its youth, signals, clocks, steps, events and access-log rows."""
-        from mas.dates import local_date
+        from mas.dates import local_date, nl_date
 
         rng, w = self.rng, self.w
         if closed:
@@ -668,27 +695,35 @@ class _Bulk:
                 data = {"closing_reason": rng.choice(CLOSING)}
                 reason = "Zaak afgerond." if trigger == "sluiten" else None
                 columns.update(closing_reason=data["closing_reason"], closed_at=_dt(at))
+            transition = self.ctx.workflow.transition(trigger)
             if dest == "afgesloten":
                 n_closed = 0
                 for kind, (computed, inputs, moments) in running.items():
-                    self._deadline(case_id, kind, computed, inputs, moments, at, "closed", at, f"zaak afgesloten ({trigger})")
+                    self._deadline(case_id, kind, computed, inputs, moments, at, "closed", at,
+                                   f"zaak afgesloten ({transition.label})")
                     n_closed += 1
                 running.clear()
-                clock_log["closed"] = n_closed + sum(1 for s in step_rows if s[1] == "open")
+                open_steps = sum(1 for s in step_rows if s[1] == "open")
+                clock_log.update(closed=n_closed + open_steps, steps_cancelled=open_steps)
                 for s in step_rows:  # close_all closes the open step clocks as well
                     if s[1] == "open":
                         s[1], s[2] = "closed", at
             else:
                 computed, inputs, moments = running.pop(state)
-                self._deadline(case_id, state, computed, inputs, moments, at, "met", at, f"fase verlaten ({trigger})")
+                self._deadline(case_id, state, computed, inputs, moments, at, "met", at,
+                               f"fase verlaten ({transition.label})")
                 planned = date.fromisoformat(data["planned_start_on"]) if dest == "aanbod" else None
                 running[dest] = self.clocks.get(dest, day, region, planned)
-                clock_log["started"] = {"kind": dest, "due_at": running[dest][0].due_at.isoformat()}
-                if trigger == "aanbod_gestart" and "thuiszitterspact" in running:
-                    computed, inputs, moments = running.pop("thuiszitterspact")
-                    self._deadline(case_id, "thuiszitterspact", computed, inputs, moments, at, "stopped", at,
-                                   f"aanbod gestart op {day.isoformat()}")
-                    clock_log["thuiszitterspact"] = "gestopt"
+                clock_log["started"] = [{"kind": dest, "due_at": running[dest][0].due_at.isoformat()}]
+                stopped = []
+                for effect in transition.clocks:  # the offer started: the clocks of being at home stop
+                    if effect.action == "stop" and effect.clock in running:
+                        computed, inputs, moments = running.pop(effect.clock)
+                        self._deadline(case_id, effect.clock, computed, inputs, moments, at, "stopped", at,
+                                       f"{transition.label} op {nl_date(day)}", stopped_on=day)
+                        stopped.append(effect.clock)
+                if stopped:
+                    clock_log["stopped"] = stopped
             events.append((case_id, _dt(at), actor, "casusregisseur", "overgang", state, dest, reason,
                            _json({"trigger": trigger, **data, "clocks": clock_log}), None, None))
             state = dest
@@ -741,7 +776,7 @@ def build_size(size: int, seed_path: Path, seed_meta: dict, path: Path) -> dict:
     tmp = path.with_suffix(f".building-{os.getpid()}")
     _remove(tmp)
     shutil.copyfile(seed_path, tmp)
-    ctx = make_context(_settings(tmp))
+    ctx = make_context(_settings(f"sqlite:///{tmp}"))
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
     conn.execute("PRAGMA synchronous=OFF")
@@ -832,7 +867,7 @@ _SKIP = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 class StatementCounter:
-    """Statements a request sends (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE aside) and their time in SQLite."""
+    """Statements a request sends (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE aside) and their time in the driver."""
 
     def __init__(self, engine):
         self.count = 0
@@ -881,35 +916,31 @@ class Samples:
 class Site:
     """One database size: a fresh copy of its file, the app on it, a logged-in client, the three requests."""
 
-    def __init__(self, size: int, built: Path, seed: dict):
+    def __init__(self, size: int, url: str, seed: dict):
+        from mas.db import Database
         from mas.web import create_app
 
-        self.size = size
-        run = OUT / "run"
-        run.mkdir(parents=True, exist_ok=True)
-        self.path = run / f"web-{size}-{os.getpid()}.sqlite3"  # per process: two runs may overlap
-        _remove(self.path)
-        shutil.copyfile(built, self.path)
+        self.size, self.url = size, url
         self.clock = Clock(NOW)
-        self.app = create_app(_settings(self.path), clock=self.clock, require_totp=False)
+        self.app = create_app(_settings(url), clock=self.clock, require_totp=False)
         self.db = self.app.extensions["mas"]["db"]
         self.counter = StatementCounter(self.db.engine)
         self.client = self.app.test_client()
         self.seed = seed
-        self.raw = sqlite3.connect(self.path, isolation_level=None)  # the bench's own reads, outside the timer
+        self.reads = Database(url)  # the bench's own reads, outside the timer, on an engine of their own
         self.org = seed["partners"][0][0]
         self.turn = 0
         self.expected: dict[str, tuple[str, int]] = {}
-        self.mine = {row[0].encode() for row in self.raw.execute(
-            "SELECT reference FROM \"case\" WHERE casusregisseur_id = ? AND state != 'afgesloten'", (seed["bench_user"],))}
+        with self.reads.read() as conn:
+            self.mine = {ref.encode() for ref in conn.execute(select(_C.c.reference).where(
+                _C.c.casusregisseur_id == seed["bench_user"], _C.c.state != "afgesloten")).scalars()}
         if len(self.mine) != OPEN_CASES:
             raise BenchFailure(f"{size}: the bench casusregisseur has {len(self.mine)} open cases")
         self._login()
 
     def close(self) -> None:
-        self.raw.close()
+        self.reads.dispose()
         self.db.dispose()
-        _remove(self.path)
 
     def _login(self) -> None:
         page = self.client.get("/login")
@@ -944,12 +975,13 @@ class Site:
         references = self.seed["transition_cases"]
         reference = references[self.turn % len(references)]
         self.turn += 1
-        case_id, state, version = self.raw.execute(
-            'SELECT id, state, version FROM "case" WHERE reference = ?', (reference,)).fetchone()
+        with self.reads.read() as conn:
+            case_id, state, version = conn.execute(select(_C.c.id, _C.c.state, _C.c.version).where(
+                _C.c.reference == reference)).one()
+            seen = conn.execute(select(func.max(_E.c.id)).where(_E.c.case_id == case_id)).scalar_one()
         if reference in self.expected and self.expected[reference] != (state, version):
             raise BenchFailure(f"transition at {self.size}: {reference} is {state} v{version}, "
                                f"expected {self.expected[reference]}")
-        seen = self.raw.execute("SELECT max(id) FROM case_event WHERE case_id = ?", (case_id,)).fetchone()[0]
         trigger = {"aanbod": "aanbod_mislukt", "zorgtafel": "maatwerkplan_vastgesteld"}[state]
         data, reason = _guard(trigger, NOW.date(), self.org)
         form = {"csrf_token": self.csrf, "version": str(version), "seen_event_id": str(seen), **data}
@@ -1037,7 +1069,7 @@ def profile(site: Site, n: int) -> None:
         print("\n".join(out.getvalue().splitlines()[:45]))
         probe = Samples()
         site.run(page, 1, probe, record=True)
-        print(f"--- {page}: {len(probe.statements)} statements, {probe.sql_ms[0]:.2f} ms in SQLite "
+        print(f"--- {page}: {len(probe.statements)} statements, {probe.sql_ms[0]:.2f} ms in the driver "
               f"of {probe.ms[0]:.2f} ms ---")
         for statement, params in probe.statements:
             flat = re.sub(r"\s+", " ", statement).strip()
@@ -1045,12 +1077,12 @@ def profile(site: Site, n: int) -> None:
             if not flat.upper().startswith("SELECT"):
                 continue
             try:
-                plan = site.raw.execute(f"EXPLAIN QUERY PLAN {statement}", params if params else ()).fetchall()
-            except sqlite3.Error as exc:
+                plan = explain(site.url, statement, params)
+            except Exception as exc:  # noqa: BLE001 - a plan is extra information, never fatal
                 print(f"      (no plan: {exc})")
                 continue
-            for row in plan:
-                print(f"      {row[-1]}")
+            for line in plan:
+                print(f"      {line}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1060,6 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--rebuild", action="store_true", help="build the database files again")
     parser.add_argument("--profile", action="store_true", help="then profile each page at the large size")
+    add_database_option(parser)
     args = parser.parse_args(argv)
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
@@ -1070,23 +1103,33 @@ def main(argv: list[str] | None = None) -> int:
     built, seed = ensure_built(sizes, args.rebuild)
 
     sites: dict[int, Site] = {}
-    try:
-        for size in sizes:
-            sites[size] = Site(size, built[size], seed)
-        print(f"\nMeasuring: {requests} requests per page and size in {rounds} rounds, the sizes alternating request by "
-              f"request, after {warmup} untimed; server time through the WSGI app (Flask test client, in process), "
-              f"SQLite, CSRF on.", flush=True)
-        started = time.perf_counter()
-        samples = measure(sites, requests, rounds, warmup)
-        elapsed = time.perf_counter() - started
-        if args.profile:
-            profile(sites[large], max(20, requests // 3))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        return 2
-    finally:
-        for site in sites.values():
-            site.close()
+    with Scratch(args.db, "web", OUT) as scratch:
+        print(scratch.describe(), flush=True)
+        try:
+            for size in sizes:
+                if args.db == "sqlite":
+                    url = scratch.copy(f"sqlite:///{built[size]}", f"web_{size}")
+                else:
+                    started = time.perf_counter()
+                    url = scratch.new(f"web_{size}")
+                    load_sqlite_into_postgresql(built[size], url)
+                    print(f"{size:>9,} cases: loaded into PostgreSQL in {time.perf_counter() - started:.1f} s "
+                          "(not measured)", flush=True)
+                sites[size] = Site(size, url, seed)
+            print(f"\nMeasuring: {requests} requests per page and size in {rounds} rounds, the sizes alternating "
+                  f"request by request, after {warmup} untimed; server time through the WSGI app (Flask test client, "
+                  f"in process), {args.db}, CSRF on.", flush=True)
+            started = time.perf_counter()
+            samples = measure(sites, requests, rounds, warmup)
+            elapsed = time.perf_counter() - started
+            if args.profile:
+                profile(sites[large], max(20, requests // 3))
+        except BenchFailure as failure:
+            print(f"FAILED: {failure}", file=sys.stderr)
+            return 2
+        finally:
+            for site in sites.values():
+                site.close()
 
     rows, pages = [], {}
     for page in PAGES:
@@ -1121,14 +1164,14 @@ def main(argv: list[str] | None = None) -> int:
         a, b = samples[large, page], samples[small, page]
         if pages[page]["queries"] != pages[page]["queries_at_1k"]:
             print(f"{page}: the statements differ between the sizes:\n{_diff_statements(a.statements, b.statements)}")
-    print(f"Targets{' (judged on the full run)' if args.quick else ''}:")
+    print(f"Targets on {args.db}{' (judged on the full run)' if args.quick else ''}:")
     print(f"  p95 at {large:,} within {TARGET_RATIO}x of {small:,}: {'met' if worst_ratio <= TARGET_RATIO else 'NOT met'}"
           f" (worst {worst_ratio:.2f})")
     print(f"  same number of queries at both sizes: {'met' if same_queries else 'NOT met'}"
           f" (at most {max_queries} per request)")
     print(f"  p95 under {TARGET_P95_MS:.0f} ms: {'met' if worst_p95 < TARGET_P95_MS else 'NOT met'} (worst {worst_p95:.2f} ms)")
     print(json_line({
-        "bench": "web", "quick": bool(args.quick), "pages": pages,
+        "bench": "web", "quick": bool(args.quick), "database": args.db, "pages": pages,
         "worst_p95_ratio_100k_to_1k": round(worst_ratio, 3), "worst_p95_ms": round(worst_p95, 2),
         "max_queries_per_request": max_queries,
     }))

@@ -1,7 +1,8 @@
-"""The `mas` command: demo, serve, db, user, workflow, deadlines, check, status, tick, scheduler.
+"""The `mas` command: demo, serve, db, user, token, workflow, deadlines, check, status, tick, scheduler.
 
 Each command imports what it needs when it runs: `mas --help` loads no SQLAlchemy, and
-`mas tick` (run from cron) neither APScheduler nor, unless it sends, Jinja2.
+`mas tick` (run from cron) neither APScheduler nor, unless it sends, Jinja2. Later commands
+(import, vangnet) join the same group.
 """
 
 from __future__ import annotations
@@ -52,23 +53,63 @@ def user() -> None:
 @click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
 @click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
 def user_create(email: str, role: str, name: str | None, team_name: str | None, org_name: str | None) -> None:
-    """Create an account; the password is read from standard input."""
+    """Create an account (the first admin); the password is read from standard input.
+
+    Admins invite everyone else from the web (an enrolment link by e-mail). An account with a
+    team role made here is logged and told to the team's coordinator all the same."""
     from mas.dates import utcnow
-    from mas.services import auth, runtime
+    from mas.services import accounts, auth, runtime
     from mas.services.errors import ValidationError
 
     password = sys.stdin.readline().rstrip("\n")
-    database = runtime.open_database(_settings())
+    settings = _settings()
+    database = runtime.open_database(settings)
+    now = utcnow()
     try:
         with database.begin() as conn:
             user_id, secret = auth.create_user_by_names(conn, email=email, name=name or email, role=role,
-                                                        password=password, now=utcnow(), team_name=team_name,
+                                                        password=password, now=now, team_name=team_name,
                                                         organisation_name=org_name)
+            accounts.record_console_account(conn, runtime.open_context(settings), user_id, now)
     except ValidationError as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    finally:
+        database.dispose()
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
     click.echo(f"Sleutel voor de authenticator-app: {secret}")
     click.echo(auth.provisioning_uri(secret, email.strip().lower()))
+
+
+@main.group()
+def token() -> None:
+    """API tokens (the JSON API under /api/v1)."""
+
+
+@token.command("create")
+@click.option("--user", "email", default=None, help="Het account (e-mailadres) dat het token gebruikt.")
+@click.option("--org", "org_name", default=None,
+              help="Of: de organisatie waarvoor een koppeling (service account) het token gebruikt.")
+@click.option("--name", required=True, help="Waarvoor het token is, bijv. 'Leerlingadministratie'.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write"]), default=("read", "write"),
+              show_default=True, help="Lezen (GET), wijzigen (POST); meermaals te geven.")
+@click.option("--days", default=None, type=click.IntRange(1, 366), help="Geldigheid in dagen (standaard 90).")
+def token_create(email: str | None, org_name: str | None, name: str, scopes: tuple[str, ...], days: int | None) -> None:
+    """Make an API token; it is shown once, and only its hash is kept."""
+    from mas.dates import utcnow
+    from mas.services import runtime, tokens
+    from mas.services.errors import ValidationError
+
+    database = runtime.open_database(_settings())
+    try:
+        with database.begin() as conn:
+            made = tokens.create_token_by_names(conn, name=name, scopes=scopes, now=utcnow(), days=days, email=email,
+                                                organisation_name=org_name)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+    click.echo(f"Token {made.id} ({made.prefix}…), geldig tot {made.expires_at:%Y-%m-%d %H:%M} UTC, "
+               f"scopes: {', '.join(sorted(set(scopes)))}.")
+    click.echo("Bewaar het nu: het wordt niet nog eens getoond.")
+    click.echo(made.token)
 
 
 @main.command()
@@ -308,9 +349,11 @@ def demo(host: str, port: int) -> None:
     if settings.smtp.host is None:
         click.echo(f"E-mails worden niet verstuurd maar bewaard in {settings.instance_dir / 'mail'}")
     click.echo(f"mas draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
-    click.echo("Inloggen zonder tweestapsverificatie (alleen in de demo): regisseur@demo.mas.example, "
-               "coordinator@demo.mas.example, wijkteam@demo.mas.example of beheer@demo.mas.example, "
-               "wachtwoord mas-demo-2026")
+    click.echo("Inloggen zonder tweestapsverificatie (alleen in de demo), wachtwoord mas-demo-2026:\n"
+               "  regisseur@demo.mas.example, regisseur2@demo.mas.example (casusregisseurs)\n"
+               "  coordinator@demo.mas.example (coördinator)\n"
+               "  wijkteam@demo.mas.example, school@demo.mas.example (partners: alleen hun eigen stappen)\n"
+               "  beheer@demo.mas.example (beheer)")
     try:
         create_app(settings, require_totp=False).run(host=host, port=port, use_reloader=False)
     finally:

@@ -66,6 +66,21 @@ def nl_short_date(value: str | date | datetime) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
 
 
+def nl_day_month(value: str | date | datetime) -> str:
+    """'21 december' (a span's ends, within a sentence that gives the year)."""
+    day = as_date(value)
+    return f"{day.day} {MONTHS[day.month - 1]}"
+
+
+def nl_month(month: int) -> str:
+    return MONTHS[month - 1]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """'1 dag', '2 dagen', '0 dagen'."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def nl_moment(value: str | datetime) -> str:
     """'dinsdag 10 maart 2026, 23:59' (Europe/Amsterdam)."""
     local = as_local(value)

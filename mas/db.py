@@ -44,7 +44,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
+def _configure_sqlite(engine: Engine, background_checkpoint: bool, foreign_keys: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below own BEGIN instead of pysqlite.
@@ -52,7 +52,7 @@ def _configure_sqlite(engine: Engine, background_checkpoint: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA foreign_keys=ON" if foreign_keys else "PRAGMA foreign_keys=OFF")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if background_checkpoint:
             # The scheduler's big sweep commits should not copy the WAL into the database
@@ -73,7 +73,7 @@ def json_dumps(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str, background_checkpoint: bool = False, **kwargs) -> Engine:
+def make_engine(url: str, background_checkpoint: bool = False, foreign_keys: bool = True, **kwargs) -> Engine:
     kwargs.setdefault("json_serializer", json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
     parsed = make_url(url)
@@ -81,7 +81,7 @@ def make_engine(url: str, background_checkpoint: bool = False, **kwargs) -> Engi
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine, background_checkpoint)
+        _configure_sqlite(engine, background_checkpoint, foreign_keys)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -135,15 +135,44 @@ def alembic_config(url: str):
 def upgrade(db: Database, revision: str = "head", config_dir: Path | None = None) -> None:
     """Bring the schema to `revision`; works on a fresh and on an existing database.
 
-    `config_dir`: the installation's config/ (a data migration may read it, e.g. to turn
-    ladder positions into level names); default MAS_CONFIG_DIR or the shipped one.
+    `config_dir`: the installation's config/ (MAS_CONFIG_DIR: a data migration may read it,
+    e.g. to turn ladder positions into level names); default MAS_CONFIG_DIR or the shipped one.
+    """
+    _migrate(db, "upgrade", revision, config_dir)
+
+
+def downgrade(db: Database, revision: str, config_dir: Path | None = None) -> None:
+    """Take the schema back to `revision` (each revision says what its downgrade keeps)."""
+    _migrate(db, "downgrade", revision, config_dir)
+
+
+def _migrate(db: Database, direction: str, revision: str, config_dir: Path | None = None) -> None:
+    """Run Alembic on a connection of its own.
+
+    SQLite alters a table by copying it, dropping the old one and renaming the copy; with
+    foreign keys enforced, dropping a table other rows refer to fails. So on SQLite the
+    migrations run with foreign keys off (SQLite's and Alembic's documented advice), and the
+    result is checked with `PRAGMA foreign_key_check` before it commits.
     """
     from alembic import command
+    from sqlalchemy.pool import NullPool
 
     cfg = alembic_config(db.url)
-    with db.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        if config_dir is not None:
-            cfg.attributes["mas_config_dir"] = str(config_dir)
-        command.upgrade(cfg, revision)
-        conn.commit()
+    parsed = make_url(db.url)
+    separate = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    engine = make_engine(db.url, foreign_keys=False, poolclass=NullPool) if separate else db.engine
+    try:
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            if config_dir is not None:
+                cfg.attributes["mas_config_dir"] = str(config_dir)
+            getattr(command, direction)(cfg, revision)
+            if separate:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    conn.rollback()
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+            conn.commit()
+    finally:
+        if separate:
+            engine.dispose()

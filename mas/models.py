@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, literal_column, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, false, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from mas.db import UTCDateTime
@@ -73,6 +73,9 @@ class User(SQLModel, table=True):
     failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     locked_until: datetime | None = _at(nullable=True)  # login throttle, shared by all processes
     is_active: bool = True
+    # An organisation's system (a school's administration package) acting through API tokens:
+    # no password, no second factor, never a browser login.
+    is_service_account: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _at()
 
 
@@ -93,6 +96,91 @@ class UserSession(SQLModel, table=True):
     ended_reason: str | None = None
 
 
+class ApiToken(SQLModel, table=True):
+    """A token for the JSON API: a person's own, or an organisation's service account's.
+
+    Shown once when created; only its SHA-256 is stored (a random 256-bit token needs no slow
+    hash). It acts as its user, limited to its scopes, until it expires or is revoked.
+    """
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    prefix: str  # the first characters, so a list can name a token without showing it
+    name: str  # what the token is for ("Leerlingadministratie Het Baken")
+    user_id: int = _fk("user.id", nullable=False)
+    scopes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # read | write
+    created_at: datetime = _at()
+    created_by_id: int | None = _fk("user.id", index=False)  # None: the command line
+    expires_at: datetime = _at()
+    revoked_at: datetime | None = _at(nullable=True)
+    revoked_by_id: int | None = _fk("user.id", index=False)
+    last_used_at: datetime | None = _at(nullable=True)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A POST's Idempotency-Key and the answer it got: a retry gets the same answer, and
+    creates nothing new. Written in the transaction of the change it answers."""
+
+    __tablename__ = "idempotency_key"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id", nullable=False, index=False)  # uq_idempotency_key_user_key leads with it
+    key: str
+    fingerprint: str  # SHA-256 of method, path and body: the same key for another request is refused
+    status_code: int | None = None
+    response: dict | None = _json()
+    created_at: datetime = _at()
+
+    __table_args__ = (Index("uq_idempotency_key_user_key", "user_id", "key", unique=True),)
+
+
+class SignalReceipt(SQLModel, table=True):
+    """The receipt of a signal sent through the API: the sender holds its public id; which
+    team and case it reached is for the team that directs that case."""
+
+    __tablename__ = "signal_receipt"
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: str = Field(unique=True)
+    sender_id: int = _fk("user.id", nullable=False)
+    team_id: int = _fk("team.id", nullable=False, index=False)
+    case_id: int | None = _fk("case.id", index=False)
+    received_at: datetime = _at()
+
+
+class Enrolment(SQLModel, table=True):
+    """A single-use, expiring invitation to set one's own password and two-factor key.
+
+    The link's token is never stored: only its hash. The TOTP secret waits here until the
+    user, and only the user, has seen it on the enrolment page and confirmed it with a code.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id", nullable=False)
+    token_hash: str = Field(unique=True)
+    totp_secret: str
+    created_by_id: int | None = _fk("user.id", index=False)  # None: from the console
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+    used_at: datetime | None = _at(nullable=True)  # set once: enrolled, or replaced by a newer link
+
+
+class AccountEvent(SQLModel, table=True):
+    """Every creation or change of an account, kept for the team it concerns (append-only).
+
+    A team's coordinator sees the rows of the team and hears of each by e-mail: an account
+    with a team role reads the team's cases.
+    """
+
+    __tablename__ = "account_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _at()
+    actor_id: int | None = _fk("user.id", index=False)  # None: the console (`mas user create`)
+    user_id: int = _fk("user.id", nullable=False)
+    team_id: int | None = _fk("team.id")  # the team whose cases the account reads (before or after)
+    kind: str  # aangemaakt | gewijzigd | ingeschakeld | uitgeschakeld | opnieuw_uitgenodigd | ingeschreven
+    data: dict | None = _json()
+
+
 class AccessLog(SQLModel, table=True):
     """Every read of a case, search and export (NEN 7513): who, what, when, role, basis.
 
@@ -104,9 +192,9 @@ class AccessLog(SQLModel, table=True):
     at: datetime = _at()
     user_id: int | None = _fk("user.id", index=False)
     role: str
-    action: str  # read_case | search | export | denied
+    action: str  # read_case | search | export | denied | read_step | api (a token used)
     case_id: int | None = _fk("case.id")
-    basis: str  # own_case | team | assigned_step | none
+    basis: str  # own_case | team | handed_over | assigned_step | none
     detail: dict | None = _json()
 
 
@@ -127,24 +215,48 @@ class ExtensionRequest(SQLModel, table=True):
 
 
 class Youth(SQLModel, table=True):
-    """A jongere. BSN passes the elfproef; either a BSN or an onderwijsnummer is known."""
+    """A jongere as a key only: the BSN or onderwijsnummer that matches signals to one child.
+
+    It holds no personal data and no page shows it: what a team knows of the youth (name,
+    birth date, school, guardians) is that team's own YouthRecord. The key exists so that a
+    child has at most one open case across all teams (uq_case_open_per_youth).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
-    given_name: str
-    family_name: str
-    birth_on: date
     bsn: str | None = Field(default=None, unique=True)
     onderwijsnummer: str | None = Field(default=None, unique=True)
+    created_at: datetime = _at()
+
+
+class YouthRecord(SQLModel, table=True):
+    """What one team entered about a youth for one case: it belongs to that team.
+
+    A case shows its own record (case.record_id). A hand-over (overdracht) gives the
+    receiving team a copy (copied_from_id); the handing team keeps its own, read-only. The
+    name and birth date are empty only on records split off a row another team had filled
+    (migration 0010): the team fills them in itself.
+    """
+
+    __tablename__ = "youth_record"
+    id: int | None = Field(default=None, primary_key=True)
+    youth_id: int = _fk("youth.id", nullable=False)
+    team_id: int = _fk("team.id", nullable=False, index=False)
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_on: date | None = None
+    bsn: str | None = None  # as this team typed it (the key matched on it)
+    onderwijsnummer: str | None = None
     municipality: str | None = None  # of the address
     school_id: int | None = _fk("organisation.id")
     education_kind: str | None = None  # po, vo, mbo, vso, …
     education_level: str | None = None  # vmbo-b, havo, mbo-2, …
+    copied_from_id: int | None = _fk("youth_record.id", index=False)
     created_at: datetime = _at()
 
 
 class Guardian(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    youth_id: int = _fk("youth.id", nullable=False)
+    record_id: int = _fk("youth_record.id", nullable=False)
     name: str
     relation: str  # moeder, vader, voogd, pleegouder, …
     phone: str | None = None
@@ -166,7 +278,8 @@ class Case(SQLModel, table=True):
     reference: str = Field(unique=True)
     team_id: int = _fk("team.id", nullable=False)
     casusregisseur_id: int | None = _fk("user.id")
-    youth_id: int = _fk("youth.id", nullable=False)
+    youth_id: int = _fk("youth.id", nullable=False)  # the key: one open case per youth across teams
+    record_id: int = _fk("youth_record.id", nullable=False, index=False)  # what the directing team knows
     state: str
     version: int = 1
     region: str  # vakantieregio, from the school's municipality or the team's default
@@ -207,11 +320,18 @@ Index(
 
 
 class Signal(SQLModel, table=True):
-    """A melding: one case has one or more."""
+    """A melding: one case has one or more.
+
+    A signal a team enters for a youth whose open case another team directs waits for that
+    team's decision (status 'pending', case_id the case it waits at): joined to the case, or
+    returned with a reason. The sending team only ever hears that it was received.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     youth_id: int = _fk("youth.id", nullable=False)
+    team_id: int = _fk("team.id", nullable=False, index=False)  # the team that entered it
+    status: str = Field(default="joined", sa_column_kwargs={"server_default": text("'joined'")})  # joined | pending | returned
     kind: str  # absoluut, relatief, lrv, signaal, luxe, te_laat
     source: str  # school, duo, ouder, wijkteam, …
     reporter_name: str | None = None
@@ -223,6 +343,40 @@ class Signal(SQLModel, table=True):
     hours_missed: float | None = None
     description: str | None = None
     received_at: datetime = _at()
+    decided_at: datetime | None = _at(nullable=True)
+    decided_by_id: int | None = _fk("user.id", index=False)
+    decision_reason: str | None = None
+
+    __table_args__ = (
+        # The werkvoorraad's "signals awaiting your decision": a small range, never a scan.
+        Index("ix_signal_pending", "case_id", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
+
+
+# Signal.status 'pending' as a literal, so SQLite plans the werkvoorraad on ix_signal_pending.
+SIGNAL_PENDING = literal_column("'pending'")
+
+
+class CaseTransfer(SQLModel, table=True):
+    """An overdracht: the directing team hands a case to another team, with a reason.
+
+    The receiving team directs the case from then on with its own copy of the youth's record;
+    the handing team keeps read-only, logged access to what it entered itself: its record,
+    its signals and the journal up to and including this hand-over (event_id).
+    """
+
+    __tablename__ = "case_transfer"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False)
+    from_team_id: int = _fk("team.id", nullable=False, index=False)
+    to_team_id: int = _fk("team.id", nullable=False, index=False)
+    from_record_id: int = _fk("youth_record.id", nullable=False, index=False)
+    to_record_id: int = _fk("youth_record.id", nullable=False, index=False)
+    event_id: int = _fk("case_event.id", nullable=False, index=False)
+    by_user_id: int | None = _fk("user.id", index=False)
+    reason: str
+    at: datetime = _at()
 
 
 class Step(SQLModel, table=True):
@@ -297,6 +451,9 @@ class Deadline(SQLModel, table=True):
     status: str = "open"  # open | met | closed | stopped
     closed_at: datetime | None = _at(nullable=True)
     closed_reason: str | None = None
+    # The day the clock's goal was met, when a transition said so (the offer started): the end
+    # of a period at home, for the restart's explanation and for the figures.
+    stopped_on: date | None = None
 
     __table_args__ = (
         # One row per generation of a clock (NULL step ids would not collide in a plain
@@ -360,7 +517,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
     message_id: str
-    template: str  # reminder | rung | bestuurlijk | bundel | doorgezet | digest | step_assigned | niet_bezorgd
+    template: str  # mas.notifications.outbox.TEMPLATES
     recipient: str
     context: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     case_id: int | None = _fk("case.id", index=False)

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_CONFIG_DIR = PACKAGE_DIR.parent / "config"
+# The shipped defaults: the repository's top-level config/, which a wheel carries as mas/_config
+# (setup.py); a checkout, editable or not, reads config/ itself.
+SHIPPED_CONFIG_DIR = next((d for d in (PACKAGE_DIR / "_config", PACKAGE_DIR.parent / "config") if d.is_dir()),
+                          PACKAGE_DIR / "_config")
 ENVIRONMENTS = ("development", "test", "production")
 REGIONS = ("noord", "midden", "zuid")
 MIN_SECRET_LENGTH = 32
@@ -69,7 +72,7 @@ class Settings:
     secret_key: str = field(repr=False)
     base_url: str
     instance_dir: Path
-    config_dir: Path
+    config_dir: Path  # MAS_CONFIG_DIR, else the shipped defaults: read a file through config_file()
     default_region: str
     clocks: Mapping[str, ClockRule]  # by clock kind
     municipality_regions: Mapping[str, str]
@@ -92,6 +95,28 @@ class Settings:
             if region:
                 return region
         return self.default_region
+
+
+def config_file(config_dir: Path | str | None, name: str) -> Path:
+    """The configuration file `name` (e.g. "clocks.toml"): the one in `config_dir`
+    (MAS_CONFIG_DIR) when it has one, else the shipped default of that name. A file in
+    MAS_CONFIG_DIR replaces the shipped file of the same name, and only that file."""
+    if config_dir is not None:
+        local = Path(config_dir) / name
+        if local.exists():
+            return local
+    return SHIPPED_CONFIG_DIR / name
+
+
+def _check_config_dir(config_dir: Path) -> None:
+    """MAS_CONFIG_DIR must exist, and each .toml in it must replace a shipped file: a typo
+    ("clock.toml") would otherwise be ignored in silence."""
+    if not config_dir.is_dir():
+        raise SettingsError(f"MAS_CONFIG_DIR {config_dir} is not a directory")
+    shipped = {p.name for p in SHIPPED_CONFIG_DIR.glob("*.toml")}
+    for path in sorted(config_dir.glob("*.toml")):
+        if path.name not in shipped:
+            raise SettingsError(f"{path} replaces no shipped configuration file ({', '.join(sorted(shipped))})")
 
 
 def _read_toml(path: Path) -> dict:
@@ -179,7 +204,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env not in ENVIRONMENTS:
         raise SettingsError(f"MAS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance_dir = Path(overrides.pop("instance_dir", None) or env_vars.get("MAS_INSTANCE_DIR") or Path.cwd() / "instance")
-    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+    config_dir = Path(overrides.pop("config_dir", None) or env_vars.get("MAS_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
+    _check_config_dir(config_dir)
 
     database_url = overrides.pop("database_url", None) or env_vars.get("MAS_DATABASE_URL") or (
         f"sqlite:///{(instance_dir / 'mas.sqlite3').as_posix()}"
@@ -199,20 +225,23 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
     if env == "production" and not base_url.startswith("https://"):
         raise SettingsError("MAS_BASE_URL must use https:// in production")
 
-    general = _read_toml(config_dir / "mas.toml")
+    general_path = config_file(config_dir, "mas.toml")
+    general = _read_toml(general_path)
     default_region = general.get("default_region", "midden")
     if default_region not in REGIONS:
-        raise SettingsError(f"{config_dir / 'mas.toml'}: default_region must be one of {', '.join(REGIONS)}")
+        raise SettingsError(f"{general_path}: default_region must be one of {', '.join(REGIONS)}")
     regions = {}
-    for region, municipalities in _read_toml(config_dir / "vakantieregio.toml").get("region", {}).items():
+    regions_path = config_file(config_dir, "vakantieregio.toml")
+    for region, municipalities in _read_toml(regions_path).get("region", {}).items():
         if region not in REGIONS:
-            raise SettingsError(f"{config_dir / 'vakantieregio.toml'}: unknown region {region!r}")
+            raise SettingsError(f"{regions_path}: unknown region {region!r}")
         for municipality in municipalities:
             regions[municipality.strip().lower()] = region
-    clocks = _parse_clocks(_read_toml(config_dir / "clocks.toml"), config_dir / "clocks.toml")
+    clocks_path = config_file(config_dir, "clocks.toml")
+    clocks = _parse_clocks(_read_toml(clocks_path), clocks_path)
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
-    mail = overrides.pop("mail", None) or _parse_mail(general, env_vars, config_dir / "mas.toml")
+    mail = overrides.pop("mail", None) or _parse_mail(general, env_vars, general_path)
 
     settings = Settings(
         env=env,

@@ -5,7 +5,6 @@ Hand-computed cases use the shipped table (config/school_holidays.toml). Each sa
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,9 +22,10 @@ from mas.clocks.calendar import (
     add_calendar_months,
 )
 from mas.dates import end_of_day, local_date
+from mas.settings import SHIPPED_CONFIG_DIR
 
-CONFIG = Path(__file__).resolve().parent.parent / "config"
-CAL = SchoolCalendar.from_config(CONFIG)
+CONFIG = SHIPPED_CONFIG_DIR
+CAL = SchoolCalendar.from_config()
 D = date
 
 
@@ -291,9 +291,9 @@ source = "test"
 
 
 def _write_config(path: Path, periods: str) -> Path:
+    """A config directory with its own school_holidays.toml; calendar.toml is the shipped one."""
     path.mkdir(parents=True, exist_ok=True)
     (path / "school_holidays.toml").write_text(periods, encoding="utf-8")
-    shutil.copy(CONFIG / "calendar.toml", path / "calendar.toml")
     return path
 
 

@@ -81,3 +81,43 @@ def test_user_create_reads_the_password_from_stdin(tmp_path):
     unknown = runner.invoke(main, ["user", "create", "p@y.example", "--role", "partner", "--org", "Nergens"],
                             input="een lang wachtwoord\n", env=env)
     assert unknown.exit_code != 0 and "Onbekende organisatie" in unknown.output
+
+
+def test_token_create_prints_a_token_once_that_the_api_accepts(tmp_path):
+    from mas.models import ApiToken, User
+    from mas.services.tokens import hash_token
+    from mas.settings import load_settings
+    from mas.web import create_app
+
+    runner = CliRunner()
+    env = _env(tmp_path)
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    from mas.demo import ensure_demo
+    settings = load_settings(environ=env)
+    ensure_demo(settings)
+    person = runner.invoke(main, ["token", "create", "--user", "regisseur@demo.mas.example", "--name", "Eerste aanroep",
+                                  "--scope", "read", "--days", "7"], env=env)
+    assert person.exit_code == 0, person.output
+    token = person.output.strip().splitlines()[-1]
+    assert token.startswith("mas_") and "niet nog eens getoond" in person.output
+    school = runner.invoke(main, ["token", "create", "--org", "Het Baken College", "--name", "Leerlingadministratie"],
+                           env=env)
+    assert school.exit_code == 0, school.output
+    school_token = school.output.strip().splitlines()[-1]
+    again = runner.invoke(main, ["token", "create", "--org", "Het Baken College", "--name", "Leerlingadministratie"],
+                          env=env)
+    assert again.exit_code == 0
+    db = Database(settings.database_url)
+    with db.read() as conn:
+        hashes = set(conn.execute(select(ApiToken.__table__.c.token_hash)).scalars())
+        accounts = conn.execute(select(func.count()).select_from(User.__table__).where(
+            User.__table__.c.is_service_account.is_(True))).scalar_one()
+    assert hash_token(token) in hashes and token not in hashes and len(hashes) == 3
+    assert accounts == 1  # the organisation's service account is made once and found again by name
+    client = create_app(settings).test_client()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert (me["email"], me["scopes"]) == ("regisseur@demo.mas.example", ["read"])
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {school_token}"}).get_json()["is_service_account"]
+    unknown = runner.invoke(main, ["token", "create", "--user", "niemand@example.org", "--name", "x"], env=env)
+    assert unknown.exit_code != 0 and "Onbekend account" in unknown.output
+    db.dispose()

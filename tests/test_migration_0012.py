@@ -1,8 +1,12 @@
-"""Migration 0012: ladder positions become level names (with the configured ladders), and back."""
+"""Migration 0012: ladder positions become level names (with the configured ladders), and back.
+
+0012 follows 0010 (after 0013 and 0014): it runs on a database seeded before those revisions
+(and carried through them) and on one seeded at 0010 itself (youth records, a stopped clock
+with its stopped_on, an outbox row of main's kinds), and it reads escalation.toml from a
+MAS_CONFIG_DIR that holds only that file."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import date, datetime, timezone
 
@@ -10,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from mas.db import Database, alembic_config, upgrade
-from mas.settings import DEFAULT_CONFIG_DIR
+from mas.db import Database, alembic_config, downgrade, upgrade
+from mas.settings import SHIPPED_CONFIG_DIR
 from tests.conftest import IN_CI, _pg_admin_engine
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -40,27 +44,45 @@ def fresh_url(request, tmp_path):
     admin.dispose()
 
 
-def _seed_at_0008(db: Database) -> dict:
+def _seed(db: Database) -> dict:
+    """Rows with rungs as positions, in the schema of whichever revision the database is at
+    (0008, or 0010 with its youth records, stopped_on and main's mail kinds)."""
     meta = sa.MetaData()
     meta.reflect(db.engine)
     t = meta.tables
+    at_0010 = "youth_record" in t
     with db.begin() as conn:
         team = conn.execute(t["team"].insert().returning(t["team"].c.id), {
             "name": "T", "municipalities": [], "default_region": "midden", "created_at": NOW}).scalar_one()
-        youth = conn.execute(t["youth"].insert().returning(t["youth"].c.id), {
-            "given_name": "A", "family_name": "B", "birth_on": date(2012, 1, 1), "created_at": NOW}).scalar_one()
+        if at_0010:
+            youth = conn.execute(t["youth"].insert().returning(t["youth"].c.id), {"created_at": NOW}).scalar_one()
+            record = conn.execute(t["youth_record"].insert().returning(t["youth_record"].c.id), {
+                "youth_id": youth, "team_id": team, "given_name": "A", "family_name": "B",
+                "birth_on": date(2012, 1, 1), "created_at": NOW}).scalar_one()
+            extra = {"record_id": record}
+        else:
+            youth = conn.execute(t["youth"].insert().returning(t["youth"].c.id), {
+                "given_name": "A", "family_name": "B", "birth_on": date(2012, 1, 1), "created_at": NOW}).scalar_one()
+            extra = {}
         case = conn.execute(t["case"].insert().returning(t["case"].c.id), {
             "reference": "MAS-2026-000001", "team_id": team, "youth_id": youth, "state": "signaal", "version": 1,
             "region": "midden", "first_absent_on": date(2026, 2, 2), "has_suspensions": False, "opened_at": NOW,
-            "updated_at": NOW}).scalar_one()
+            "updated_at": NOW, **extra}).scalar_one()
 
-        def deadline(kind, rung):
+        def deadline(kind, rung, **more):
             return conn.execute(t["deadline"].insert().returning(t["deadline"].c.id), {
                 "case_id": case, "kind": kind, "generation": 1, "started_on": date(2026, 3, 3), "rule": "school_days",
-                "inputs": {}, "rung": rung, "status": "open"}).scalar_one()
+                "inputs": {}, "rung": rung, "status": "open", **more}).scalar_one()
 
         ids = {"signaal": deadline("signaal", 2), "gesprek": deadline("gesprek", 0), "lrv": deadline("lrv", 1),
                "thuiszitterspact": deadline("thuiszitterspact", 3)}
+        if at_0010:  # a clock stopped by the offer's start (0013), at the rung it had reached
+            ids["zorgtafel"] = deadline("zorgtafel", 1, status="stopped", closed_at=NOW, closed_reason="aanbod gestart",
+                                   stopped_on=date(2026, 3, 3))
+            conn.execute(t["outbox_message"].insert(), {
+                "idempotency_key": "account:1:c@example.org", "message_id": "<a@x>", "template": "account_changed",
+                "recipient": "c@example.org", "context": {}, "status": "pending", "attempts": 0, "not_before": NOW,
+                "created_at": NOW})
         for kind, rungs in (("signaal", (1, 2)), ("lrv", (1,)), ("thuiszitterspact", (1, 2, 3))):
             for rung in rungs:
                 conn.execute(t["case_event"].insert(), {"case_id": case, "at": NOW, "actor_role": "system",
@@ -79,47 +101,63 @@ def _rungs(db: Database) -> tuple[dict, set]:
     return deadlines, events
 
 
-def test_positions_become_names_and_back(fresh_url):
+@pytest.mark.parametrize("seeded_at", ["0008", "0010"])
+def test_positions_become_names_and_back(fresh_url, seeded_at):
     db = Database(fresh_url)
     try:
-        upgrade(db, "0008")
-        _seed_at_0008(db)
+        upgrade(db, seeded_at)
+        _seed(db)
         upgrade(db)
         deadlines, events = _rungs(db)
-        assert deadlines == {"signaal": "verstreken", "gesprek": None, "lrv": "mijlpaal",
-                             "thuiszitterspact": "drie-maanden"}
+        expected = {"signaal": "verstreken", "gesprek": None, "lrv": "mijlpaal", "thuiszitterspact": "drie-maanden"}
+        if seeded_at == "0010":
+            expected["zorgtafel"] = "herinnering"
+        assert deadlines == expected
         assert events == {("signaal", "herinnering"), ("signaal", "verstreken"), ("lrv", "mijlpaal"),
                           ("thuiszitterspact", "zes-weken"), ("thuiszitterspact", "tien-weken"),
                           ("thuiszitterspact", "drie-maanden")}
         with db.read() as conn:
-            assert conn.execute(sa.text("SELECT expires_at FROM outbox_message")).scalar_one() is not None
-
+            assert None not in conn.execute(sa.text("SELECT expires_at FROM outbox_message")).scalars().all()
+            if seeded_at == "0010":  # what 0010 and 0013 made is still there
+                assert conn.execute(sa.text("SELECT stopped_on FROM deadline WHERE kind = 'zorgtafel'")
+                                    ).scalar_one() in (date(2026, 3, 3), "2026-03-03")
+                assert conn.execute(sa.text('SELECT count(*) FROM "case" WHERE record_id IS NOT NULL')).scalar_one() == 1
         cfg = alembic_config(db.url)
-        with db.engine.connect() as conn:
+        with db.engine.connect() as conn:  # models and migrations agree at the new head
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0008")
-            conn.commit()
+            command.check(cfg)
+
+        downgrade(db, seeded_at)
         deadlines, events = _rungs(db)
-        assert {k: int(v) for k, v in deadlines.items()} == {"signaal": 2, "gesprek": 0, "lrv": 1,
-                                                            "thuiszitterspact": 3}
+        expected = {"signaal": 2, "gesprek": 0, "lrv": 1, "thuiszitterspact": 3}
+        if seeded_at == "0010":
+            expected["zorgtafel"] = 1
+        assert {k: int(v) for k, v in deadlines.items()} == expected
         assert {(k, int(v)) for k, v in events} == {("signaal", 1), ("signaal", 2), ("lrv", 1),
                                                     ("thuiszitterspact", 1), ("thuiszitterspact", 2),
                                                     ("thuiszitterspact", 3)}
+        upgrade(db)  # and up again
+        assert _rungs(db)[0]["signaal"] == "verstreken"
     finally:
         db.dispose()
 
 
 def test_a_ladder_without_names_stops_the_upgrade_before_it_changes_anything(tmp_path):
     config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
-    path = config / "escalation.toml"
-    path.write_text(path.read_text().replace('name = "team", ', ""))
+    config.mkdir()  # MAS_CONFIG_DIR holds only the file it replaces
+    text = (SHIPPED_CONFIG_DIR / "escalation.toml").read_text()
+    assert 'name = "team", ' in text
+    (config / "escalation.toml").write_text(text.replace('name = "team", ', ""))
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:
-        upgrade(db, "0008")
+        upgrade(db, "0010")
         with pytest.raises(RuntimeError, match="have no name"):
             upgrade(db, config_dir=config)
         with db.read() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+            assert "rung_new" not in {c["name"] for c in sa.inspect(conn).get_columns("deadline")}
+        upgrade(db)  # the shipped ladders name every level
+        with db.read() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0012"
     finally:
         db.dispose()

@@ -1,12 +1,12 @@
-"""SpiffWorkflow baseline for the case-lifecycle benchmark (see baseline.run_spiff)."""
+"""SpiffWorkflow baseline for the case-lifecycle benchmark (see baseline.SpiffCases)."""
 
 
 def __getattr__(name):  # lazy, so `python -m bench.spiff.baseline` does not pre-import the module
-    if name == "run_spiff":
-        from .baseline import run_spiff
+    if name in ("SpiffCases", "run_spiff"):
+        from . import baseline
 
-        return run_spiff
+        return getattr(baseline, name)
     raise AttributeError(name)
 
 
-__all__ = ["run_spiff"]
+__all__ = ["SpiffCases", "run_spiff"]

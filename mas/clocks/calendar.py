@@ -27,10 +27,13 @@ from typing import Any
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
+from mas.settings import config_file
+
 __all__ = [
     "HOLIDAY_NAMES",
     "REGIONS",
     "ClockPaused",
+    "ClosedSpan",
     "ExtraFreeDay",
     "HolidayPeriod",
     "SchoolCalendar",
@@ -68,6 +71,17 @@ class ClockPaused(Exception):
         )
         self.paused_since = paused_since
         self.remaining = remaining
+
+
+@dataclass(frozen=True)
+class ClosedSpan:
+    """Weekdays in a row without school for one reason: a holiday period, or one free day."""
+
+    name: str  # "kerstvakantie", "Goede Vrijdag", an extra free day's reason
+    region: str | None  # the vakantieregio, for a school holiday
+    first: date
+    last: date
+    school_days: int  # the weekdays in it, which would otherwise have been school days
 
 
 @dataclass(frozen=True)
@@ -125,15 +139,12 @@ class SchoolCalendar:
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config_dir: Path | str) -> SchoolCalendar:
-        """Read school_holidays.toml and calendar.toml; ValueError names the offending row."""
-        config_dir = Path(config_dir)
-        holidays_path = config_dir / "school_holidays.toml"
-        settings_path = config_dir / "calendar.toml"
-        with open(holidays_path, "rb") as fh:
-            table = tomllib.load(fh)
-        with open(settings_path, "rb") as fh:
-            settings = tomllib.load(fh)
+    def from_config(cls, config_dir: Path | str | None = None) -> SchoolCalendar:
+        """Read school_holidays.toml and calendar.toml, each from `config_dir` when it has that
+        file, else the shipped one; ValueError names the offending row."""
+        holidays_path = config_file(config_dir, "school_holidays.toml")
+        settings_path = config_file(config_dir, "calendar.toml")
+        table, settings = _read_toml(holidays_path), _read_toml(settings_path)
 
         rows = table.get("period")
         if not isinstance(rows, list) or not rows:
@@ -157,7 +168,7 @@ class SchoolCalendar:
         try:
             return cls(periods, extras, liberation)
         except ValueError as exc:
-            raise ValueError(f"{config_dir}: {exc}") from None
+            raise ValueError(f"{holidays_path}, {settings_path}: {exc}") from None
 
     def __init__(
         self,
@@ -333,6 +344,49 @@ class SchoolCalendar:
                     out.append((date.fromordinal(o), reason))
         return out
 
+    def closed_on(self, day: date, region: str) -> tuple[str, str | None] | None:
+        """Why `day` is no school day as a person would say it: (name, region of a school
+        holiday or None). A school holiday is named before the weekend or a public holiday in
+        it ("kerstvakantie" for Saturday 19 December or Christmas Day); None: a school day."""
+        _check_region(region)
+        o = day.toordinal()
+        window = self._window_for(o, o)
+        if self._reason_at(window, o, region) is None:
+            return None
+        period = self._period_on(region, o)
+        if period is not None:
+            return period.name, region
+        return self._reason_at(window, o, region), None
+
+    def closed_spans(self, first: date, last: date, region: str) -> list[ClosedSpan]:
+        """The weekdays in [first, last] that are no school days, one span per holiday period
+        or free day (weekends are never listed, nor do they split a holiday)."""
+        _check_region(region)
+        lo, hi = first.toordinal(), last.toordinal()
+        if hi < lo:
+            return []
+        window = self._window_for(lo, hi)
+        spans: list[ClosedSpan] = []
+        key = None
+        for o in range(lo, hi + 1):
+            if _weekday(o) >= 5:
+                continue
+            reason = self._reason_at(window, o, region)
+            if reason is None:
+                key = None  # a school day ends any span
+                continue
+            period = self._period_on(region, o)
+            here = ("period", period.name, period.first_on) if period is not None else ("day", reason, o)
+            day = date.fromordinal(o)
+            if here == key:
+                last_span = spans[-1]
+                spans[-1] = ClosedSpan(last_span.name, last_span.region, last_span.first, day,
+                                       last_span.school_days + 1)
+            else:
+                spans.append(ClosedSpan(period.name if period else reason, region if period else None, day, day, 1))
+            key = here
+        return spans
+
     def add_school_days(self, start: date, n: int, region: str, skip: Sequence[Interval] = ()) -> date:
         """The N-th school day after day 0 (see the module docstring); the school days of
         `skip` (suspensions, inclusive, last None while still running) do not count.
@@ -498,6 +552,14 @@ def _coerce_extra(i: int, item: ExtraFreeDay | tuple) -> ExtraFreeDay:
     if not isinstance(item.reason, str) or not item.reason.strip():
         raise ValueError(f"{label}: missing reason")
     return item
+
+
+def _read_toml(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
 
 def _parse_period(path: Path, i: int, row: Any) -> HolidayPeriod:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mas.dates import TZ, end_of_day, local_date, start_of_day
-from mas.settings import SettingsError
+from mas.settings import SettingsError, config_file
 from mas.workflows.roles import LADDER_RECIPIENTS, Recipient
 
 if TYPE_CHECKING:  # only passed in: a command that counts no day never loads the calendar
@@ -227,8 +227,9 @@ def _fallback(path: Path, data: dict) -> tuple[str, ...]:
     return tuple(Recipient(step) for step in chain)
 
 
-def load_ladders(config_dir: Path) -> Ladders:
-    path = config_dir / "escalation.toml"
+def load_ladders(config_dir: Path | str | None = None) -> Ladders:
+    """escalation.toml from `config_dir` when it has one, else the shipped one."""
+    path = config_file(config_dir, "escalation.toml")
     try:
         data = tomllib.loads(path.read_text())
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:

@@ -96,7 +96,7 @@ def fixed_clock(kind: str, started_on: date, due_at: datetime, why: str, **input
     return Computed(kind, started_on, due_at, FIXED, {"rule": FIXED, "why": why, "due_at": due_at.isoformat(), **inputs})
 
 
-ORIGIN_KEYS = ("anchor", "entered_on", "trigger")
+ORIGIN_KEYS = ("anchor", "entered_on", "trigger", "previous", "corrected_from")
 
 
 def recompute(cal: SchoolCalendar, rule: ClockRule | None, inputs: dict, started_on: date, region: str,

@@ -27,11 +27,14 @@ _o, _i = OutboxMessage.__table__, OutboxItem.__table__
 _INSERT = _o.insert().values(status="pending", attempts=0)  # the same for every new message
 _INSERT_RETURNING = _INSERT.returning(_o.c.id, _o.c.idempotency_key)
 _INSERT_ITEM = _i.insert()
-TEMPLATES = ("reminder", "rung", "bestuurder", "bundel", "doorgezet", "digest", "step_assigned", "niet_bezorgd")
+TEMPLATES = ("reminder", "rung", "bestuurder", "bundel", "doorgezet", "digest", "step_assigned", "niet_bezorgd",
+             "enrolment", "account_changed", "case_received")
 # Each kind in Dutch, for people who read the outbox (the admin page, `mas status`).
 TEMPLATE_LABELS = {"reminder": "Herinnering", "rung": "Escalatie", "bestuurder": "Escalatie (bestuurlijk)",
                    "bundel": "Bundel", "doorgezet": "Doorgezet", "digest": "Dagoverzicht",
-                   "step_assigned": "Stap toegewezen", "niet_bezorgd": "Niet bezorgd"}
+                   "step_assigned": "Stap toegewezen", "niet_bezorgd": "Niet bezorgd",
+                   "enrolment": "Uitnodiging account", "account_changed": "Account gewijzigd",
+                   "case_received": "Zaak overgedragen"}
 
 
 @lru_cache(maxsize=8)
@@ -100,3 +103,7 @@ def partner_link(ctx: ServiceContext) -> str:
 def status_link(ctx: ServiceContext, token: str) -> str:
     """The signed page a recipient without an account may open (mas.web.public)."""
     return f"{ctx.settings.base_url}/termijn/{token}"
+
+
+def team_link(ctx: ServiceContext) -> str:
+    return f"{ctx.settings.base_url}/team"

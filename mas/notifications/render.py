@@ -24,6 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from mas.dates import TZ, as_local, nl_date, nl_moment, nl_short_date
+from mas.notifications.links import enrolment_link
 from mas.notifications.outbox import TEMPLATES
 from mas.settings import Settings
 
@@ -69,10 +70,13 @@ def render(template: str, context: Mapping[str, Any], settings: Settings, *,
     env = environment()
     due_at = context.get("due_at")
     is_overdue = as_local(due_at) <= now if (now is not None and due_at) else None
-    values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url}
+    values = {**context, "is_overdue": is_overdue, "base_url": settings.base_url,
+              "officer": settings.term("leerplichtambtenaar")}  # the team's word for the officer
     if template == "bundel":  # each bundled rung says for itself whether its moment has passed
         values["items"] = [{**item, "is_overdue": as_local(item["due_at"]) <= now if now is not None else None}
                            for item in context["items"]]
+    if "enrolment_nonce" in context:  # the link is derived here, never stored (mas.notifications.links)
+        values["link"] = enrolment_link(settings, values.pop("enrolment_nonce"))
     text_module = env.get_template(f"{template}.txt").make_module(values)
     subject = _one_line(str(text_module.subject))
     if not subject:

@@ -106,11 +106,20 @@ def create_organisation(conn: Connection, actor: Actor, *, name: str, kind: str,
                                                          "created_at": now, **values}).scalar_one()
 
 
+def is_empty(db) -> bool:
+    """No team yet: a fresh installation (the demo fills one, `mas user create` starts one)."""
+    with db.read() as conn:
+        return conn.execute(select(_t.c.id).limit(1)).first() is None
+
+
 def overview(conn: Connection, actor: Actor) -> dict:
     """The admin pages' lists: accounts, teams and organisations (never case content)."""
     require_admin(actor)
     return {
-        "users": conn.execute(select(_u).order_by(_u.c.role, _u.c.name)).all(),
+        # Never a password hash or a two-factor secret: only whether the person has enrolled.
+        "users": conn.execute(select(_u.c.id, _u.c.name, _u.c.email, _u.c.role, _u.c.team_id, _u.c.organisation_id,
+                                     _u.c.is_active, _u.c.password_hash.is_not(None).label("is_enrolled"))
+                              .order_by(_u.c.role, _u.c.name)).all(),
         "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
         "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),
     }

@@ -62,14 +62,14 @@ def check_password_strength(password: str) -> None:
         raise ValidationError(f"Kies een wachtwoord van minstens {MIN_PASSWORD_LENGTH} tekens.", field="password")
 
 
-def create_user(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
-                team_id: int | None = None, organisation_id: int | None = None) -> tuple[int, str]:
-    """Create an account; returns (user id, TOTP secret to enrol in an authenticator app)."""
-    email = (email or "").strip().lower()
+def account_errors(conn: Connection, *, email: str, role: str, team_id: int | None, organisation_id: int | None,
+                   user_id: int | None = None) -> dict[str, str]:
+    """What is wrong with an account's address, role, team and organisation (`user_id`: the
+    account being changed, whose own address is no duplicate)."""
     errors = {}
     if "@" not in email:
         errors["email"] = "Vul een geldig e-mailadres in."
-    elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email)).first():
+    elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email, _u.c.id != (user_id or 0))).first():
         errors["email"] = "Er is al een account met dit e-mailadres."
     if role not in list(Role):
         errors["role"] = "Kies een rol."
@@ -77,10 +77,22 @@ def create_user(conn: Connection, *, email: str, name: str, role: str, password:
         errors["organisation_id"] = "Een partner hoort bij een organisatie (en niet bij een team)."
     if role in TEAM_ROLES and (team_id is None or organisation_id is not None):
         errors["team_id"] = "Een casusregisseur of coördinator hoort bij een team."
+    if role == Role.ADMIN and (team_id is not None or organisation_id is not None):
+        errors["role"] = "Een beheerder hoort niet bij een team of organisatie."
     if team_id is not None and not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():
         errors["team_id"] = "Onbekend team."
     if organisation_id is not None and not conn.execute(select(_o.c.id).where(_o.c.id == organisation_id)).first():
         errors["organisation_id"] = "Onbekende organisatie."
+    return errors
+
+
+def create_user(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
+                team_id: int | None = None, organisation_id: int | None = None) -> tuple[int, str]:
+    """Create an account with a password typed at the console (the first admin, the demo);
+    returns (user id, TOTP secret to enrol in an authenticator app). Admins invite people
+    instead (mas.services.accounts): they never see a password or a secret."""
+    email = (email or "").strip().lower()
+    errors = account_errors(conn, email=email, role=role, team_id=team_id, organisation_id=organisation_id)
     try:
         check_password_strength(password)
     except ValidationError as exc:

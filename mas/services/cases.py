@@ -17,18 +17,14 @@ from mas.clocks import rules as clocks
 from mas.context import ServiceContext
 from mas.dates import local_date, nl_date
 from mas.models import (
-    DEADLINE_OPEN,
     Case,
-    Guardian,
     Organisation,
     ReferenceCounter,
     Signal,
     Step,
-    Team,
     User,
-    Youth,
 )
-from mas.services import deadlines, events
+from mas.services import deadlines, events, youth_records
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.errors import (
@@ -45,37 +41,41 @@ from mas.workflows import ClockEffect, MachineError, Role, Transition, next_stat
 from mas.workflows.guards import clean_guard_data
 from mas.workflows.roles import TEAM_ROLES
 
-_c, _y, _g, _sig, _org, _ref, _u, _team = (
-    Case.__table__, Youth.__table__, Guardian.__table__, Signal.__table__, Organisation.__table__,
-    ReferenceCounter.__table__, User.__table__, Team.__table__,
+_c, _sig, _org, _ref, _u = (
+    Case.__table__, Signal.__table__, Organisation.__table__, ReferenceCounter.__table__, User.__table__,
 )
 
 # The statements of every signal and transition, built once at import: SQLAlchemy's compiled
 # cache then reuses their SQL.
 _SELECT_CASE = (select(
     _c.c.id, _c.c.reference, _c.c.state, _c.c.version, _c.c.team_id, _c.c.casusregisseur_id, _c.c.region,
-    _c.c.youth_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan, _c.c.offer_started_on,
-    _c.c.closed_at,
+    _c.c.youth_id, _c.c.record_id, _c.c.first_absent_on, _c.c.has_suspensions, _c.c.maatwerkplan,
+    _c.c.offer_started_on, _c.c.closed_at,
 ).where(_c.c.id == bindparam("case_id")))
 _LATEST_CASE_OF_YOUTH = (
-    select(_c.c.id, _c.c.closed_at, _c.c.team_id).where(_c.c.youth_id == bindparam("youth_id"))
+    select(_c.c.id, _c.c.closed_at, _c.c.team_id, _c.c.reference).where(_c.c.youth_id == bindparam("youth_id"))
     .order_by(_c.c.id.desc()).limit(1)
 )
 _NEXT_REFERENCE = (
     update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
 )
 _INSERT_CASE = _c.insert().returning(_c.c.id)
-_INSERT_YOUTH = _y.insert().returning(_y.c.id)
 _INSERT_SIGNAL = _sig.insert()
-_INSERT_GUARDIAN = _g.insert()
 
 
 @dataclass(frozen=True)
 class SignalResult:
-    case_id: int
-    reference: str
-    joined: bool  # True: the signal joined the youth's open case
+    """What the team that entered a signal may know of where it went.
+
+    `routed`: the youth's open case is directed by another team; the signal waits for that
+    team's decision, and the sender learns nothing of the case (no id, no reference).
+    """
+
+    case_id: int | None
+    reference: str | None
+    joined: bool  # True: the signal joined the team's own open case of the youth
     previous_case_id: int | None = None
+    routed: bool = False
 
 
 def get_case(conn: Connection, case_id: int):
@@ -85,10 +85,7 @@ def get_case(conn: Connection, case_id: int):
     return row
 
 
-_REFERENCE_OF = select(_c.c.reference).where(_c.c.id == bindparam("case_id"))
 _CASE_ID_FOR = select(_c.c.id).where(_c.c.reference == bindparam("reference"))
-_YOUTH_BY_BSN = select(_y.c.id).where(_y.c.bsn == bindparam("key"))
-_YOUTH_BY_ONDERWIJSNUMMER = select(_y.c.id).where(_y.c.onderwijsnummer == bindparam("key"))
 _USER_FOR_CASE = select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == bindparam("user_id"))
 _ACTIVE_ORGANISATION = (
     select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
@@ -114,28 +111,6 @@ def _next_reference(conn: Connection, year: int) -> str:
     return f"MAS-{year}-{number:06d}"
 
 
-def _find_or_create_youth(conn: Connection, youth: YouthInput, now: datetime) -> tuple[int, bool]:
-    """The youth's id, and whether this call created the youth."""
-    if youth.bsn:
-        found = conn.execute(_YOUTH_BY_BSN, {"key": youth.bsn}).scalar_one_or_none()
-    else:
-        found = conn.execute(_YOUTH_BY_ONDERWIJSNUMMER, {"key": youth.onderwijsnummer}).scalar_one_or_none()
-    if found is not None:
-        return found, False
-    youth_id = conn.execute(_INSERT_YOUTH, {
-        "given_name": youth.given_name, "family_name": youth.family_name, "birth_on": youth.birth_on,
-        "bsn": youth.bsn, "onderwijsnummer": youth.onderwijsnummer, "municipality": youth.municipality,
-        "school_id": youth.school_id, "education_kind": youth.education_kind,
-        "education_level": youth.education_level, "created_at": now,
-    }).scalar_one()
-    if youth.guardians:
-        conn.execute(_INSERT_GUARDIAN, [
-            {"youth_id": youth_id, "name": g.name.strip(), "relation": g.relation, "phone": g.phone,
-             "email": g.email, "has_custody": g.has_custody} for g in youth.guardians
-        ])
-    return youth_id, True
-
-
 def _may_receive(actor: Actor, team_id: int) -> None:
     if actor.is_system:
         return
@@ -144,26 +119,21 @@ def _may_receive(actor: Actor, team_id: int) -> None:
     raise Forbidden("Alleen medewerkers van het team kunnen een signaal invoeren.")
 
 
-_SCHOOL_MUNICIPALITY_AND_TEAM_REGION = (select(
-    select(_org.c.municipality).where(_org.c.id == bindparam("school_id")).scalar_subquery(),
-    select(_team.c.default_region).where(_team.c.id == bindparam("team_id")).scalar_subquery(),
-))
-
-
-def _region(conn: Connection, ctx: ServiceContext, youth: YouthInput, team_id: int) -> str:
+def _region(ctx: ServiceContext, found) -> str:
     """The vakantieregio follows the school's municipality, else the team's default."""
-    municipality, team_region = conn.execute(
-        _SCHOOL_MUNICIPALITY_AND_TEAM_REGION, {"school_id": youth.school_id, "team_id": team_id}).one()
+    municipality = found.municipality
     if municipality and municipality.strip().lower() in ctx.settings.municipality_regions:
         return ctx.settings.region_for(municipality)
-    if team_region is None:
+    if found.team_region is None:
         raise ValidationError("Onbekend team.", field="team_id")
-    return team_region
+    return found.team_region
 
 
-def _signal_row(signal: SignalInput, case_id: int, youth_id: int, now: datetime) -> dict:
+def _signal_row(signal: SignalInput, case_id: int, youth_id: int, team_id: int, now: datetime,
+                status: str = "joined") -> dict:
     return {
-        "case_id": case_id, "youth_id": youth_id, "kind": signal.kind, "source": signal.source,
+        "case_id": case_id, "youth_id": youth_id, "team_id": team_id, "status": status, "kind": signal.kind,
+        "source": signal.source,
         "reporter_name": signal.reporter_name, "reporter_function": signal.reporter_function,
         "reporter_phone": signal.reporter_phone, "reporter_email": signal.reporter_email,
         "period_first_on": signal.period_first_on, "period_last_on": signal.period_last_on,
@@ -174,28 +144,49 @@ def _signal_row(signal: SignalInput, case_id: int, youth_id: int, now: datetime)
 def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: YouthInput, signal: SignalInput, *,
                    team_id: int, now: datetime, casusregisseur_id: int | None = None,
                    first_absent_on=None) -> SignalResult:
-    """A new signal joins the youth's open case, or opens a new case (linked to a closed one)."""
+    """A new signal joins the team's open case of the youth, or opens a new case (linked to a
+    closed one). What the team typed about the youth is its own record of the new case.
+
+    When another team directs the youth's open case, the signal is kept for that team's
+    decision (join or return); the sender hears only that it was received.
+    """
     _may_receive(actor, team_id)
     today = local_date(now)
     youth = validate_signal(youth, signal, today, first_absent_on)
     first_absent_on = first_absent_on or signal.period_first_on or today
-    youth_id, created = _find_or_create_youth(conn, youth, now)
-    # A youth created just now has no case yet.
+    found = youth_records.match(conn, youth, team_id)
+    youth_id, created = youth_records.key_for(conn, youth, found, now)
+    # A youth whose key was created just now has no case yet.
     latest = None if created else conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
     is_open = latest is not None and latest.closed_at is None
-    if is_open and latest.team_id != team_id and not actor.is_system:
-        # Another team directs this youth's case: say so, but show nothing of it.
-        raise ValidationError("Voor deze jongere loopt al een zaak bij een ander team. Het signaal is niet "
-                              "opgeslagen; neem contact op met dat team.", field="bsn")
+    if is_open and latest.team_id != team_id:  # by hand, by the API or an import alike
+        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now, status="pending"))
+        events.record(conn, latest.id, actor, "signaal_wacht", now,
+                      data={"kind": signal.kind, "source": signal.source, "from_team_id": team_id})
+        return SignalResult(None, None, joined=False, routed=True)
     if is_open:
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, now))
-        events.record(conn, latest.id, actor, "signaal_toegevoegd", now,
-                      data={"kind": signal.kind, "source": signal.source})
-        reference = conn.execute(_REFERENCE_OF, {"case_id": latest.id}).scalar_one()
-        return SignalResult(latest.id, reference, joined=True)
+        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now))
+        data = {"kind": signal.kind, "source": signal.source}
+        earlier = earlier_first_day(conn, latest.id, first_absent_on)
+        if earlier is not None:  # proposed on the case page; the casusregisseur decides
+            data["earlier_first_absent_on"] = earlier
+        events.record(conn, latest.id, actor, "signaal_toegevoegd", now, data=data)
+        return SignalResult(latest.id, latest.reference, joined=True)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
-                      previous_case_id=latest.id if latest is not None else None)
+                      previous_case_id=latest.id if latest is not None else None, region=_region(ctx, found))
+
+
+_FIRST_ABSENT_ON = select(_c.c.first_absent_on).where(_c.c.id == bindparam("case_id"))
+
+
+def earlier_first_day(conn: Connection, case_id: int, reported_on):
+    """The first day without education a joining signal reports, if earlier than the case's: the
+    case page proposes the correction (timekeeping.correct_first_day); None otherwise."""
+    if reported_on is None:
+        return None
+    current = conn.execute(_FIRST_ABSENT_ON, {"case_id": case_id}).scalar_one()
+    return reported_on if reported_on < current else None
 
 
 def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, team_id: int) -> None:
@@ -207,25 +198,25 @@ def _check_casusregisseur(conn: Connection, actor: Actor, user_id: int | None, t
 
 
 def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casusregisseur_id, first_absent_on,
-               previous_case_id) -> SignalResult:
+               previous_case_id, region) -> SignalResult:
     if casusregisseur_id is None and actor.role == Role.CASUSREGISSEUR:
         casusregisseur_id = actor.id
     _check_casusregisseur(conn, actor, casusregisseur_id, team_id)
     today = local_date(now)
-    region = _region(conn, ctx, youth, team_id)
+    record_id = youth_records.insert_record(conn, youth, youth_id, team_id, now)
     reference = _next_reference(conn, today.year)
     try:
         case_id = conn.execute(_INSERT_CASE, {
             "reference": reference, "team_id": team_id, "casusregisseur_id": casusregisseur_id,
-            "youth_id": youth_id, "state": ctx.workflow.initial, "version": 1, "region": region,
+            "youth_id": youth_id, "record_id": record_id, "state": ctx.workflow.initial, "version": 1, "region": region,
             "first_absent_on": first_absent_on, "previous_case_id": previous_case_id,
             "has_suspensions": False, "opened_at": now, "updated_at": now,
         }).scalar_one()
     except exc.IntegrityError:
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
-        raise Conflict("Voor deze jongere is zojuist een zaak geopend. Probeer het opnieuw.") from None
-    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, now))
+        raise Conflict("Tegelijk werd een ander signaal verwerkt; het uwe is niet opgeslagen. Probeer het opnieuw.") from None
+    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, team_id, now))
     opening = {"first_absent_on": first_absent_on}
     deadlines.start_first_generations(conn, ctx, [
         _state_clock(ctx, ctx.workflow.initial, today, region, (), opening, "opened"),
@@ -264,7 +255,7 @@ def _update_case_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-def _bump(conn: Connection, case, changes: dict) -> None:
+def bump(conn: Connection, case, changes: dict) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
     if conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes}).rowcount != 1:
@@ -272,7 +263,7 @@ def _bump(conn: Connection, case, changes: dict) -> None:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
 
 
-def _check_version(case, expected_version: int | None) -> None:
+def check_version(case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=case.version)
 
@@ -320,7 +311,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     """
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     transition = _transition(ctx, case, trigger, actor)
     require_open(case)
     try:
@@ -336,7 +327,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
     if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
-    _bump(conn, case, changes)
+    bump(conn, case, changes)
     clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
     events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
                   reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
@@ -388,20 +379,29 @@ def _move_clocks(conn, ctx: ServiceContext, case, transition: Transition, dest: 
     if computed is not None:
         deadlines.start_generation(conn, ctx, computed, case.id, case.region)
         started.append({"kind": computed.kind, "due_at": computed.due_at})
+    stopping: dict = {}  # the clocks a transition stops on one day stop in one statement
     for effect in transition.clocks:
-        day_zero = _day_zero(effect, data, case, today)
         if effect.action == "stop":
-            why = transition.label + (f" op {nl_date(day_zero)}" if effect.from_field else "")
-            if deadlines.close_clock(conn, case.id, effect.clock, now, why, status="stopped"):
-                stopped.append(effect.clock)
+            stopping.setdefault((effect.from_field, _day_zero(effect, data, case, today)), []).append(effect.clock)
+    for (from_field, day), kinds in stopping.items():
+        why = transition.label + (f" op {nl_date(day)}" if from_field else "")
+        stopped += deadlines.stop_clocks(conn, case.id, kinds, now, why, day)
+    for effect in transition.clocks:
+        if effect.action == "stop":
             continue
-        running = _clock_running(conn, case.id, effect.clock)
+        day_zero = _day_zero(effect, data, case, today)
+        last = deadlines.last_generation(conn, case.id, effect.clock)
+        running = last is not None and last.status == "open"
         if effect.action == "restart" and running:
             continue  # still counting: e.g. an offer that never started leaves the youth at home all along
         if running:
             deadlines.close_clock(conn, case.id, effect.clock, now, f"opnieuw gestart ({transition.label})")
-        new = _compute(ctx, effect.clock, day_zero, case.region, suspensions,
-                       {"anchor": effect.from_field or "entered", "trigger": transition.trigger})
+        origin = {"anchor": effect.from_field or "entered", "trigger": transition.trigger}
+        if last is not None and last.stopped_on is not None:
+            # A new period after one that ended (the offer started): say when that one ran.
+            origin["previous"] = {"start": last.started_on.isoformat(), "until": last.stopped_on.isoformat(),
+                                  "days": (last.stopped_on - last.started_on).days}
+        new = _compute(ctx, effect.clock, day_zero, case.region, suspensions, origin)
         deadlines.start_generation(conn, ctx, new, case.id, case.region)
         started.append({"kind": new.kind, "due_at": new.due_at})
     if started:
@@ -416,17 +416,6 @@ _CANCEL_OPEN_STEPS = (
     update(_st).where(_st.c.case_id == bindparam("w_case_id"), _st.c.status == "open")
     .values(status="cancelled", version=_st.c.version + 1)
 )
-_d = deadlines._d
-_CLOCK_RUNNING = (select(_d.c.id).where(
-    _d.c.case_id == bindparam("case_id"), _d.c.kind == bindparam("kind"), _d.c.step_id.is_(None),
-    _d.c.status == DEADLINE_OPEN,
-).limit(1))
-
-
-def _clock_running(conn: Connection, case_id: int, kind: str) -> bool:
-    return conn.execute(_CLOCK_RUNNING, {"case_id": case_id, "kind": kind}).first() is not None
-
-
 def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: datetime) -> None:
     """A note in the journal: an event; it does not change the case's version."""
     case = get_case(conn, case_id)
@@ -442,7 +431,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     case = get_case(conn, case_id)
     require_directs(actor, case)
     require_open(case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     errors = {}
     if route not in ctx.workflow.routes:
         errors["route"] = "Kies een van de routes."
@@ -451,7 +440,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    _bump(conn, case, {"route": route, "updated_at": now})
+    bump(conn, case, {"route": route, "updated_at": now})
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 
@@ -461,13 +450,13 @@ def hand_over(conn: Connection, actor: Actor, case_id: int, to_user_id: int, *,
     case = get_case(conn, case_id)
     require_directs(actor, case)
     require_open(case)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     target = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == to_user_id)).one_or_none()
     if (target is None or not target.is_active or target.role != Role.CASUSREGISSEUR
             or target.team_id != case.team_id):
         raise ValidationError("Kies een actieve casusregisseur uit het team van deze zaak.", field="to_user_id")
     if to_user_id == case.casusregisseur_id:
         raise ValidationError("Deze casusregisseur heeft de zaak al.", field="to_user_id")
-    _bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
+    bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
     events.record(conn, case.id, actor, "overgedragen", now, reason=(reason or "").strip() or None,
                   data={"from_user_id": case.casusregisseur_id, "to_user_id": to_user_id})

@@ -46,6 +46,19 @@ _CLOSE_CLOCK = (
            _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
     .values(status=bindparam("status"), closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"))
 )
+_STOP_CLOCKS = (
+    update(_d)
+    .where(_d.c.case_id == bindparam("w_case_id"), _d.c.kind.in_(bindparam("w_kinds", expanding=True)),
+           _d.c.step_id.is_(None), _d.c.status == DEADLINE_OPEN)
+    .values(status="stopped", closed_at=bindparam("closed_at"), closed_reason=bindparam("closed_reason"),
+            stopped_on=bindparam("stopped_on"))
+    .returning(_d.c.kind)
+)
+_LAST_GENERATION = (
+    select(_d.c.started_on, _d.c.stopped_on, _d.c.status).where(
+        _d.c.case_id == bindparam("case_id"), _d.c.kind == bindparam("kind"), _d.c.step_id.is_(None))
+    .order_by(_d.c.generation.desc()).limit(1)
+)
 _CLOSE_STEP_CLOCK = (
     update(_d)
     .where(_d.c.step_id == bindparam("w_step_id"), _d.c.status == DEADLINE_OPEN)
@@ -62,18 +75,21 @@ _SUSPENSIONS = (
 
 
 def _generation_row(ctx: ServiceContext, computed: Computed, case_id: int, region: str, step_id: int | None,
-                    organisation_id: int | None) -> dict:
+                    organisation_id: int | None, rung: str | None = None) -> dict:
     params = computed.row(case_id, step_id)
     params["organisation_id"] = organisation_id
-    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), None, computed.due_at,
+    params["rung"] = rung
+    params["next_at"] = ctx.ladders.next_after(ctx.ladder_for(computed.kind), rung, computed.due_at,
                                                computed.started_on, region, ctx.calendar)
     return params
 
 
 def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
-                     step_id: int | None = None, organisation_id: int | None = None) -> None:
-    """Insert the next generation of a clock, its ladder armed from rung zero."""
-    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id)
+                     step_id: int | None = None, organisation_id: int | None = None, rung: str | None = None) -> None:
+    """Insert the next generation of a clock, its ladder armed after the level named `rung` (None:
+    from the start; a corrected clock keeps the level its earlier generation already reached, so
+    that level and those before it are not sent twice)."""
+    params = _generation_row(ctx, computed, case_id, region, step_id, organisation_id, rung)
     if step_id is None:
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
@@ -91,6 +107,19 @@ def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iter
 def close_clock(conn: Connection, case_id: int, kind: str, now: datetime, reason: str, status: str = "closed") -> int:
     return conn.execute(_CLOSE_CLOCK, {"w_case_id": case_id, "w_kind": kind, "status": status, "closed_at": now,
                                    "closed_reason": reason}).rowcount
+
+
+def stop_clocks(conn: Connection, case_id: int, kinds: list[str], now: datetime, reason: str,
+                stopped_on) -> list[str]:
+    """The clocks did their job (the offer started on `stopped_on`): closed as 'stopped', in one
+    statement; returns the kinds that were running."""
+    return list(conn.execute(_STOP_CLOCKS, {"w_case_id": case_id, "w_kinds": kinds, "closed_at": now,
+                                            "closed_reason": reason, "stopped_on": stopped_on}).scalars())
+
+
+def last_generation(conn: Connection, case_id: int, kind: str):
+    """The newest generation of a case clock (running or not), or None."""
+    return conn.execute(_LAST_GENERATION, {"case_id": case_id, "kind": kind}).first()
 
 
 def close_step_clock(conn: Connection, step_id: int, now: datetime, reason: str, status: str = "closed") -> int:
@@ -157,6 +186,12 @@ def recompute_case(conn: Connection, ctx: ServiceContext, case, now: datetime, r
         if change:
             changes.append(change)
     return changes
+
+
+def earliest_next_at(conn: Connection) -> datetime | None:
+    """When the next level of any open clock falls due (what the next sweep would find)."""
+    return conn.execute(select(func.min(_d.c.next_at)).where(_d.c.status == DEADLINE_OPEN,
+                                                             _d.c.next_at.is_not(None))).scalar_one()
 
 
 def iter_open_case_ids(conn: Connection, batch: int = 500) -> Iterable[int]:

@@ -6,7 +6,8 @@
   who holds the case, whom to call and a signed, expiring status link (mas.web.public).
 - `DeliveryHooks`, called by the dispatcher (mas.notifications.dispatcher) around sending:
   `prepare` drops a message whose deadline generation is no longer open and re-addresses one
-  whose recipient has been switched off (to the fallback), journalling both; `on_dead`
+  whose recipient has been switched off (to the fallback), journalling both; a personal
+  message (a digest, an enrolment link) for an account switched off meanwhile is dropped; `on_dead`
   journals "niet bezorgd" on the case and queues a notice to the fallback, which leaves as
   soon as mail works again.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
 from mas.dates import local_date
-from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxItem, OutboxMessage
+from mas.models import DEADLINE_OPEN, Case, Deadline, OutboxItem, OutboxMessage, User
 from mas.notifications import outbox
 from mas.notifications.dispatcher import Claimed, replace_row
 from mas.services import events
@@ -29,12 +30,16 @@ from mas.services.actors import SYSTEM
 from mas.services.recipients import Addressee, FallbackChain, current, team_coordinator
 from mas.workflows import Recipient
 
-_o, _i, _d, _c = OutboxMessage.__table__, OutboxItem.__table__, Deadline.__table__, Case.__table__
+_o, _i, _d, _c, _u = (OutboxMessage.__table__, OutboxItem.__table__, Deadline.__table__, Case.__table__,
+                      User.__table__)
 STATUS_SALT = "mas.termijn"
 # What compose() adds for a recipient; the rest of a single message's context is its rung.
 _ADDRESS_KEYS = ("link", "role_label", "fallback", "link_expires")
-# Templates the dispatcher never re-addresses: a digest is personal, a notice already is the fallback's.
-_NOT_READDRESSED = ("digest", "niet_bezorgd")
+# Messages for one account about itself (a digest, an enrolment link): they leave only while
+# that account is active, and never go to anyone else.
+_PERSONAL = ("digest", "enrolment")
+# Templates the dispatcher never re-addresses: the personal ones, and a notice that already is the fallback's.
+_NOT_READDRESSED = (*_PERSONAL, "niet_bezorgd")
 
 
 # -- signed status links ------------------------------------------------------------------
@@ -64,13 +69,6 @@ def read_status_token(ctx: ServiceContext, token: str, now: datetime) -> list[in
     if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids):
         return None
     return ids
-
-
-def give_waiting_mail_time(conn: Connection, ctx: ServiceContext, now: datetime) -> int:
-    """Every waiting message may wait [mail] max_age_working_days from `now` (the demo, whose
-    history is queued at moments long past, sends it when it starts)."""
-    return conn.execute(update(_o).where(_o.c.status.in_(["pending", "sending"]))
-                        .values(expires_at=outbox.expires_at(ctx, now))).rowcount
 
 
 # -- composing ----------------------------------------------------------------------------
@@ -144,10 +142,10 @@ class DeliveryHooks:
                 row, found = self._drop_stale(conn, row, found, open_ids, now)
                 if row is None:
                     continue
-            if row.recipient_role is not None and row.template not in _NOT_READDRESSED:
+            if row.template in _PERSONAL:
+                row = self._check_personal(conn, row)
+            elif row.recipient_role is not None and row.template not in _NOT_READDRESSED:
                 row = self._check_recipient(conn, chain, row, found, now)
-            elif row.recipient_role is not None and row.template == "digest":
-                row = self._check_digest(conn, row, now)
             if row is not None:
                 kept.append(row)
         return kept
@@ -199,10 +197,11 @@ class DeliveryHooks:
             return None
         return conn.execute(select(_c.c.team_id).where(_c.c.id == case_ids[0])).scalar_one_or_none()
 
-    def _check_digest(self, conn: Connection, row: Claimed, now: datetime) -> Claimed | None:
-        to = current(conn, self.ctx, role=row.recipient_role, address=row.recipient, user_id=row.recipient_user_id,
-                     organisation_id=row.recipient_organisation_id, team_id=row.team_id)
-        if to is None:  # a personal overview for someone who has left: nobody else needs it
+    def _check_personal(self, conn: Connection, row: Claimed) -> Claimed | None:
+        if row.recipient_user_id is None:  # queued before recipients were recorded: sent as addressed
+            return row
+        active = conn.execute(select(_u.c.is_active).where(_u.c.id == row.recipient_user_id)).scalar_one_or_none()
+        if not active:  # a personal message for someone who has left: nobody else needs it
             self._drop(conn, row, "vervallen: de ontvanger is uitgeschakeld")
             return None
         return row

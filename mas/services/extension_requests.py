@@ -14,7 +14,7 @@ from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import NotFound, ValidationError
-from mas.services.steps import get_step
+from mas.services.steps import get_step, require_active_partner
 from mas.services.timekeeping import extend_deadline
 from mas.workflows import Role
 
@@ -26,6 +26,7 @@ def request_extension(conn: Connection, actor: Actor, step_id: int, *, reason: s
     step = get_step(conn, step_id)
     if actor.role != Role.PARTNER or actor.organisation_id != step.organisation_id:
         raise NotFound("Stap niet gevonden.")
+    require_active_partner(conn, actor)
     require_open(get_case(conn, step.case_id))
     errors = {}
     if step.status != "open":

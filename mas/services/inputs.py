@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from mas.bsn import is_valid_bsn, normalise_bsn
+from mas.bsn import bsn_problem, normalise_bsn
 from mas.services.errors import ValidationError
 from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
 
@@ -44,8 +44,8 @@ class YouthInput:
             errors["birth_on"] = "Geboortedatum moet in het verleden liggen."
         bsn = (self.bsn or "").strip() or None
         onderwijsnummer = (self.onderwijsnummer or "").strip() or None
-        if bsn and not is_valid_bsn(bsn):
-            errors["bsn"] = "Dit BSN klopt niet (elfproef)."
+        if bsn and bsn_problem(bsn):
+            errors["bsn"] = bsn_problem(bsn)
         if onderwijsnummer and not (len(onderwijsnummer) == 9 and onderwijsnummer.isdigit()):
             errors["onderwijsnummer"] = "Een onderwijsnummer heeft negen cijfers."
         if not bsn and not onderwijsnummer:

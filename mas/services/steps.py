@@ -36,6 +36,15 @@ def get_step(conn: Connection, step_id: int, case_id: int | None = None):
     return row
 
 
+_ACTIVE_ORGANISATION = select(_org.c.id).where(_org.c.id == bindparam("org_id"), _org.c.is_active.is_(True))
+
+
+def require_active_partner(conn: Connection, actor: Actor) -> None:
+    """A partner of a switched-off organisation sees nothing and does nothing (as if unknown)."""
+    if actor.role == Role.PARTNER and conn.execute(_ACTIVE_ORGANISATION, {"org_id": actor.organisation_id}).first() is None:
+        raise NotFound("Stap niet gevonden.")
+
+
 def _check_org(conn: Connection, organisation_id):
     found = conn.execute(
         select(_org.c.id, _org.c.contact_email).where(_org.c.id == organisation_id, _org.c.is_active.is_(True))
@@ -115,6 +124,7 @@ def complete_step(conn: Connection, actor: Actor, step_id: int, *, now: datetime
     if actor.role == Role.PARTNER:
         if actor.organisation_id != step.organisation_id:
             raise NotFound("Stap niet gevonden.")
+        require_active_partner(conn, actor)
     else:
         require_directs(actor, case)
     require_open(case)

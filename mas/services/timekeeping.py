@@ -12,7 +12,7 @@ from mas.clocks import rules as clocks
 from mas.context import ServiceContext
 from mas.dates import local_date
 from mas.models import Case, Deadline, Step, Suspension
-from mas.services import deadlines, events
+from mas.services import cases, deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import SYSTEM, Actor
 from mas.services.cases import get_case, require_open
@@ -97,6 +97,47 @@ def resume(conn: Connection, ctx: ServiceContext, actor: Actor, suspension_id: i
     conn.execute(update(_s).where(_s.c.id == row.id).values(last_on=last_on))
     changes = deadlines.recompute_case(conn, ctx, case, now, "opschorting beëindigd", only_school_days=True)
     events.record(conn, case.id, actor, "hervat", now, data={"suspension_id": row.id, "last_on": last_on, "changes": changes})
+
+
+def correct_first_day(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, *, first_absent_on: date,
+                      reason: str, now: datetime, expected_version: int | None) -> list[dict]:
+    """Correct the first day without education (it can be backdated further, or set later).
+
+    Every running clock counted from it (the Thuiszitterspact clock, the LRV milestone) moves as
+    a new generation, explained, keeping the levels its earlier generation reached: what was sent
+    stays in the journal and is not sent again. Returns the clock changes.
+    """
+    case = _case_for_change(conn, actor, case_id)
+    cases.check_version(case, expected_version)
+    errors = {}
+    if first_absent_on > local_date(now):
+        errors["first_absent_on"] = "De eerste dag zonder onderwijs kan niet in de toekomst liggen."
+    elif first_absent_on == case.first_absent_on:
+        errors["first_absent_on"] = "Dit is al de eerste dag zonder onderwijs van deze zaak."
+    if not (reason or "").strip():
+        errors["reason"] = "Geef een reden voor de correctie."
+    if errors:
+        raise ValidationError("De eerste dag zonder onderwijs kan zo niet worden gecorrigeerd.", errors=errors)
+    cases.bump(conn, case, {"first_absent_on": first_absent_on, "updated_at": now})
+    why = f"eerste dag zonder onderwijs gecorrigeerd: {reason.strip()}"
+    suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else []
+    changes = []
+    counted_from_it = {e.clock for e in ctx.workflow.opening_clocks if e.from_field == "first_absent_on"}
+    for row in deadlines.open_deadlines(conn, case.id):
+        if row.kind not in counted_from_it or (row.inputs or {}).get("anchor", "first_absent_on") != "first_absent_on":
+            continue  # a later period (after a relapse) does not start on the first day
+        origin = {key: row.inputs[key] for key in clocks.ORIGIN_KEYS if key in (row.inputs or {})}
+        origin["corrected_from"] = case.first_absent_on.isoformat()
+        new = clocks.recompute(ctx.calendar, ctx.rule_for(row.kind), {**(row.inputs or {}),
+                               "start": first_absent_on.isoformat(), **origin}, first_absent_on, case.region,
+                               suspensions)
+        conn.execute(update(_d).where(_d.c.id == row.id).values(status="closed", closed_at=now, closed_reason=why))
+        deadlines.start_generation(conn, ctx, new, case.id, case.region, rung=row.rung)
+        changes.append({"kind": row.kind, "old_due_at": row.due_at.isoformat() if row.due_at else None,
+                        "new_due_at": new.due_at.isoformat() if new.due_at else None})
+    events.record(conn, case.id, actor, "eerste_dag_gecorrigeerd", now, reason=reason.strip(), data={
+        "from": case.first_absent_on, "to": first_absent_on, "changes": changes})
+    return changes
 
 
 _CASE_FOR_RECOMPUTE = select(_c.c.id, _c.c.region, _c.c.has_suspensions).where(

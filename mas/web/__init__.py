@@ -67,10 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, overview, partner, public
+    from mas.web import admin, auth, cases, overview, partner, public, team
 
-    for module in (overview, auth, cases, partner, admin, public):
+    for module in (overview, auth, cases, partner, admin, team, public):
         app.register_blueprint(module.bp)
+    from mas.web import api
+
+    api.register(app)  # the JSON API: its blueprint, its token gate and its problem+json errors
     security.register_roles(app)
 
     @app.before_request
@@ -78,10 +81,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         g.mas_user = current_user.session_user if current_user.is_authenticated else None
         return security.enforce()
 
+    # The team's own word for the officer who directs a case (config: leerplichtambtenaar or
+    # leerrechtondersteuner) wherever the UI names that role.
+    role_labels = {**ROLE_LABELS, Role.CASUSREGISSEUR: settings.term("leerplichtambtenaar").capitalize()}
+
     @app.context_processor
     def _globals():
         return {"me": g.get("mas_user"), "term": settings.term, "settings": settings, "may": security.may_visit,
-                "roles": Role, "role_labels": ROLE_LABELS, "recipient_labels": RECIPIENT_LABELS,
+                "roles": Role, "role_labels": role_labels, "recipient_labels": RECIPIENT_LABELS,
                 "workflow": app.extensions["mas"]["context"].workflow}
 
     @app.errorhandler(CSRFError)
@@ -98,9 +105,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
             from mas.services.audit import log_denied
 
             # Its own transaction: the request's own one was rolled back with the refusal.
+            args = request.view_args or {}
             with db.begin() as conn:
                 log_denied(conn, g.mas_user.actor, request_now(), path=request.path, method=request.method,
-                           reference=(request.view_args or {}).get("reference"))
+                           reference=args.get("reference"), step_id=args.get("step_id"))
         return render_template("error.html", title="Niet gevonden",
                                message="Deze pagina bestaat niet of u heeft er geen toegang toe."), 404
 

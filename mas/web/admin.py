@@ -1,15 +1,17 @@
 """Beheer: users, teams, organisations, mail health and undelivered mail, ladder coverage.
 
 Admins see no case content: no youth, no journal; undelivered mail shows its reference-free
-envelope (recipient, kind, error) only.
+envelope (recipient, kind, error) only. Nor do they see anyone's password or two-factor
+key: they invite a person, who sets both through a link sent to their own address.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from mas.services import accounts
 from mas.services import admin as admin_service
-from mas.services import auth as auth_service
+from mas.services import tokens as token_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
 from mas.web.forms import FormReader
@@ -41,16 +43,59 @@ def create_user():
     try:
         read.check()
         with web.db().begin() as conn:
-            admin_service.require_admin(web.actor())
-            _, secret = auth_service.create_user(
-                conn, email=request.form.get("email", ""), name=request.form.get("name", ""),
-                role=request.form.get("role", ""), password=request.form.get("password", ""), now=web.now(),
-                team_id=team_id, organisation_id=org_id)
+            accounts.invite_user(conn, web.ctx(), web.actor(), email=request.form.get("email", ""),
+                                 name=request.form.get("name", ""), role=request.form.get("role", ""), now=web.now(),
+                                 team_id=team_id, organisation_id=org_id)
     except ServiceError as exc:
         return _page("admin/users.html", exc.errors or {"form": exc.message}, 422)
-    email = request.form.get("email", "").strip().lower()
-    return _page("admin/users.html", enrolled={"email": email, "secret": secret,
-                                              "uri": auth_service.provisioning_uri(secret, email)})
+    flash("Account aangemaakt. De gebruiker krijgt een e-mail met een link om zelf een wachtwoord en "
+          "tweestapsverificatie in te stellen.")
+    return redirect(url_for("beheer.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_user(user_id: int):
+    errors, status = {}, 200
+    if request.method == "POST":
+        read = FormReader(request.form)
+        team_id, org_id = read.integer("team_id"), read.integer("organisation_id")
+        try:
+            read.check()
+            with web.db().begin() as conn:
+                accounts.change_user(conn, web.ctx(), web.actor(), user_id, name=request.form.get("name", ""),
+                                     role=request.form.get("role", ""), now=web.now(), team_id=team_id,
+                                     organisation_id=org_id)
+        except NotFound:
+            raise
+        except ServiceError as exc:
+            errors, status = exc.errors or {"form": exc.message}, 422
+        else:
+            flash("Account opgeslagen.")
+            return redirect(url_for("beheer.users"))
+    with web.db().read() as conn:
+        data = admin_service.overview(conn, web.actor())
+    account = next((u for u in data["users"] if u.id == user_id), None)
+    if account is None:
+        raise NotFound("Gebruiker niet gevonden.")
+    values = request.form if errors else {k: v for k, v in account._mapping.items() if v is not None}
+    return render_template("admin/user_edit.html", account=account, errors=errors, values=values,
+                           teams=data["teams"], organisations=data["organisations"]), status
+
+
+@bp.post("/users/<int:user_id>/reenrol")
+@roles(Role.ADMIN)
+def reenrol(user_id: int):
+    try:
+        with web.db().begin() as conn:
+            accounts.reenrol(conn, web.ctx(), web.actor(), user_id, now=web.now())
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(exc.message)
+        return redirect(url_for("beheer.users"))
+    flash("Het wachtwoord en de sleutel werken niet meer; de gebruiker krijgt een e-mail met een nieuwe link.")
+    return redirect(url_for("beheer.users"))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -59,7 +104,7 @@ def set_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         with web.db().begin() as conn:
-            auth_service.set_active(conn, web.actor(), user_id, is_active=active, now=web.now())
+            accounts.set_active(conn, web.ctx(), web.actor(), user_id, is_active=active, now=web.now())
     except ServiceError as exc:
         flash(exc.message)
         return redirect(url_for("beheer.users"))
@@ -223,3 +268,42 @@ def coverage():
     with web.db().read() as conn:
         gaps = admin_service.ladder_coverage(conn, web.actor(), web.ctx())
     return render_template("admin/coverage.html", gaps=gaps)
+
+
+def _tokens_page(errors=None, status=200, made=None):
+    with web.db().read() as conn:
+        data = token_service.overview(conn, web.actor())
+    return render_template("admin/tokens.html", errors=errors or {}, values=request.form if errors else {},
+                           scopes=token_service.SCOPES, made=made, now=web.now(), **data), status
+
+
+@bp.get("/tokens")
+@roles(Role.ADMIN)
+def tokens():
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@roles(Role.ADMIN)
+def create_token():
+    """A token for an organisation's system; shown on this page once."""
+    read = FormReader(request.form)
+    organisation_id, days = read.integer("organisation_id", True, "De organisatie"), read.integer("days")
+    try:
+        read.check()
+        with web.db().begin() as conn:
+            made = token_service.create_service_token(
+                conn, web.actor(), organisation_id=organisation_id, name=request.form.get("name", ""),
+                scopes=request.form.getlist("scopes"), now=web.now(), days=days)
+    except ServiceError as exc:
+        return _tokens_page(exc.errors or {"form": exc.message}, 422)
+    return _tokens_page(made=made)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles(Role.ADMIN)
+def revoke_token(token_id: int):
+    with web.db().begin() as conn:
+        token_service.revoke_token(conn, web.actor(), token_id, now=web.now())
+    flash("Het token is ingetrokken; het werkt niet meer.")
+    return redirect(url_for("beheer.tokens"))

@@ -1,4 +1,4 @@
-"""Log in (password + TOTP code), log out (POST), change password."""
+"""Log in (password + TOTP code), log out (POST), change password, enrol through an invitation link."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from flask import (
 )
 from flask_login import login_user, logout_user
 
+from mas.services import accounts
 from mas.services import auth as auth_service
-from mas.services.errors import ValidationError
+from mas.services.errors import NotFound, ValidationError
 from mas.web import context as web
 from mas.web.security import roles, safe_next
 from mas.workflows import Role
@@ -85,3 +86,38 @@ def account():
             flash("Uw wachtwoord is gewijzigd. Log opnieuw in; al uw sessies zijn beëindigd.")
             return redirect(url_for("auth.login"))
     return render_template("auth/account.html", errors=errors), (422 if errors else 200)
+
+
+def _enrol_page(token: str, errors: dict, status: int):
+    try:
+        with web.db().read() as conn:
+            found = accounts.open_enrolment(conn, token, web.now())
+    except NotFound as exc:
+        return render_template("error.html", title="Link werkt niet", message=exc.message), 404
+    return render_template("auth/enrol.html", found=found, uri=accounts.provisioning_uri(found), errors=errors,
+                           require_totp=current_app.extensions["mas"]["require_totp"]), status
+
+
+@bp.route("/enrol/<token>", methods=["GET", "POST"])
+def enrol(token: str):
+    """Public: the invitation link. The person sets a password and sees their two-factor key
+    here, and nowhere else; the link works once and expires."""
+    if request.method == "GET":
+        return _enrol_page(token, {}, 200)
+    errors = {}
+    if request.form.get("password", "") != request.form.get("password_again", ""):
+        errors["password_again"] = "De twee wachtwoorden zijn niet gelijk."
+    try:
+        if errors:
+            raise ValidationError("Uw account is nog niet klaar.", errors=errors)
+        with web.db().begin() as conn:
+            accounts.enrol(conn, web.ctx(), token, password=request.form.get("password", ""),
+                           code=request.form.get("code"), now=web.now(),
+                           require_totp=current_app.extensions["mas"]["require_totp"])
+    except NotFound as exc:
+        return render_template("error.html", title="Link werkt niet", message=exc.message), 404
+    except ValidationError as exc:
+        return _enrol_page(token, exc.errors or {"form": exc.message}, 422)
+    session.clear()
+    flash("Uw account is klaar. Log in met uw wachtwoord en een code uit uw app.")
+    return redirect(url_for("auth.login"))

@@ -11,9 +11,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from mas.dates import local_date
 from mas.services import cases as case_service
 from mas.services import doorzetten as dz
-from mas.services import extension_requests, queries, steps, timekeeping
-from mas.services.audit import who_looked
-from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
+from mas.services import extension_requests, queries, steps, timekeeping, transfers, youth_records
+from mas.services.audit import log_denied, who_looked
+from mas.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationError
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput, validate_signal
 from mas.web import context as web
 from mas.web.forms import FormReader
@@ -84,6 +84,9 @@ def new():
         except ServiceError as exc:
             errors, status = exc.errors or {"form": exc.message}, 422
         else:
+            if result.routed:  # another team's case: the sender learns nothing of it
+                flash("Het signaal is ontvangen.")
+                return redirect(url_for("cases.index"))
             flash(f"Het signaal is toegevoegd aan de lopende zaak {result.reference}." if result.joined
                   else f"Zaak {result.reference} is geopend.")
             return redirect(url_for("cases.show", reference=result.reference))
@@ -96,6 +99,8 @@ def new():
 def _render_case(reference: str, *, errors=None, form=None, values=None, conflict=None, status=200):
     with web.db().begin() as conn:
         data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())
+    if data.get("handed_over"):  # a team that handed the case over reads what it entered, nothing else
+        return render_template("cases/handed_over.html", kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES, **data), status
     return render_template("cases/show.html", errors=errors or {}, open_form=form, values=values or {},
                            conflict=conflict, ctx=web.ctx(), now=web.now(), kinds=SIGNAL_KINDS, sources=SIGNAL_SOURCES,
                            **data), status
@@ -107,8 +112,9 @@ def show(reference: str):
     return _render_case(reference)
 
 
-def _act(reference: str, form_name: str, action, done: str):
-    """Run one service action on the case; on refusal show the page again with the form kept."""
+def _act(reference: str, form_name: str, action, done: str, then: str | None = None):
+    """Run one service action on the case; on refusal show the page again with the form kept.
+    Afterwards the case page, or `then`."""
     case_id = None
     try:
         with web.db().begin() as conn:
@@ -123,10 +129,14 @@ def _act(reference: str, form_name: str, action, done: str):
         return _render_case(reference, form=form_name, values=request.form, status=409,
                             conflict={"message": exc.message, "changes": changes})
     except ServiceError as exc:
+        if isinstance(exc, Forbidden):  # a colleague who may read the case but not direct it: logged with it
+            with web.db().begin() as conn:
+                log_denied(conn, web.actor(), web.now(), path=request.path, method=request.method,
+                           reference=reference, step_id=(request.view_args or {}).get("step_id"))
         return _render_case(reference, form=form_name, values=request.form, status=422,
                             errors=exc.errors or {"form": exc.message})
     flash(done)
-    return redirect(url_for("cases.show", reference=reference))
+    return redirect(then or url_for("cases.show", reference=reference))
 
 
 
@@ -214,6 +224,20 @@ def extend(reference: str, deadline_id: int):
 
 
 
+@bp.post("/<reference>/first-day")
+@roles(*DIRECTORS)
+def correct_first_day(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        day = read.date("first_absent_on", True, "De eerste dag zonder onderwijs")
+        read.check()
+        timekeeping.correct_first_day(conn, web.ctx(), web.actor(), case_id, first_absent_on=day,
+                                      reason=request.form.get("reason", ""), now=web.now(),
+                                      expected_version=_version())
+    return _act(reference, "first-day", run, "De eerste dag zonder onderwijs is gecorrigeerd; de klokken zijn "
+                                             "herberekend.")
+
+
 @bp.post("/<reference>/suspensions")
 @roles(*DIRECTORS)
 def suspend(reference: str):
@@ -261,10 +285,55 @@ def decide_extension(reference: str, request_id: int):
         "Uitstel toegestaan." if approve else "Uitstel geweigerd.")
 
 
+@bp.post("/<reference>/transfer")
+@roles(*DIRECTORS)
+def transfer(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        team = read.integer("to_team_id", True, "Het team")
+        read.check()
+        transfers.transfer_case(conn, web.ctx(), web.actor(), case_id, team, reason=request.form.get("reason", ""),
+                                now=web.now(), expected_version=_version())
+    # Afterwards the werkvoorraad: the case page now shows only what this team entered.
+    return _act(reference, "transfer", run, "De zaak is overgedragen aan het andere team.", url_for("cases.index"))
+
+
+@bp.post("/<reference>/signals/<int:signal_id>")
+@roles(*DIRECTORS)
+def decide_signal(reference: str, signal_id: int):
+    join = request.form.get("decision") == "join"
+    return _act(reference, f"signal-{signal_id}", lambda conn, case_id: transfers.decide_signal(
+        conn, web.actor(), case_id, signal_id, join=join, now=web.now(), reason=request.form.get("reason")),
+        "Het signaal is aan de zaak toegevoegd." if join else "Het signaal is teruggestuurd.")
+
+
+@bp.post("/<reference>/youth")
+@roles(*DIRECTORS)
+def correct_youth(reference: str):
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        changes = {"given_name": read.text("given_name"), "family_name": read.text("family_name"),
+                   "birth_on": read.date("birth_on", True, "Geboortedatum"), "municipality": read.text("municipality"),
+                   "school_id": read.integer("school_id"), "education_kind": read.text("education_kind"),
+                   "education_level": read.text("education_level")}
+        guardian = None
+        if read.text("guardian_name"):
+            guardian = GuardianInput(name=read.text("guardian_name"), relation=read.text("guardian_relation") or "ouder",
+                                     phone=read.text("guardian_phone"), email=read.text("guardian_email"),
+                                     has_custody=request.form.get("guardian_custody") == "1")
+        read.check()
+        youth_records.correct_youth(conn, web.actor(), case_service.get_case(conn, case_id), changes, now=web.now(),
+                                    guardian=guardian)
+    return _act(reference, "youth", run, "De gegevens van de jongere zijn bijgewerkt.")
+
+
 @bp.get("/<reference>/access-log")
 @roles(Role.COORDINATOR)
 def access_log(reference: str):
+    page = request.args.get("page", "1")
     with web.db().begin() as conn:
         data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())
-        rows = who_looked(conn, data["case"].id)
-    return render_template("cases/access_log.html", case=data["case"], rows=rows)
+        if data.get("handed_over"):  # the log is the directing team's
+            raise NotFound("Zaak niet gevonden.")
+        log = who_looked(conn, data["case"].id, int(page) if page.isdigit() else 1)
+    return render_template("cases/access_log.html", case=data["case"], **log)

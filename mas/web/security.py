@@ -15,9 +15,16 @@ from flask import abort, g, redirect, request, url_for
 
 from mas.workflows import Role
 
+# auth.enrol: the invitation link's page; its single-use, expiring token is the credential.
 # openbaar.termijn checks its own signature (mas.web.public): the signed link is the permission.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "overview.healthz", "openbaar.termijn"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.enrol", "static", "overview.healthz", "openbaar.termijn",
+                              # the API's document and its human-readable page: no data, no token
+                              "api.openapi_document", "api.docs", "api.docs_asset"})
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {}
+# Path prefixes whose requests another front end lets in (the JSON API: bearer tokens, no
+# cookies). Its gate answers for every request under the prefix, matched or not, by the
+# same ENDPOINT_ROLES and public list: deny by default there too.
+GATES: dict[str, Callable[[], object | None]] = {}
 ALL_ROLES = frozenset(Role)
 
 
@@ -54,6 +61,9 @@ def may_visit(endpoint: str) -> bool:
 
 def enforce() -> object | None:
     """before_request: login and role, or refuse."""
+    for prefix, gate in GATES.items():
+        if request.path.startswith(prefix):
+            return gate()
     endpoint = request.endpoint
     if endpoint is None:
         abort(404)

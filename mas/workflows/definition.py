@@ -124,8 +124,7 @@ CLOCKS: tuple[ClockKind, ...] = (
               "De jongere is terug op school; na de nazorg volgt een afsluitende evaluatie.",
               rule="config", start=_AT_STATE_START, ladder="state"),
     ClockKind(PACT_CLOCK, "Thuiszitterspact: passend aanbod binnen drie maanden",
-              "Thuiszitterspact: geen jongere zit langer dan drie maanden thuis zonder passend aanbod. "
-              "De klok telt kalendermaanden, vakanties tellen mee en hij wordt nooit opgeschort.",
+              "Thuiszitterspact: geen jongere zit langer dan drie maanden thuis zonder passend aanbod.",
               rule="config", start=CASE_FIELDS["first_absent_on"], ladder="thuiszitterspact", extendable=False),
     ClockKind("lrv", "Mijlpaal langdurig relatief verzuim",
               "Na vier weken afwezigheid is de jongere een thuiszitter (langdurig relatief verzuim).",

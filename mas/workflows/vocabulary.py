@@ -38,7 +38,7 @@ SIGNAL_KINDS = {
 
 # Where a signal came from.
 SIGNAL_SOURCES = {
-    "school": "School (via DUO)",
+    "school": "School (DUO)",
     "duo": "DUO-register",
     "ouder": "Ouder of jongere",
     "wijkteam": "Wijkteam / jeugdhulp",

@@ -1,4 +1,4 @@
-"""bench/web.py runs end to end and reports what it promises.
+"""bench/web.py runs end to end and reports what it promises, on SQLite and on PostgreSQL.
 
 No timing is judged here (timed tests are forbidden; the p95 targets are read from the full
 bench's output). What is checked: the quick run exits 0 (the bench exits non-zero when any
@@ -10,30 +10,27 @@ whatever the machine's speed.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import require_postgresql, run_bench
+
 PAGES = {"werkvoorraad", "case", "transition"}
 PAGE_KEYS = {"p50_ms", "p95_ms", "p95_ms_at_1k", "queries", "queries_at_1k"}
-KEYS = {"bench", "quick", "pages", "worst_p95_ratio_100k_to_1k", "worst_p95_ms", "max_queries_per_request"}
+KEYS = {"bench", "quick", "database", "pages", "worst_p95_ratio_100k_to_1k", "worst_p95_ms", "max_queries_per_request"}
 
 
-@pytest.fixture(scope="module")
-def quick_run() -> str:
-    proc = subprocess.run([sys.executable, "bench/web.py", "--quick"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=900)
-    assert proc.returncode == 0, f"bench exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def quick_run(request) -> tuple[list[str], dict]:
+    if request.param == "postgresql":
+        require_postgresql()
+    lines, result = run_bench("web.py", "--quick", "--db", request.param)
+    assert result["database"] == request.param
+    return lines, result
 
 
 @pytest.fixture(scope="module")
 def result(quick_run) -> dict:
-    return json.loads(quick_run.strip().splitlines()[-1])
+    return quick_run[1]
 
 
 @pytest.mark.slow
@@ -65,6 +62,6 @@ def test_every_page_sends_the_same_statements_at_both_sizes(result):
 
 @pytest.mark.slow
 def test_the_table_comes_before_the_json(quick_run):
-    lines = quick_run.strip().splitlines()
+    lines = quick_run[0]
     assert any(line.startswith("page ") and "p95 ms" in line for line in lines[:-1])
     assert any("same number of queries at both sizes: met" in line for line in lines[:-1])

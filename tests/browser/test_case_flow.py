@@ -55,7 +55,7 @@ def test_new_signal_with_an_error_then_every_state_to_afgesloten(open_page, live
     # The error sits beside the field, is tied to it for screen readers, and all that was typed is kept.
     bsn = page.get_by_label("BSN")
     expect(page.get_by_role("alert")).to_contain_text("Niet alles is juist ingevuld")
-    expect(page.locator("#bsn-error")).to_have_text("Dit BSN klopt niet (elfproef).")
+    expect(page.locator("#bsn-error")).to_have_text("Dit BSN klopt niet: de elfproef faalt. Controleer de cijfers.")
     expect(bsn).to_have_attribute("aria-invalid", "true")
     expect(bsn).to_have_attribute("aria-describedby", re.compile(r"\bbsn-error\b"))
     expect(bsn).to_have_value("123456789")

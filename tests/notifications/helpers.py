@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mas.models import OutboxMessage
 from mas.notifications import outbox
-from mas.settings import DEFAULT_CONFIG_DIR, load_settings
+from mas.settings import SHIPPED_CONFIG_DIR, load_settings
 from tests.factories import open_case
 
 _o = OutboxMessage.__table__
@@ -59,7 +59,7 @@ def outbox_row(db, pk: int):
 def always_open_config(target: Path) -> Path:
     """A copy of config/ whose sending window is open around the clock, every day: for tests
     that run real scheduler processes on the real clock, whatever the hour they run at."""
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    shutil.copytree(SHIPPED_CONFIG_DIR, target)
     path = target / "escalation.toml"
     text = path.read_text()
     for old, new in (('start = "07:00"', 'start = "00:00"'), ('end = "19:00"', 'end = "24:00"'),
@@ -88,11 +88,13 @@ def queue_every_kind(db, ctx, world, now: datetime, *, step_title: str = "Huisbe
     and B's and C's in one bundle (bundel). At SWEEP_AT: A's doorgezette step passes its
     first rung: regisseur.a (rung) and the wijkteam's manager, who has no account for the
     case (bestuurder); the LRV milestones mail nobody. The step_assigned message is then given
-    up as the dispatcher would give it up, so the coordinator is told (niet_bezorgd).
-    Returns case A's SignalResult.
+    up as the dispatcher would give it up, so the coordinator is told (niet_bezorgd). Then an
+    admin invites a casusregisseur to team A (enrolment to the new account, account_changed to
+    team A's coordinator) and case A is handed to team B with `reason` (case_received to team
+    B's coordinator). Returns case A's SignalResult.
     """
     from mas.notifications.dispatcher import Claimed
-    from mas.services import digest, doorzetten, escalation, steps
+    from mas.services import accounts, cases, digest, doorzetten, escalation, steps, transfers
     from mas.services.delivery import DeliveryHooks
 
     case = open_case(db, ctx, world, now, **youth_overrides)
@@ -113,4 +115,11 @@ def queue_every_kind(db, ctx, world, now: datetime, *, step_title: str = "Huisbe
             status="dead", last_error="550 5.1.1 onbekende ontvanger"))
         DeliveryHooks(ctx).on_dead(conn, [Claimed.of(conn.execute(select(_o).where(_o.c.id == assigned.id)).one())],
                                    SWEEP_AT)
+    with db.begin() as conn:
+        accounts.invite_user(conn, ctx, world.admin, email="nieuw.a@example.org", name="Nieuwe Regisseur",
+                             role="casusregisseur", team_id=world.team_a, now=SWEEP_AT)
+    with db.begin() as conn:
+        version = cases.get_case(conn, case.case_id).version
+        transfers.transfer_case(conn, ctx, world.regisseur_a, case.case_id, world.team_b, reason=reason, now=SWEEP_AT,
+                                expected_version=version)
     return case

@@ -70,6 +70,9 @@ def test_what_arrives_names_no_one(db, world, now, settings, smtp_settings, mail
         ("rung", "regisseur.a@example.org"),  # the doorgezette step
         ("bestuurder", "manager.wijkteam@example.org"),  # the doorgezette step, for the manager without account
         ("niet_bezorgd", "coordinator.a@example.org"),  # the step_assigned message that could not be delivered
+        ("enrolment", "nieuw.a@example.org"),  # an invitation: the link to the person's own address
+        ("account_changed", "coordinator.a@example.org"),  # the team's coordinator hears of the new account
+        ("case_received", "coordinator.b@example.org"),  # the case handed to team B
     }
     personal = [
         "Xandri", "Oosterbroek", "Vlaskamp", bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", "2011-07-19", "19-07-2011",

@@ -6,11 +6,18 @@
     twice, both copies with the same Message-ID.
 
 The processes run on the real clock, so they get a sending window that is always open.
+
+And the positive control: the same scheduler, not killed, delivers the same kind of message
+within the dispatch runs (a) watches its second scheduler do. So when a test here sees no
+delivery, that is the kill or the lease at work, not a set-up in which nothing would ever
+arrive. Runs are counted from the process's log (APScheduler logs each finished job), not
+guessed from the wall clock, so a slow machine cannot make (a) pass by watching too little.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +35,9 @@ pytestmark = pytest.mark.slow
 
 LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)  # due long before the process's real clock
 SCHEDULER = ["-m", "mas.cli", "scheduler", "--sweep-every", "1", "--dispatch-every", "1", "--digest-every", "3600"]
+# How many dispatch runs of a fresh scheduler are watched: (a) sees no delivery in them, the
+# positive control must see one in them.
+WATCH_RUNS = 3
 
 
 class SchedulerProcess:
@@ -63,6 +73,19 @@ class SchedulerProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def dispatch_runs(self) -> int:
+        """Dispatch runs the process has finished, as its log says; a run that failed is a test failure."""
+        output = self.output()
+        assert "scheduled job dispatch failed" not in output, output
+        return len(re.findall(r'^.*Job "verzenden \(.*\)" executed successfully$', output, re.MULTILINE))
+
+    def wait_for_dispatch_runs(self, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.dispatch_runs() < count:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the scheduler finished {self.dispatch_runs()} dispatch runs, not {count}:\n{self.output()}")
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def settings(tmp_path, database_url):
@@ -89,6 +112,15 @@ def _wait_held(mailbox, process, timeout=60.0) -> None:
         pytest.fail(f"the scheduler never reached the mail server:\n{process.output()}")
 
 
+def _wait_status(db, pk: int, status: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    row = outbox_row(db, pk)
+    while row.status != status and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row = outbox_row(db, pk)
+    return row
+
+
 def _rescue(db, ctx, smtp_settings, row):
     """A later dispatcher run, once the killed process's lease has run out."""
     later = row.claimed_at + DEFAULT_LEASE + timedelta(seconds=1)
@@ -110,7 +142,7 @@ def test_killed_before_the_server_accepted_the_message_arrives_once(db, ctx, set
     # A new scheduler at once: the dead process's lease has not run out, so it waits.
     mailbox.hold = None
     second = processes(settings, smtp_settings, "second")
-    time.sleep(4)  # several of its dispatch runs
+    second.wait_for_dispatch_runs(WATCH_RUNS)
     assert second.process.poll() is None, second.output()  # it ran all along
     second.stop()
     assert mailbox.messages() == [], second.output()
@@ -143,3 +175,21 @@ def test_killed_after_the_server_accepted_at_most_one_duplicate_with_the_same_id
     assert 1 <= len(delivered) <= 2
     assert {d.message_id for d in delivered} == {row.message_id}
     assert _rescue(db, ctx, smtp_settings, row).claimed == 0  # and never a third time
+
+
+def test_a_live_scheduler_delivers_the_message_once_within_the_watched_runs(db, ctx, settings, smtp_settings,
+                                                                             mailbox, processes):
+    """The positive control: no kill, no lease in the way; the process sends, and only once."""
+    # Queued now (a message queued long ago would die of age, [mail] max_age_working_days), due long ago.
+    [pk] = queue_messages(db, ctx, utcnow(), not_before=LONG_AGO)
+    process = processes(settings, smtp_settings)
+    delivered = mailbox.wait_for(1, timeout=60)
+    finished_before = process.dispatch_runs()  # the run that delivered it is still busy (or has just finished)
+    assert len(delivered) == 1, f"no delivery:\n{process.output()}"
+    assert finished_before < WATCH_RUNS, process.output()
+    row = _wait_status(db, pk, "sent")  # marked right after the server accepted it
+    assert (row.status, row.attempts, row.claimed_by.rsplit(":", 1)[1]) == ("sent", 1, str(process.process.pid))
+    assert [(d.message_id, d.rcpt_tos) for d in delivered] == [(row.message_id, ("regisseur.a@example.org",))]
+    process.wait_for_dispatch_runs(finished_before + 1 + WATCH_RUNS)  # more runs: nothing is sent again
+    assert process.process.poll() is None, process.output()  # it ran all along
+    assert len(mailbox.messages()) == 1 and outbox_row(db, pk).status == "sent"

@@ -11,6 +11,7 @@ from jinja2 import meta, nodes
 
 from mas.dates import nl_date as format_day
 from mas.dates import nl_moment as format_moment
+from mas.notifications.links import enrolment_link
 from mas.notifications.outbox import TEMPLATES
 from mas.notifications.render import TEMPLATE_DIR, build_message, environment, render
 from mas.settings import load_settings
@@ -22,7 +23,11 @@ ALLOWED_NAMES = {
     "reference", "what", "kind", "due_at", "since", "level", "rung", "is_reminder", "organisation", "link",
     "date", "items", "is_overdue", "base_url", "subject",
     "holder", "team", "contact", "role_label", "fallback", "link_expires", "references", "recipient", "reason",
+    "officer",  # the team's word for the officer (config), not a person
+    "valid_until", "is_renewal", "change", "role",  # enrolment links and account changes: nobody's name
 }
+# The moment each kind states, besides the due moment of a deadline.
+MOMENT_OF = {"enrolment": "valid_until", "account_changed": "date", "case_received": "since"}
 
 
 @pytest.fixture
@@ -72,10 +77,19 @@ def test_each_template_renders_what_the_services_queue(db, ctx, world, now, sett
         assert mail.subject and "\n" not in mail.subject and len(mail.subject) < 100, mail.subject
         assert mail.text.startswith("Beste collega,")
         assert "geen namen of andere persoonsgegevens" in mail.text
-        assert row.context["link"] in mail.text and f'href="{row.context["link"]}"' in mail.html
-        assert row.context["link"].startswith(settings.base_url)
+        if row.template == "enrolment":  # the link carries a secret: rebuilt when rendered, never stored
+            assert "link" not in row.context and "/enrol/" not in str(row.context)
+            link = enrolment_link(settings, row.context["enrolment_nonce"])
+        else:
+            link = row.context["link"]
+        assert link in mail.text and f'href="{link}"' in mail.html
+        assert link.startswith(settings.base_url)
         assert "None" not in mail.text and "None" not in mail.html
-        if row.template in ("digest", "bundel"):
+        if row.template in MOMENT_OF:
+            assert format_moment(row.context[MOMENT_OF[row.template]]) in mail.text
+            if "reference" in row.context:
+                assert row.context["reference"] in mail.subject
+        elif row.template in ("digest", "bundel"):
             for item in row.context["items"]:
                 assert item["reference"] in mail.text and format_moment(item["due_at"]) in mail.html
         elif row.template == "niet_bezorgd":
@@ -135,3 +149,17 @@ def test_the_message_has_the_headers_and_both_parts(plain_settings):
     assert "MAS-2026-000001" in message.get_body(("plain",)).get_content()
     # Without a moment of sending the Date is the moment the message was queued.
     assert parsedate_to_datetime(build_message(row, plain_settings)["Date"]) == row["created_at"]
+
+
+def test_the_team_s_word_for_the_officer_reaches_the_mail(tmp_path):
+    config = tmp_path / "config"
+
+    from mas.settings import SHIPPED_CONFIG_DIR
+    config.mkdir()  # MAS_CONFIG_DIR holds only the file it replaces
+    text = (SHIPPED_CONFIG_DIR / "mas.toml").read_text().replace('leerplichtambtenaar = "leerplichtambtenaar"',
+                                                    'leerplichtambtenaar = "leerrechtondersteuner"')
+    (config / "mas.toml").write_text(text)
+    settings = load_settings(environ={}, env="test", instance_dir=tmp_path / "instance", config_dir=config)
+    mail = render("doorgezet", {"reference": "MAS-2026-000001", "what": "Stap", "due_at": "2026-03-10T22:59:59+00:00",
+                                "since": "2026-03-03", "link": "http://127.0.0.1:5000/partner"}, settings)
+    assert "De leerrechtondersteuner van zaak MAS-2026-000001" in mail.text

@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from mas.models import Case, CaseEvent, Signal
 from mas.services import cases
@@ -273,10 +274,29 @@ def test_signals_are_never_lost_when_joining(db, ctx, world, now):
     assert count(db, Signal.__table__) == 4 and len(signals_of(db, first.case_id)) == 4
 
 
-def test_a_signal_from_another_team_does_not_join_or_reveal_its_case(db, ctx, world, now):
-    open_case(db, ctx, world, now, bsn="111222333")
-    with pytest.raises(ValidationError) as err, db.begin() as conn:
-        cases.receive_signal(conn, ctx, world.regisseur_b, youth(bsn="111222333"), signal(), team_id=world.team_b,
-                             now=now)
-    assert "ander team" in err.value.message and "MAS-" not in err.value.message
-    assert count(db, Signal.__table__) == 1
+@pytest.mark.parametrize("typed,problem", [
+    ("1112.22.333", None),  # dots, as printed on a passport
+    (" 111 222 333 ", None),
+    ("11122233", "klopt niet: de elfproef faalt"),  # eight digits: an older number, given its leading zero
+    ("1112223", "9 cijfers nodig; dit zijn er 7"),
+    ("111222334", "klopt niet: de elfproef faalt"),
+    ("11122233a", "alleen uit cijfers"),
+    ("١١١٢٢٢٣٣٣", "alleen uit cijfers"),  # Arabic-Indic digits are no BSN
+])
+def test_a_bsn_is_accepted_as_people_type_it_and_a_wrong_one_says_what_failed(typed, problem):
+    from mas.bsn import bsn_problem, normalise_bsn
+
+    found = bsn_problem(typed)
+    if problem is None:
+        assert found is None and normalise_bsn(typed) == "111222333"
+    else:
+        assert found is not None and problem in found, found
+
+
+def test_a_signal_stores_the_bsn_normalised(db, ctx, world, now):
+    result = open_case(db, ctx, world, now, bsn="1112.22.333")
+    from mas.models import Youth
+    y = Youth.__table__
+    with db.read() as conn:
+        stored = conn.execute(select(y.c.bsn).where(y.c.id == case_row(db, result.case_id).youth_id)).scalar_one()
+    assert stored == "111222333"

@@ -16,7 +16,7 @@ from mas.models import CaseEvent
 from mas.notifications.transport import SmtpTransport
 from mas.services import scheduling
 from mas.services.escalation import sweep
-from mas.settings import DEFAULT_CONFIG_DIR, load_settings
+from mas.settings import SHIPPED_CONFIG_DIR, load_settings
 from tests.factories import open_case
 from tests.services.helpers import open_deadline
 
@@ -33,7 +33,7 @@ def local(*args) -> datetime:
 
 def changed_config(tmp_path, old: str, new: str):
     target = tmp_path / "changed-config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    shutil.copytree(SHIPPED_CONFIG_DIR, target)
     path = target / "escalation.toml"
     text = path.read_text()
     assert old in text, old

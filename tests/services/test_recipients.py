@@ -129,3 +129,38 @@ def _outbox(db):
     with db.read() as conn:
         return conn.execute(select(_m).order_by(_m.c.id)).all()
 
+
+
+def test_main_s_account_and_hand_over_mail_follows_the_same_rules(db, settings, world, now, smtp_settings, mailbox):
+    """Mail of the kinds issue 10 added: an enrolment link leaves only while its account is
+    active (and never goes to anyone else); a switched-off coordinator's account and hand-over
+    notices go to the fallback, and the case's journal says so."""
+    from mas.services import accounts, cases, transfers
+
+    ctx = with_mailbox(settings)
+    case = open_case(db, ctx, world, now)
+    with db.begin() as conn:
+        accounts.invite_user(conn, ctx, world.admin, email="nieuw.a@example.org", name="Nieuwe Regisseur",
+                             role="casusregisseur", team_id=world.team_a, now=now)
+    with db.begin() as conn:
+        version = cases.get_case(conn, case.case_id).version
+        transfers.transfer_case(conn, ctx, world.regisseur_a, case.case_id, world.team_b, reason="Verhuisd",
+                                now=now, expected_version=version)
+    queued = {m.template: m for m in _outbox(db) if m.template in ("enrolment", "account_changed", "case_received")}
+    assert (queued["account_changed"].recipient, queued["case_received"].recipient) == (
+        "coordinator.a@example.org", "coordinator.b@example.org")
+    with db.begin() as conn:  # before the dispatcher runs: the invitation is withdrawn, both coordinators leave
+        conn.execute(update(_u).where(_u.c.email.in_(["nieuw.a@example.org", "coordinator.a@example.org",
+                                                      "coordinator.b@example.org"])).values(is_active=False))
+    with SmtpTransport(smtp_settings) as transport:
+        scheduling.run_dispatch(db, ctx, lambda: now, transport)
+    delivered = {d.message_id: d.rcpt_tos for d in mailbox.messages()}
+    assert queued["enrolment"].message_id not in delivered
+    assert delivered[queued["account_changed"].message_id] == (MAILBOX,)
+    assert delivered[queued["case_received"].message_id] == (MAILBOX,)
+    assert not {"nieuw.a@example.org", "coordinator.a@example.org", "coordinator.b@example.org"} & {
+        to for rcpt in delivered.values() for to in rcpt}
+    after = {m.id: m for m in _outbox(db)}
+    assert after[queued["enrolment"].id].status == "dropped"
+    [replaced] = journal(db, case.case_id, "ontvanger_vervangen")
+    assert (replaced.data["from"], replaced.data["to"]) == ("coordinator.b@example.org", [MAILBOX])

@@ -18,12 +18,16 @@ must succeed or which ServiceError(s) it may fail with; it then checks what the 
 * a closed case accepts nothing but a new signal, which opens a new, linked case.
 
 After every step the database as a whole must satisfy the invariants in `check_database`.
+
+This file holds the rules (which calls, with which inputs, expecting what); the model they
+check against (snapshots, who may act, the expected outcome of a call, the invariants) is
+stateful_model.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -37,22 +41,9 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import inspect, select, text, update
 
-from mas.clocks.calendar import add_calendar_months
-from mas.clocks.rules import COMPUTED_RULES, SCHOOL_DAY_RULES, recompute
-from mas.dates import end_of_day, local_date
-from mas.models import (
-    Case,
-    CaseEvent,
-    Deadline,
-    Guardian,
-    ReferenceCounter,
-    Signal,
-    Step,
-    Suspension,
-    Youth,
-)
+from mas.dates import local_date
+from mas.models import Case
 from mas.services import cases, steps, timekeeping
 from mas.services.actors import Actor
 from mas.services.errors import (
@@ -65,26 +56,33 @@ from mas.services.errors import (
     ServiceError,
     ValidationError,
 )
-from mas.workflows.definition import OPEN_STATES, TRANSITIONS
-from mas.workflows.vocabulary import CLOSING_REASONS, ROUTES
+from mas.workflows.definition import TRANSITIONS
+from mas.workflows.vocabulary import ROUTES
 from tests.factories import fire, open_case, signal, valid_bsn, youth
 from tests.services.helpers import count, events_of
-
-_c, _e, _d, _st, _s, _sig, _y, _g, _ref = (
-    Case.__table__, CaseEvent.__table__, Deadline.__table__, Step.__table__, Suspension.__table__,
-    Signal.__table__, Youth.__table__, Guardian.__table__, ReferenceCounter.__table__,
+from tests.services.stateful_model import (
+    CLOSED_ERRORS,
+    FINAL,
+    MISSING,
+    OWN_TABLES,
+    PACT_MONTHS,
+    TRANSITION_BY_TRIGGER,
+    Expect,
+    Failed,
+    access_errors,
+    case_world_tables,
+    check_done,
+    check_invariants,
+    check_refused,
+    clean_case_world,
+    closed_errors,
+    guard_data,
+    pact_rows,
+    snapshot,
 )
 
-PACT_MONTHS = 3  # the Thuiszitterspact: three calendar months, national goal
-TRANSITION_BY_TRIGGER = {t.trigger: t for t in TRANSITIONS}
-FINAL = "afgesloten"
-BEFORE_OFFER = ("signaal", "gesprek", "zorgtafel", "aanbod")  # states "not yet past aanbod"
-MISSING = 987_654_321  # an id no row has
 # A small pool of youths, so that signals join open cases and reopen closed ones.
 BSNS = tuple(valid_bsn(seed) for seed in (31_000_000, 32_000_000, 33_000_000, 34_000_000))
-# What a call on a closed case may fail with (besides Forbidden for an actor who may not act
-# on that case at all, closed or open).
-CLOSED_ERRORS = (CaseClosed, InvalidTransition, ValidationError, NotFound)
 HAPPY_PATH = ("plan_gesprek", "naar_zorgtafel", "maatwerkplan_vastgesteld", "aanbod_gestart", "nazorg_afgerond")
 JUMPS = (date(2026, 3, 6), date(2026, 4, 3), date(2026, 4, 24), date(2026, 4, 27), date(2026, 5, 5),
          date(2026, 5, 14), date(2026, 7, 17), date(2026, 10, 16), date(2026, 12, 18), date(2027, 2, 12),
@@ -92,167 +90,6 @@ JUMPS = (date(2026, 3, 6), date(2026, 4, 3), date(2026, 4, 24), date(2026, 4, 27
 TRIGGERS = tuple(t.trigger for t in TRANSITIONS) + ("bestaat_niet",)
 ACTOR_KEYS = ("director",) * 6 + ("coordinator_a", "coordinator_a", "regisseur_a", "regisseur_a2", "regisseur_b",
                                   "coordinator_b", "partner_wijkteam", "partner_ggd", "admin")
-
-
-# --- reading the whole case world --------------------------------------------------------
-
-@dataclass(frozen=True)
-class Snapshot:
-    cases: dict
-    events: dict  # case id -> number of events
-    deadlines: dict
-    steps: dict
-    suspensions: dict
-    signals: dict  # case id -> number of signals
-    youths: dict
-    guardians: int
-    counters: dict
-    others: dict  # table name -> number of rows, for every other table of the case world (outbox, …)
-
-
-def _rows(conn, table):
-    return {r.id: r._asdict() for r in conn.execute(select(table).order_by(table.c.id))}
-
-
-# Tables the world (teams, organisations, users) lives in: kept between examples.
-WORLD_TABLES = {"team", "organisation", "user", "alembic_version"}
-_OWN_TABLES = {t.name for t in (_c, _e, _d, _st, _s, _sig, _y, _g, _ref)}
-
-
-def case_world_tables(db) -> list[str]:
-    """Every table but the world's as the migrated database has them (mas grows tables: outbox,
-    access log, …), children before parents."""
-    inspector = inspect(db.engine)
-    names = set(inspector.get_table_names()) - WORLD_TABLES
-    parents = {n: {fk["referred_table"] for fk in inspector.get_foreign_keys(n)} & names - {n} for n in names}
-    order: list[str] = []
-    while parents:
-        leaves = sorted(n for n in parents if not any(n in p for m, p in parents.items() if m != n))
-        assert leaves, f"foreign-key cycle among {sorted(parents)}"
-        order += leaves
-        for n in leaves:
-            del parents[n]
-    return order
-
-
-def clean_case_world(db, tables: list[str]) -> None:
-    """Empty every table but the world's, children first."""
-    with db.begin() as conn:
-        conn.execute(update(_c).values(previous_case_id=None))
-        for name in tables:
-            conn.execute(text(f'DELETE FROM "{name}"'))
-
-
-def _counts_query(others) -> str:
-    """Events and signals per case, guardians, the reference counters and the row count of
-    every other table, in one round trip."""
-    parts = [
-        "SELECT 'events' AS what, case_id AS k, count(*) AS n FROM case_event GROUP BY case_id",
-        "SELECT 'signals', case_id, count(*) FROM signal GROUP BY case_id",
-        "SELECT 'guardians', 0, count(*) FROM guardian",
-        "SELECT 'counters', year, last FROM reference_counter",
-        *(f"SELECT 'others', {i}, count(*) FROM \"{t}\"" for i, t in enumerate(others)),
-    ]
-    return " UNION ALL ".join(parts)
-
-
-def snapshot(db, others=()) -> Snapshot:
-    counts: dict[str, dict] = {"events": {}, "signals": {}, "guardians": {}, "counters": {}, "others": {}}
-    with db.read() as conn:
-        for what, key, n in conn.execute(text(_counts_query(others))):
-            counts[what][others[key] if what == "others" else key] = n
-        return Snapshot(
-            cases=_rows(conn, _c), events=counts["events"], deadlines=_rows(conn, _d), steps=_rows(conn, _st),
-            suspensions=_rows(conn, _s), signals=counts["signals"], youths=_rows(conn, _y),
-            guardians=counts["guardians"].get(0, 0), counters=counts["counters"], others=counts["others"],
-        )
-
-
-def _diff(before: Snapshot, after: Snapshot) -> str:
-    out = []
-    for f in fields(Snapshot):
-        a, b = getattr(before, f.name), getattr(after, f.name)
-        if a == b:
-            continue
-        if isinstance(a, dict):
-            for key in sorted(set(a) | set(b), key=str):
-                if a.get(key) != b.get(key):
-                    out.append(f"{f.name}[{key}]: {a.get(key)!r} -> {b.get(key)!r}")
-        else:
-            out.append(f"{f.name}: {a!r} -> {b!r}")
-    return "\n".join(out)
-
-
-def _rows_of_case(snap: Snapshot, case_id: int) -> tuple:
-    return (
-        {k: v for k, v in snap.deadlines.items() if v["case_id"] == case_id},
-        {k: v for k, v in snap.steps.items() if v["case_id"] == case_id},
-        {k: v for k, v in snap.suspensions.items() if v["case_id"] == case_id},
-        snap.signals.get(case_id, 0),
-    )
-
-
-def _pact_rows(snap: Snapshot, case_id: int | None = None) -> dict:
-    return {k: v for k, v in snap.deadlines.items()
-            if v["kind"] == "thuiszitterspact" and (case_id is None or v["case_id"] == case_id)}
-
-
-# --- who may act ---------------------------------------------------------------------------
-
-def _directs(actor: Actor, case: dict) -> bool:
-    if actor.role == "casusregisseur":
-        return actor.id == case["casusregisseur_id"]
-    if actor.role == "coordinator":
-        return actor.team_id == case["team_id"]
-    return False
-
-
-def _access(actor: Actor, case: dict | None):
-    """The error classes an actor gets for touching `case` at all, or None when it directs it."""
-    if case is None:
-        return (NotFound,)
-    if _directs(actor, case):
-        return None
-    if actor.role in ("casusregisseur", "coordinator") and actor.team_id == case["team_id"]:
-        return (Forbidden,)  # a colleague in the team: may read, not direct
-    return (NotFound,)  # partner, admin, other team: not even told the case exists
-
-
-def _closed(actor: Actor, case: dict):
-    """A closed case accepts nothing but a new signal."""
-    denied = _access(actor, case)
-    return CLOSED_ERRORS + (denied or ())
-
-
-class Expect:
-    """Builds the expected outcome of a call layer by layer, in the order the service checks.
-
-    The first layer that applies decides; the last layer (stale version and bad input) is a
-    union, since the order of those two checks is the service's own business."""
-
-    def __init__(self):
-        self.errors: tuple | None = None
-        self.final: tuple = ()
-
-    def fail(self, condition: bool, *errors) -> Expect:
-        if self.errors is None and condition:
-            self.errors = errors
-        return self
-
-    def either(self, condition: bool, *errors) -> Expect:
-        if condition:
-            self.final += errors
-        return self
-
-    def outcome(self) -> tuple | None:
-        if self.errors is not None:
-            return self.errors
-        return self.final or None
-
-
-class Failed:
-    def __init__(self, error: ServiceError):
-        self.error = error
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -273,7 +110,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
     )
     organisations = (world.wijkteam, world.ggd, world.school, MISSING)
     tables = case_world_tables(db)
-    others = [t for t in tables if t not in _OWN_TABLES]
+    others = [t for t in tables if t not in OWN_TABLES]
     take = lambda: snapshot(db, others)
     stats = Counter() if stats is None else stats
 
@@ -321,52 +158,22 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 with db.begin() as conn:
                     result = call(conn)
             except ServiceError as err:
-                after = take()
-                assert after == before, f"{op} failed with {err!r} but changed:\n{_diff(before, after)}"
-                assert expect is not None, f"{op} should have succeeded, failed with {err!r} {err.errors}"
-                assert isinstance(err, expect), f"{op}: expected one of {expect}, got {err!r} {err.errors}"
-                if target is not None and target["state"] == FINAL:
-                    # A transition fired from a stale form is a conflict first: the case changed
-                    # (it was closed) since the form was read, and the form's text must be kept.
-                    allowed = CLOSED_ERRORS + (Forbidden,) + ((Conflict,) if op == "fire" else ())
-                    assert isinstance(err, allowed), err
+                check_refused(op, err, expect, before, take(), target)
                 stats[op, type(err).__name__] += 1
                 return Failed(err)
             after = take()
             self.before, self.snap = before, after
-            assert expect is None, (
-                f"{op} should have failed with one of {expect} (case was "
-                f"{target and target['state']}), but succeeded:\n{_diff(before, after)}"
-            )
             if case_id is None:  # receive_signal: the target is known only now
                 case_id = result.case_id
+            check_done(op, expect, before, after, target, case_id, bump=bump)
             stats[op, "ok"] += 1
-            new_case = case_id not in before.cases
-            # One event per change, on this case only; nothing else of any other case moves.
-            for other in set(before.cases) | set(after.cases):
-                added = after.events.get(other, 0) - before.events.get(other, 0)
-                assert added == (1 if other == case_id else 0), f"{op}: case {other} got {added} events"
-                if other != case_id:
-                    assert after.cases.get(other) == before.cases.get(other), f"{op} changed case {other}"
-                    assert _rows_of_case(after, other) == _rows_of_case(before, other), f"{op} touched case {other}"
+            # The model's own count of what the calls did, held against the database by check_database.
             self.events[case_id] = self.events.get(case_id, 0) + 1
-            if new_case:
-                assert after.cases[case_id]["version"] == 1
+            if case_id not in before.cases:
                 self.case_ids.append(case_id)
                 self.versions[case_id] = 1
             else:
-                old, new = before.cases[case_id], after.cases[case_id]
-                assert new["version"] == old["version"] + (1 if bump else 0), (op, old["version"], new["version"])
                 self.versions[case_id] += 1 if bump else 0
-                if op != "fire":
-                    assert new["state"] == old["state"]
-            # No call ever moves a Thuiszitterspact deadline; only fire may stop or restart one.
-            old_pact, new_pact = _pact_rows(before), _pact_rows(after)
-            for row_id, row in old_pact.items():
-                moved = new_pact[row_id]
-                assert (moved["started_on"], moved["due_at"]) == (row["started_on"], row["due_at"]), (op, row, moved)
-            if op != "fire" and not new_case:
-                assert new_pact == old_pact, f"{op} changed a Thuiszitterspact row"
             return result
 
         @initialize(depths=st.lists(st.integers(0, 6), min_size=1, max_size=len(BSNS)), backdate=st.integers(0, 60),
@@ -404,7 +211,8 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 mine = [c for c in self.snap.cases.values() if c["youth_id"] == youth_row["id"]]
                 latest = max(mine, key=lambda c: c["id"]) if mine else None
             joins = latest is not None and latest["state"] != FINAL
-            # Another team's open case: refused, and nothing of it is shown.
+            # Another team's open case: the signal waits there for that team's decision, and the
+            # sender is told nothing of the case.
             other_team = joins and latest["team_id"] != team_id
             regisseur = casusregisseur_id
             if regisseur is None and actor.role == "casusregisseur":
@@ -415,17 +223,21 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                       .fail(not (actor.role in ("casusregisseur", "coordinator") and actor.team_id == team_id),
                             Forbidden)
                       .fail(first_absent_on > self.today, ValidationError)
-                      .fail(other_team, ValidationError)
                       .fail(not joins and bad_regisseur, ValidationError)
                       .outcome())
-            result = self.run("receive_signal", None, expect, lambda conn: cases.receive_signal(
+            result = self.run("receive_signal", latest["id"] if other_team else None, expect, lambda conn: cases.receive_signal(
                 conn, ctx, actor, youth(bsn=bsn), signal(period_first_on=first_absent_on), team_id=team_id,
                 now=self.now, casusregisseur_id=casusregisseur_id,
                 first_absent_on=first_absent_on if explicit else None))
             if isinstance(result, Failed):
                 return
             before, after = self.before, self.snap
-            assert result.joined == joins
+            assert result.routed == other_team and result.joined == (joins and not other_team)
+            if other_team:
+                assert result.case_id is None and result.reference is None  # nothing of the case
+                assert after.signals[latest["id"]] == before.signals.get(latest["id"], 0) + 1  # kept, not lost
+                assert after.cases[latest["id"]] == latest
+                return
             assert after.signals[result.case_id] == before.signals.get(result.case_id, 0) + 1  # never lost
             if joins:
                 assert result.case_id == latest["id"]
@@ -435,63 +247,12 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 assert new["first_absent_on"] == first_absent_on
                 assert new["casusregisseur_id"] == regisseur
                 assert result.previous_case_id == (latest["id"] if latest else None) == new["previous_case_id"]
-                [pact] = _pact_rows(after, result.case_id).values()
+                [pact] = pact_rows(after, result.case_id).values()
                 assert (pact["started_on"], pact["status"]) == (first_absent_on, "open")
                 if latest is not None:  # a closed case is never reopened: a new one is linked to it
                     assert after.cases[latest["id"]] == latest and new["youth_id"] == latest["youth_id"]
 
         # -- rules: transitions ---------------------------------------------------------
-        def guard_data(self, trigger: str, case: dict | None, mode: str, offset: int, variant: int):
-            """(data, reason, valid) for firing `trigger` on `case`."""
-            today = self.today
-            first_absent_on = case["first_absent_on"] if case else today
-            offer_on = case["offer_started_on"] if case and case["offer_started_on"] else first_absent_on
-            span = lambda lo: today - timedelta(days=min(offset, max((today - lo).days, 0)))
-            valid = {
-                "plan_gesprek": ({"gesprek_on": today + timedelta(days=offset)} if variant % 2 else {}, None),
-                "naar_zorgtafel": ({"gesprek_report": "Gesprek gevoerd met moeder en Sem.",
-                                    "route": sorted(ROUTES)[variant % len(ROUTES)]}, None),
-                "maatwerkplan_vastgesteld": ({
-                    "offer": "Deeltijdrooster met begeleiding",
-                    "responsible_organisation_id": organisations[variant % 3],
-                    "planned_start_on": (today + timedelta(days=offset - 5)).isoformat(),
-                    **({"orientation_weeks": variant} if variant % 2 else {})}, None),
-                "aanbod_gestart": ({"offer_started_on": span(first_absent_on)}, None),
-                "aanbod_mislukt": ({}, "Plaatsing ging niet door."),
-                "terugval": ({"home_again_on": span(offer_on).isoformat()}, "Weer thuis."),
-                "nazorg_afgerond": ({"closing_reason": sorted(CLOSING_REASONS)[variant % len(CLOSING_REASONS)]}, None),
-                "sluiten": ({"closing_reason": sorted(CLOSING_REASONS)[variant % len(CLOSING_REASONS)]}, "Verhuisd."),
-                "bestaat_niet": ({}, None),
-            }
-            data, reason = valid[trigger]
-            transition = TRANSITION_BY_TRIGGER.get(trigger)
-            if mode == "valid" or transition is None:
-                return data, reason, True
-            if mode == "missing":
-                needs = transition.needs_reason or any(f.required for f in transition.fields)
-                return {}, None, not needs
-            bad = {
-                "plan_gesprek": [("gesprek_on", "31-02-2026")],
-                "naar_zorgtafel": [("route", "onzin"), ("gesprek_report", "   ")],
-                "maatwerkplan_vastgesteld": [("responsible_organisation_id", MISSING), ("planned_start_on", "morgen"),
-                                             ("offer", ""), ("orientation_weeks", -1)],
-                "aanbod_gestart": [("offer_started_on", today + timedelta(days=1 + offset)),
-                                   ("offer_started_on", first_absent_on - timedelta(days=1 + offset)),
-                                   ("offer_started_on", "gisteren")],
-                "aanbod_mislukt": [("reason", "  ")],
-                "terugval": [("home_again_on", today + timedelta(days=1)), ("reason", None),
-                             ("home_again_on", offer_on - timedelta(days=1 + offset))],
-                "nazorg_afgerond": [("closing_reason", "naar_mars"), ("closing_reason", None)],
-                "sluiten": [("closing_reason", "zomaar"), ("reason", "")],
-            }[trigger]
-            name, value = bad[variant % len(bad)]
-            data = dict(data)
-            if name == "reason":
-                reason = value
-            else:
-                data[name] = value
-            return data, reason, False
-
         @precondition(lambda self: self.case_ids)
         @rule(index=st.integers(-1, 10), trigger=st.sampled_from(TRIGGERS), who=st.sampled_from(ACTOR_KEYS),
               mode=st.sampled_from(("valid",) * 5 + ("missing", "bad")),
@@ -513,12 +274,12 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
         def _fire(self, case_id, trigger, who, mode, which, offset, variant):
             case = self.snap.cases.get(case_id)
             actor = self.actor(who, case)
-            data, reason, valid = self.guard_data(trigger, case, mode, offset, variant)
+            data, reason, valid = guard_data(self.today, organisations, trigger, case, mode, offset, variant)
             transition = TRANSITION_BY_TRIGGER.get(trigger)
             expected_version = self.version(case, which)
             # The service's order: the case, the actor's access, the version seen (a stale form is
             # a conflict whatever it asks), the transition, a closed case, the state, the data.
-            denied = _access(actor, case) if case is not None else None
+            denied = access_errors(actor, case) if case is not None else None
             expect = (Expect()
                       .fail(case is None, NotFound)
                       .fail(denied is not None, *(denied or ()))
@@ -542,8 +303,8 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 started = data["offer_started_on"]
                 started = started if isinstance(started, date) else date.fromisoformat(started)
                 assert after["offer_started_on"] == started
-                assert not [r for r in _pact_rows(self.snap, case_id).values() if r["status"] == "open"]
-            pact_before, pact_after = _pact_rows(self.before, case_id), _pact_rows(self.snap, case_id)
+                assert not [r for r in pact_rows(self.snap, case_id).values() if r["status"] == "open"]
+            pact_before, pact_after = pact_rows(self.before, case_id), pact_rows(self.snap, case_id)
             if trigger == "terugval":  # home again: the pact clock starts afresh from that day
                 assert after["offer_started_on"] is None
                 [running] = [r for r in pact_after.values() if r["status"] == "open"]
@@ -562,9 +323,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             actor = self.actor(who, case)
             text = "   " if blank else "Moeder gebeld; gesprek donderdag."
             if case is not None and case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                expect = Expect().fail(True, *_access(actor, case)) if _access(actor, case) else (
+                expect = Expect().fail(True, *access_errors(actor, case)) if access_errors(actor, case) else (
                     Expect().fail(blank, ValidationError))
                 expect = expect.outcome()
             self.run("add_note", case_id, expect,
@@ -581,9 +342,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             reason = "" if blank else "Halt past beter."
             expected_version = self.version(case, which)
             if case is not None and case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))
                           .either(which == "stale", Conflict)
                           .either(route not in ROUTES or blank, ValidationError).outcome())
@@ -606,9 +367,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             to_id = to_user.id if to_user else MISSING
             expected_version = self.version(case, which)
             if case is not None and case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 bad_target = case is not None and (to_user is None or to_user.role != "casusregisseur"
                               or to_user.team_id != case["team_id"] or to_id == case["casusregisseur_id"])
                 expect = (Expect().fail(access is not None, *(access or ()))
@@ -633,9 +394,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             blank = blank == 0
             title = " " if blank else "Intake jeugdarts"
             if case is not None and case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))
                           .either(blank or organisation_id == MISSING or hours <= 0, ValidationError).outcome())
             result = self.run("assign_step", case_id, expect, lambda conn: steps.assign_step(
@@ -668,7 +429,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
                 if actor.role == "partner":
                     access = None if actor.organisation_id == step["organisation_id"] else (NotFound,)
                 else:
-                    access = _access(actor, case)
+                    access = access_errors(actor, case)
                 if case["state"] == FINAL:
                     expect = CLOSED_ERRORS + (access or ())
                 else:
@@ -700,9 +461,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             if step is None:
                 expect = (NotFound,)
             elif case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))
                           .either(step["status"] != "open" or organisation_id == MISSING
                                   or (hours is not None and hours <= 0), ValidationError)
@@ -728,9 +489,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             last_on = None if length is None else first_on + timedelta(days=length)
             reason = "" if blank == 0 else "Ziekenhuisopname"
             if case is not None and case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 overlaps = any(
                     (s["last_on"] is None or first_on <= s["last_on"]) and (last_on is None or s["first_on"] <= last_on)
                     for s in self.snap.suspensions.values() if s["case_id"] == case_id)
@@ -762,9 +523,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             if row is None:
                 expect = (NotFound,)
             elif case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))
                           .either(row["last_on"] is not None or last_on < row["first_on"] or last_on > self.today,
                                   ValidationError).outcome())
@@ -788,9 +549,9 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             if row is None:
                 expect = (NotFound,)
             elif case["state"] == FINAL:
-                expect = _closed(actor, case)
+                expect = closed_errors(actor, case)
             else:
-                access = _access(actor, case)
+                access = access_errors(actor, case)
                 too_early = due_at <= self.now or (row["due_at"] is not None and due_at <= row["due_at"])
                 expect = (Expect().fail(access is not None, *(access or ()))
                           .either(row["status"] != "open" or not ctx.clock(row["kind"]).extendable or too_early
@@ -825,72 +586,8 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
         @invariant()
         def check_database(self):
             stats["steps"] += 1
-            snap = self.snap  # read from the database right after the last call (rules without one change nothing)
-            assert sorted(snap.cases) == sorted(self.case_ids)
-            assert {c: snap.events.get(c, 0) for c in snap.cases} == self.events, "events per case"
-            assert {c: r["version"] for c, r in snap.cases.items()} == self.versions
-            open_per_youth: dict[int, int] = {}
-            for case in snap.cases.values():
-                cid, state = case["id"], case["state"]
-                mine = [d for d in snap.deadlines.values() if d["case_id"] == cid]
-                live = [d for d in mine if d["status"] == "open"]
-                suspensions = sorted((s["first_on"], s["last_on"]) for s in snap.suspensions.values()
-                                     if s["case_id"] == cid)
-                assert case["has_suspensions"] == bool(suspensions)
-                # Thuiszitterspact: three calendar months from its start, never paused, never moved.
-                for d in mine:
-                    if d["kind"] == "thuiszitterspact":
-                        assert d["due_at"] == end_of_day(add_calendar_months(d["started_on"], PACT_MONTHS)), d
-                        assert d["step_id"] is None and d["rule"] == "calendar_months"
-                        if d["generation"] == 1:  # counted from the first day without education
-                            assert d["started_on"] == case["first_absent_on"], d
-                pact = [d for d in live if d["kind"] == "thuiszitterspact"]
-                if state == FINAL:
-                    assert not live, f"closed case {cid} has open deadlines: {live}"
-                    assert not [t for t in snap.steps.values() if t["case_id"] == cid and t["status"] == "open"], (
-                        f"closed case {cid} has open steps")
-                    assert case["closed_at"] is not None and case["closing_reason"] in CLOSING_REASONS
-                    continue
-                open_per_youth[case["youth_id"]] = open_per_youth.get(case["youth_id"], 0) + 1
-                assert state in OPEN_STATES
-                assert case["closed_at"] is None, f"open case {cid} has closed_at (the indexes' meaning of open)"
-                if state in BEFORE_OFFER:
-                    assert len(pact) == 1, f"case {cid} in {state}: open Thuiszitterspact rows {pact}"
-                else:
-                    assert state == "terugleiding"
-                    assert case["offer_started_on"] is not None, f"case {cid} in terugleiding without an offer start"
-                    assert not pact, "the offer started: the Thuiszitterspact clock stopped"
-                # Exactly one open clock for the current state, none for any other state.
-                own = [d for d in live if d["kind"] == state and d["step_id"] is None]
-                assert len(own) == 1, f"case {cid} in {state}: open rows for its clock {own}"
-                others = [d for d in live if d["kind"] in OPEN_STATES and d["kind"] != state]
-                assert not others, f"case {cid} in {state} has clocks of other states open: {others}"
-                assert len([d for d in live if d["kind"] == "lrv"]) <= 1
-                for d in live:
-                    if d["due_at"] is None:  # paused: only by an open-ended suspension, only a school-day clock
-                        assert d["rule"] in SCHOOL_DAY_RULES and any(last is None for _, last in suspensions), d
-                    if d["rule"] in COMPUTED_RULES:  # what it says is what it is computed from
-                        again = recompute(ctx.calendar, ctx.rule_for(d["kind"]), d["inputs"], d["started_on"],
-                                          case["region"], suspensions)
-                        assert again is not None and again.due_at == d["due_at"], (d, again)
-                # Every open step of an open case has exactly one open clock, due when the step is.
-                for step in snap.steps.values():
-                    if step["case_id"] != cid:
-                        continue
-                    clocks = [d for d in live if d["step_id"] == step["id"] and d["kind"] == "step"]
-                    if step["status"] == "open":
-                        assert len(clocks) == 1 and clocks[0]["due_at"] == step["due_at"], (step, clocks)
-                    else:
-                        assert not clocks, (step, clocks)
-            assert all(n == 1 for n in open_per_youth.values()), open_per_youth
-            # A reopened youth: the new case is linked to the youth's previous (closed) case.
-            for case in snap.cases.values():
-                previous = case["previous_case_id"]
-                if previous is not None:
-                    assert previous < case["id"] and snap.cases[previous]["state"] == FINAL
-                    assert snap.cases[previous]["youth_id"] == case["youth_id"]
-                    assert not [c for c in snap.cases.values()
-                                if c["youth_id"] == case["youth_id"] and previous < c["id"] < case["id"]]
+            # read from the database right after the last call (rules without one change nothing)
+            check_invariants(ctx, self.snap, self.case_ids, self.events, self.versions)
 
     return CaseMachine
 

@@ -62,3 +62,50 @@ def log_in(app, clock, actor_name: str):
 @pytest.fixture
 def login(web_app, clock):
     return lambda actor_name: log_in(web_app, clock, actor_name)
+
+
+class Api:
+    """A client of the JSON API that sends one token with every request."""
+
+    def __init__(self, app, token: str | None):
+        self.client = app.test_client()
+        self.token = token
+
+    def _headers(self, headers: dict | None) -> dict:
+        sent = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        sent.update(headers or {})
+        return sent
+
+    def get(self, path: str, **kwargs):
+        return self.client.get("/api/v1" + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(kwargs.pop("headers", None)),
+                                **kwargs)
+
+
+def make_token(db, now, user_id: int, scopes=("read", "write"), days: int = 90) -> str:
+    from mas.services import tokens
+
+    with db.begin() as conn:
+        return tokens.create_token(conn, None, user_id=user_id, name="test", scopes=scopes, now=now, days=days).token
+
+
+@pytest.fixture
+def school_system(db, world, now):
+    """The school's administration package: a service account of the school organisation."""
+    from mas.services import tokens
+
+    with db.begin() as conn:
+        return tokens.create_service_account(conn, None, organisation_id=world.school, name="Leerlingadministratie",
+                                             now=now)
+
+
+@pytest.fixture
+def api(web_app, world, db, now, school_system):
+    """`api("regisseur_a")`: an API client with a fresh token of one of the world's accounts
+    ("school_system" is the school's service account)."""
+    def client(name: str, scopes=("read", "write")) -> Api:
+        user_id = school_system if name == "school_system" else getattr(world, name).id
+        return Api(web_app, make_token(db, now, user_id, scopes))
+    return client

@@ -40,8 +40,9 @@ def _url(rule, two_cases, db, world=None):
             Deadline.__table__.c.case_id == two_cases["a"].case_id)).scalars().first()
     values = {"reference": two_cases["a"].reference, "trigger": "plan_gesprek", "step_id": two_cases["step_a"],
               "deadline_id": deadline_id, "suspension_id": 1, "request_id": 1, "message_pk": 1, "org_id": two_cases_org(db), "team_id": 1,
+              "token_id": 1,
               "user_id": world.partner_ggd.id if world else 1,  # an account nobody in the sweep uses
-              "filename": "mas.css", "token": "not-a-signed-token"}
+              "filename": "mas.css", "signal_id": 1, "token": "geen-geldige-link"}  # no enrolment, no signed link
     return rule.rule.replace("<int:", "<").format(**{}) if not rule.arguments else \
         _fill(rule.rule, {k: values[k] for k in rule.arguments})
 
@@ -68,6 +69,8 @@ def test_route_sweep_every_role(web_app, login, two_cases, db, world):
     clients["anonymous"] = web_app.test_client()
     for rule in web_app.url_map.iter_rules():
         if rule.endpoint in ("static", "auth.logout"):  # logout has its own test; it would end the sweep's sessions
+            continue
+        if rule.rule.startswith("/api/"):  # tokens, not sessions: swept in test_api_access.py
             continue
         url = _url(rule, two_cases, db, world)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -200,3 +203,67 @@ def test_admin_corrects_an_organisations_contacts_and_a_teams_ladder(web_app, lo
     assert (org.contact_email, org.escalation_email, org.is_active) == ("jgz@ggd.example.org", "teamleider@ggd.example.org", True)
     assert (team.coordinator_id, team.bestuurlijk_contact_email) == (world.coordinator_a.id, "directeur@swv.example")
     assert admin.get("/admin/organisations/999999").status_code == 404
+
+
+# --- shared youths: one child, two teams ------------------------------------------------------
+
+A_FILE = ("Annabel", "Aalders", "0611111111", "anja@example.net")  # what team A typed
+B_FILE = ("Bram", "Bosman", "0622222222")  # what team B typed
+ROUTED = ("Anouk", "0633333333")  # what team A typed in a signal for team B's open case
+
+
+@pytest.fixture
+def shared_youth(db, ctx, world, now):
+    """One BSN: team A's closed case, team B's open case (with a step for the wijkteam), and a
+    signal team A entered later that waits for team B's decision."""
+    from mas.services import cases
+    from mas.services.inputs import GuardianInput
+    from tests.factories import fire, signal, youth
+
+    bsn = "111222333"
+    a = open_case(db, ctx, world, now, given_name="Annabel", family_name="Aalders", bsn=bsn,
+                  guardians=(GuardianInput("Anja Aalders", "moeder", "0611111111", "anja@example.net"),))
+    fire(db, ctx, world, a.case_id, "sluiten", now)
+    b = open_case(db, ctx, world, now, actor=world.regisseur_b, given_name="Bram", family_name="Bosman", bsn=bsn,
+                  guardians=(GuardianInput("Bert Bosman", "vader", "0622222222"),))
+    with db.begin() as conn:
+        steps.assign_step(conn, ctx, world.regisseur_b, b.case_id, organisation_id=world.wijkteam,
+                          title="Huisbezoek", due_at=end_of_day(date(2026, 3, 20)), now=now)
+        routed = cases.receive_signal(conn, ctx, world.regisseur_a, youth(
+            given_name="Anouk", family_name="Aalders", bsn=bsn,
+            guardians=(GuardianInput("Anja Aalders", "moeder", "0633333333"),)), signal(), team_id=world.team_a, now=now)
+    assert routed.routed and not b.joined
+    return {"a": a, "b": b}
+
+
+TEAM_A = ("regisseur_a", "regisseur_a2", "coordinator_a")
+TEAM_B = ("regisseur_b", "coordinator_b")
+
+
+@pytest.mark.parametrize("who", [*TEAM_A, *TEAM_B, "partner_wijkteam", "partner_ggd", "admin"])
+def test_shared_youth_every_role_sees_only_its_own_teams_file(web_app, login, shared_youth, who):
+    a, b = shared_youth["a"].reference, shared_youth["b"].reference
+    client = login(who)
+    pages = ["/cases?scope=team", "/cases?scope=team&q=bram", "/cases?scope=team&q=annabel", "/cases?scope=team&q=anouk",
+             f"/cases/{a}", f"/cases/{b}", f"/cases/{a}/access-log", f"/cases/{b}/access-log", "/partner",
+             "/admin/users", "/team"]
+    seen = {path: client.get(path) for path in pages}
+    everything = "\n".join(r.get_data(as_text=True) for r in seen.values())
+    for secret in ROUTED:  # a routed signal carries the melding, not what the sender typed about the youth
+        assert secret not in everything, (who, secret)
+    if who in TEAM_A:
+        assert seen[f"/cases/{a}"].status_code == 200 and "Annabel" in everything
+        assert seen[f"/cases/{b}"].status_code == 404
+        hidden = B_FILE + (b,)
+    elif who in TEAM_B:
+        assert seen[f"/cases/{b}"].status_code == 200 and "Bram" in everything and "0622222222" in everything
+        assert seen[f"/cases/{a}"].status_code == 404
+        assert "wachten" in seen["/cases?scope=team"].get_data(as_text=True)  # team A's signal awaits B's decision
+        hidden = A_FILE + (a,)
+    elif who == "partner_wijkteam":  # the step's first name and reference: what the step needs
+        assert "Bram" in seen["/partner"].get_data(as_text=True) and b in everything
+        hidden = A_FILE + ("Bosman", "0622222222", a)
+    else:
+        hidden = A_FILE + B_FILE + (a, b)
+    for secret in hidden:
+        assert secret not in everything, (who, secret)

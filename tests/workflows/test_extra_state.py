@@ -119,9 +119,10 @@ def test_a_pv_clock_added_by_data_runs_end_to_end(db, world, now, pv_settings, s
     # Its reminder: three school days before (Wed 1, Tue 31, Mon 30 March), at the start of the day.
     assert pv.next_at == start_of_day(date(2026, 3, 30))
     # "Waarom deze datum?", from the kind's own words and the field day 0 came from.
-    lines = explain(pv, ctx.clock("proces_verbaal"), ctx.calendar, "midden", ctx.workflow.field_label)
+    lines = explain(pv, ctx.workflow, ctx.calendar, "midden")
     assert lines[0] == PV.explanation
-    assert "Start: maandag 2 maart 2026 (datum eerste verhoor)." in lines
+    assert "Dag 0: maandag 2 maart 2026 (datum eerste verhoor)." in lines
+    assert "Termijn: 1 kalendermaand: 2 maart + 1 maand = 2 april 2026." in lines
     assert "Eindigt: donderdag 2 april 2026, 23:59." in lines
 
     escalation.sweep(db, ctx, _local(2026, 3, 30, 9))

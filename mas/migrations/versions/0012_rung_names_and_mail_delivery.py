@@ -15,7 +15,7 @@
 - runtime_state: what the installation last applied (the ladders), compared at start-up.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-02 09:00:00
 """
 import os
@@ -31,7 +31,7 @@ from alembic import op
 import mas.db  # noqa: F401  (UTCDateTime)
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,20 +46,20 @@ outbox = sa.table("outbox_message", sa.column("status", sa.String),
                   sa.column("expires_at", mas.db.UTCDateTime(timezone=True)))
 
 
-def _config_dir() -> Path:
-    given = op.get_context().config.attributes.get("mas_config_dir") or os.environ.get("MAS_CONFIG_DIR")
-    if given:
-        return Path(given)
-    from mas.settings import DEFAULT_CONFIG_DIR
+def _escalation_toml() -> Path:
+    """The installation's escalation.toml: the one in its MAS_CONFIG_DIR when that has one (the
+    directory mas.db.upgrade was given, else the environment's), else the shipped one."""
+    from mas.settings import config_file
 
-    return DEFAULT_CONFIG_DIR
+    given = op.get_context().config.attributes.get("mas_config_dir") or os.environ.get("MAS_CONFIG_DIR")
+    return config_file(given or None, "escalation.toml")
 
 
 def _level_names() -> dict[str, list[str]]:
     """Per deadline kind, its ladder's level names in the order the positions counted them."""
     from mas.workflows import WORKFLOW
 
-    path = _config_dir() / "escalation.toml"
+    path = _escalation_toml()
     ladders = tomllib.loads(path.read_text()).get("ladder", {})
     names: dict[str, list[str]] = {}
     for clock in WORKFLOW.clocks:

@@ -1,0 +1,113 @@
+"""The case page tells the whole story: every field a transition recorded, labelled as its form
+labels it, in the journal and among the case's facts; clocks in Dutch words, not status codes."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime, timezone
+
+from mas.dates import nl_date
+from mas.workflows import WORKFLOW
+from tests.factories import fire, open_case
+
+# One value per field kind, each recognisable on the page (dates between the first day without
+# education, 2 February 2026, and today, Tuesday 3 March 2026).
+DATES = iter(date(2026, 2, day) for day in range(10, 28))
+
+
+def _value(field, world):
+    if field.kind == "date":
+        day = next(DATES)
+        return day.isoformat(), nl_date(day)
+    if field.kind == "choice":
+        key, label = list(field.choices.items())[-1]
+        return key, label
+    if field.kind == "organisation":
+        return world.ggd, "GGD regio Utrecht"
+    if field.kind == "int":
+        return "7", "7"
+    return f"Tekst voor {field.label.lower()}", f"Tekst voor {field.label.lower()}"
+
+
+PATH_A = ("plan_gesprek", "naar_zorgtafel", "maatwerkplan_vastgesteld", "aanbod_gestart", "terugval",
+          "maatwerkplan_vastgesteld", "aanbod_mislukt", "maatwerkplan_vastgesteld", "aanbod_gestart",
+          "nazorg_afgerond")
+PATH_B = ("plan_gesprek", "sluiten")
+
+
+def _text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+
+
+def test_every_transition_and_every_field_shows_on_the_page(db, ctx, world, now, login):
+    assert {t.trigger for t in WORKFLOW.transitions} == set(PATH_A) | set(PATH_B)
+    pages = []
+    for path in (PATH_A, PATH_B):
+        case = open_case(db, ctx, world, now)
+        shown = []
+        last_date = date(2026, 2, 2)
+        for trigger in path:
+            transition = WORKFLOW.transition(trigger)
+            data = {}
+            for field in transition.fields:
+                stored, visible = _value(field, world)
+                if field.kind == "date":  # keep the dates in the order the rules ask (offer, then home again)
+                    last_date = max(last_date, date.fromisoformat(stored))
+                data[field.name] = stored
+                shown.append((field.label, visible))
+            reason = f"Reden bij {transition.label.lower()}" if transition.needs_reason else None
+            fire(db, ctx, world, case.case_id, trigger, now, data=data, reason=reason)
+            if reason:
+                shown.append(("Reden", reason))
+        pages.append((case, shown))
+    client = login("regisseur_a")
+    for case, shown in pages:
+        page = _text(client.get(f"/cases/{case.reference}"))
+        for label, value in shown:
+            if label == "Reden":
+                assert f"Reden: {value}" in page, value
+            else:
+                assert f"{label}: {value}" in page, (label, value)  # in the journal
+                assert value in page.split("Vastgelegd bij de stappen", 1)[1], (label, value)
+
+
+def test_a_closed_case_says_why_and_earlier_clocks_are_in_words(db, ctx, world, now, login):
+    case = open_case(db, ctx, world, now)
+    fire(db, ctx, world, case.case_id, "plan_gesprek", now)
+    fire(db, ctx, world, case.case_id, "sluiten", now, data={"closing_reason": "verhuisd"}, reason="Verhuisd.")
+    page = _text(login("coordinator_a").get(f"/cases/{case.reference}"))
+    assert "Afgesloten op dinsdag 3 maart 2026: Verhuisd" in page
+    earlier = page.split("Eerdere klokken", 1)[1].split("</details>", 1)[0]
+    assert "gehaald op dinsdag 3 maart 2026: fase verlaten (Contact gelegd, gesprek plannen)" in earlier
+    assert "beëindigd op dinsdag 3 maart 2026: zaak afgesloten (Zaak afsluiten)" in earlier
+    for code in (" met", "stopped", "closed", "(sluiten)", "plan_gesprek", "2026-03"):
+        assert code not in earlier, code
+    assert "via school (DUO)" in page
+
+
+def test_the_lrv_milestone_is_shown_as_reached_not_late(db, ctx, world, now, clock, login):
+    from mas.dates import end_of_day
+    from mas.services import escalation
+
+    case = open_case(db, ctx, world, now)  # first day without education 2 February: reached 9 March
+    escalation.sweep(db, ctx, end_of_day(date(2026, 3, 9)))
+    clock.now = end_of_day(date(2026, 3, 10))
+    page = _text(login("regisseur_a").get(f"/cases/{case.reference}"))
+    lrv = WORKFLOW.clock("lrv")
+    block = page.split(f"<h3>{lrv.label}</h3>", 1)[1].split("</div>", 1)[0]
+    assert "Bereikt op maandag 9 maart 2026" in block and "mijlpaal bereikt" in block
+    assert "te laat" not in block and "Termijn verlengen" not in block
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert f"Mijlpaal bereikt — {lrv.label}: {lrv.explanation}" in plain  # in the journal
+
+
+def test_the_werkvoorraad_counts_in_words_with_the_right_plural(db, ctx, world, now, clock, login):
+    open_case(db, ctx, world, now)  # signaal due Tuesday 10 March; Thuiszitterspact 2 May
+    clock.now = datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc)  # Monday 9 March
+    page = _text(login("regisseur_a").get("/cases"))
+    assert "nog 1 schooldag" in page and "(en)" not in page
+    assert "Signaal: contact leggen en gesprek plannen:" in page  # which clock is nearest
+    clock.now = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)  # Friday 1 May: the pact clock ends tomorrow
+    page = _text(login("regisseur_a").get("/cases"))
+    assert "nog 1 dag" in page and "nog 1 dagen" not in page
