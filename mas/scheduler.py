@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -74,7 +74,9 @@ def build_scheduler(db, ctx, transport, *, blocking: bool, sweep_every: float = 
                     clock: Callable[[], datetime] = utcnow):
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(job_defaults=JOB_DEFAULTS, timezone="UTC")
     worker = worker_name()
-    scheduler.add_job(_guarded("sweep", lambda: run_sweep(db, ctx, clock())), "interval", seconds=sweep_every,
+    interval = timedelta(seconds=sweep_every)
+    scheduler.add_job(_guarded("sweep", lambda: run_sweep(db, ctx, clock(), sweep_interval=interval)), "interval",
+                      seconds=sweep_every,
                       id="sweep", name="termijncontrole", next_run_time=clock())
     scheduler.add_job(_guarded("dispatch", lambda: run_dispatch(db, ctx, clock, transport, worker=worker)),
                       "interval", seconds=dispatch_every, id="dispatch", name="verzenden", next_run_time=clock())

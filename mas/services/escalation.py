@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -34,6 +34,10 @@ from mas.services.actors import SYSTEM
 from mas.services.delivery import compose
 from mas.services.recipients import Addressee, FallbackChain, from_due_row
 from mas.workflows import Recipient
+
+# How often `mas scheduler` sweeps (its --sweep-every default): a level passed longer ago than
+# this when a sweep raised it was passed during an outage.
+SWEEP_INTERVAL = timedelta(seconds=60)
 
 _d, _c, _t, _o, _e = (Deadline.__table__, Case.__table__, Team.__table__, Organisation.__table__,
                       CaseEvent.__table__)
@@ -100,10 +104,12 @@ class SweepResult:
         self.details.extend(other.details)
 
 
-def _climb(ctx: ServiceContext, levels: tuple[Level, ...], row, now: datetime) -> tuple[list[Level], datetime | None]:
+def _climb(ctx: ServiceContext, levels: tuple[Level, ...], row, now: datetime,
+           moments: dict | None = None) -> tuple[list[Level], datetime | None]:
     """The levels passed by `now`, and when the next one falls due (None: ladder done).
 
-    Each moment is computed once: the first one not yet passed is the new next_at.
+    Each moment is computed once (and kept in `moments` by level name): the first one not yet
+    passed is the new next_at.
     """
     passed = []
     for level in levels:
@@ -111,6 +117,8 @@ def _climb(ctx: ServiceContext, levels: tuple[Level, ...], row, now: datetime) -
         if moment > now:
             return passed, moment
         passed.append(level)
+        if moments is not None:
+            moments[level.name] = moment
     return passed, None
 
 
@@ -210,7 +218,8 @@ def _mailed_levels(ladder: Ladder, passed: list[Level]) -> list[Level]:
     return [top]
 
 
-def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepResult:
+def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int = 1000,
+                sweep_interval: timedelta = SWEEP_INTERVAL) -> SweepResult:
     """One batch of due deadlines, in the caller's transaction."""
     result = SweepResult()
     climbs, events = [], []
@@ -222,7 +231,8 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
     for row in rows:
         ladder = ctx.ladder_for(row.kind)
         levels = remaining_levels(ladder, row.rung, raised.get(row.id, set())) if ladder else ()
-        passed, next_at = _climb(ctx, levels, row, now)
+        moments: dict = {}
+        passed, next_at = _climb(ctx, levels, row, now, moments)
         climbs.append({"w_id": row.id, "w_rung": row.rung, "rung": passed[-1].name if passed else row.rung,
                        "next_at": next_at})
         result.deadlines += 1
@@ -250,7 +260,10 @@ def sweep_batch(conn: Connection, ctx: ServiceContext, now: datetime, batch: int
             result.fallbacks += any(a.fallback for a in to)
             result.unreachable += not to
         for level in passed:
-            data = data_of.get(level.name, {"sent": False, "recorded_only": True})
+            # Passed beside a higher level: during an outage only if it fell due more than one sweep
+            # interval before this sweep (else two levels merely fell within one interval).
+            data = data_of.get(level.name, {"sent": False, "recorded_only": True,
+                                            "during_outage": moments[level.name] < now - sweep_interval})
             events.append({"case_id": row.case_id, "at": now, "kind": "herinnering" if level.is_reminder else "escalatie",
                            "deadline_id": row.id, "rung": level.name, "data": {**base, "level": level.label, **data}})
         result.recorded_only += len(passed) - len(mailed)
@@ -271,7 +284,8 @@ _ANY_DUE = (
 )
 
 
-def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepResult:
+def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000,
+          sweep_interval: timedelta = SWEEP_INTERVAL) -> SweepResult:
     """Every due deadline, batch by batch, each batch one transaction."""
     total = SweepResult()
     with db.read() as conn:  # a quiet tick reads one index entry and compiles nothing bigger
@@ -279,7 +293,7 @@ def sweep(db, ctx: ServiceContext, now: datetime, batch: int = 1000) -> SweepRes
             return total
     while True:
         with db.begin() as conn:
-            result = sweep_batch(conn, ctx, now, batch)
+            result = sweep_batch(conn, ctx, now, batch, sweep_interval)
             # A full batch may have left more; ask inside this transaction rather than open another.
             more = result.deadlines == batch and conn.execute(_ANY_DUE, {"now": now}).first() is not None
         total.add(result)

@@ -62,9 +62,10 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_sweep(db: Database, ctx: ServiceContext, now: datetime, report: TickReport | None = None) -> TickReport:
+def run_sweep(db: Database, ctx: ServiceContext, now: datetime, report: TickReport | None = None,
+              sweep_interval: timedelta | None = None) -> TickReport:
     report = report or TickReport()
-    result = sweep(db, ctx, now)
+    result = sweep(db, ctx, now) if sweep_interval is None else sweep(db, ctx, now, sweep_interval=sweep_interval)
     report.levels_raised += result.levels_raised
     report.recorded_only += result.recorded_only
     report.milestones += result.milestones

@@ -187,3 +187,15 @@ def test_the_database_itself_refuses_a_rung_or_a_message_twice(db, ctx, world, n
         conn.execute(o.insert(), {"idempotency_key": message.idempotency_key, "message_id": message.message_id,
                                   "template": "reminder", "recipient": message.recipient, "context": {},
                                   "not_before": now, "created_at": now})
+
+
+@pytest.mark.parametrize("interval,outage", [(timedelta(seconds=60), True), (timedelta(weeks=4), False)])
+def test_passed_during_an_outage_only_when_more_than_one_sweep_interval_late(db, ctx, world, now, interval, outage):
+    """A level recorded beside a higher one was passed 'tijdens storing' only if it fell due more
+    than one sweep interval before the sweep that raised it (a scheduler sweeping every minute
+    was down for weeks; one sweeping every four weeks was not)."""
+    case_id = open_case(db, ctx, world, now).case_id
+    sweep(db, ctx, local(2026, 3, 30, 9), sweep_interval=interval)
+    recorded_only = [e for e in ladder_events(db, case_id) if e.data.get("recorded_only")]
+    assert {e.rung for e in recorded_only} == {"herinnering", "team"}
+    assert all(e.data["during_outage"] is outage for e in recorded_only)

@@ -111,3 +111,19 @@ def test_the_werkvoorraad_counts_in_words_with_the_right_plural(db, ctx, world, 
     clock.now = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)  # Friday 1 May: the pact clock ends tomorrow
     page = _text(login("regisseur_a").get("/cases"))
     assert "nog 1 dag" in page and "nog 1 dagen" not in page
+
+
+def test_the_journal_says_tijdens_storing_only_for_levels_passed_during_an_outage(db, ctx, world, now, clock, login):
+    from datetime import timedelta
+
+    from mas.services import escalation
+
+    down = open_case(db, ctx, world, now)
+    escalation.sweep(db, ctx, datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc))  # weeks without a sweep
+    clock.now = datetime(2026, 3, 30, 9, 0, tzinfo=timezone.utc)
+    page = _text(login("regisseur_a").get(f"/cases/{down.reference}"))
+    assert page.count("tijdens storing gepasseerd") == 2  # the reminder and the coordinator's rung
+    slow = open_case(db, ctx, world, now)
+    escalation.sweep(db, ctx, datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc), sweep_interval=timedelta(weeks=4))
+    page = _text(login("regisseur_a").get(f"/cases/{slow.reference}"))
+    assert "tijdens storing" not in page and page.count("samen met een hogere trede bereikt") == 2
