@@ -4,6 +4,12 @@ in a child process, medians, tables, the JSON line.
 A bench prints a readable table and ends with exactly one JSON object on its last line, so
 that CI and people can both read it (`last_json_line` parses it back).
 
+A bench that builds database files once and caches them (bench/sweep.py, bench/web.py) names
+each file by `build_key`: the schema's migration head and a digest of everything that shapes
+the rows (the migrations and models, the shipped config, the mas modules the builder computes
+rows with, the builder's own version). `schema_version` reads a built file's head back, so a
+cached file on another schema is never reused even if its name were to match.
+
 `--db sqlite` (the default) runs on files in a temporary directory; `--db postgresql` on
 databases that the bench creates on the server named by MAS_BENCH_DATABASE_URL (default
 the test server, DEFAULT_SERVER_URL) and drops when it ends, also when it fails (`Scratch`).
@@ -11,6 +17,7 @@ the test server, DEFAULT_SERVER_URL) and drops when it ends, also when it fails 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -116,6 +123,90 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], left: Sequence[
     out = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
     out.extend(fmt(r) for r in cells[1:])
     return "\n".join(out)
+
+
+# --- what a built database depends on -----------------------------------------------------------
+
+# The schema: what mas.db.upgrade creates (the migrations, run through mas.db) and what the models say.
+SCHEMA_INPUTS = ("mas/migrations", "mas/models.py", "mas/db.py")
+
+
+def migration_head() -> str:
+    """The Alembic head revision(s) of mas/migrations, as mas.db.upgrade would reach them."""
+    from alembic.script import ScriptDirectory
+
+    from mas.db import alembic_config
+
+    return "+".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
+
+
+def schema_version(sqlite_file: str | os.PathLike) -> str | None:
+    """The revision(s) a built SQLite file was migrated to (None if it has no alembic_version)."""
+    if not Path(sqlite_file).exists():
+        return None
+    # Not read-only: the last connection to a WAL file removes its -wal and -shm on closing, a read-only one cannot.
+    conn = sqlite3.connect(sqlite_file)
+    try:
+        return "+".join(sorted(row[0] for row in conn.execute("SELECT version_num FROM alembic_version")))
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _files(relative: str) -> list[Path]:
+    path = REPO_ROOT / relative
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and p.suffix not in (".pyc", ".pyo"))
+
+
+def build_key(*parts, inputs: Sequence[str] = ()) -> str:
+    """A short digest of what a cached, built database's rows depend on: `parts` (the builder's
+    name, version, seed, sizes, …), the migration head, every file of the schema
+    (SCHEMA_INPUTS), the shipped config the builder's Settings read (mas.settings.
+    SHIPPED_CONFIG_DIR), and `inputs`: the files and folders, relative to the repository, of
+    the code the builder computes its rows with. Any change to one of them is another key, so
+    a file built for an older schema, config or rule is never reused."""
+    from mas.settings import SHIPPED_CONFIG_DIR
+
+    h = hashlib.sha256(repr((parts, migration_head())).encode())
+    files = [f for name in (*SCHEMA_INPUTS, *inputs) for f in _files(name)]
+    files += sorted(Path(SHIPPED_CONFIG_DIR).glob("*.toml"))
+    for path in files:
+        h.update(str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name).encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def check_built_rows(conn: sqlite3.Connection) -> list[str]:
+    """What a bulk builder wrote with plain sqlite3, checked as the schema and the services hold
+    it (plain sqlite3 enforces no foreign keys): every reference points at a row; every case
+    shows a record of its own youth kept by its own team; every case has a signal, and every
+    signal was entered by the team of its case and joined it (the builders make no hand-overs
+    and no signals waiting for another team). Returns the problems found (none: [])."""
+    problems = []
+    broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
+    if broken:
+        problems.append(f"rows whose foreign keys point nowhere, e.g. {broken}")
+    checks = (
+        ("cases without a record of their own youth kept by their own team",
+         'SELECT count(*) FROM "case" c LEFT JOIN youth_record r ON r.id = c.record_id'
+         " WHERE r.id IS NULL OR r.team_id != c.team_id OR r.youth_id != c.youth_id"),
+        ("cases without a signal",
+         'SELECT count(*) FROM "case" c WHERE NOT EXISTS (SELECT 1 FROM signal s WHERE s.case_id = c.id)'),
+        ("signals not entered by their case's team, for its youth, and joined",
+         'SELECT count(*) FROM signal s JOIN "case" c ON c.id = s.case_id'
+         " WHERE s.team_id != c.team_id OR s.youth_id != c.youth_id OR s.status != 'joined'"),
+    )
+    for what, sql in checks:
+        count = conn.execute(sql).fetchone()[0]
+        if count:
+            problems.append(f"{count} {what}")
+    return problems
 
 
 # --- the database a bench runs on -------------------------------------------------------------

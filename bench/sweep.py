@@ -31,18 +31,25 @@ What is measured (each in a fresh child process, `--child …`):
 
 Rounds alternate the arms (the machine is shared and noisy); figures are medians.
 
-The databases are built once as SQLite files and cached under bench/out/ (gitignored), keyed
-by size and by everything that shapes their contents (this builder's version, config/,
-migrations): migrated by `mas.db.upgrade`, a world of three teams (coordinators, two with a
-bestuurlijk contact), casusregisseurs and partner organisations, then cases bulk-inserted
-with plain sqlite3: per case a youth, a step, four open clocks (the state's clock,
+The databases are built once as SQLite files and cached under bench/out/ (gitignored), named by
+size, by the schema's migration head and by bench.common.build_key over everything that shapes
+their contents (this builder's version, the migrations and models, the shipped config, the
+clock rules, workflow and outbox code the rows are computed with); a cached file is used only if
+its alembic_version is that head. Each is migrated by `mas.db.upgrade`, given a world of three
+teams (coordinators, two with a bestuurlijk contact), casusregisseurs and partner organisations,
+then cases bulk-inserted with plain sqlite3, per case the rows the services write: the youth's
+key (`youth`: an onderwijsnummer, no personal data), the team's own record of the youth
+(`youth_record`, one per case) with a guardian on it, the case naming that record
+(`case.record_id`), its opening signal entered by the team (`signal.team_id`, status 'joined'),
+a step, four open clocks (the state's clock,
 Thuiszitterspact, LRV and the step's clock, computed by `mas.clocks.rules` and armed by
 `mas.clocks.ladder` exactly as the services arm them), the `zaak_geopend` event, and for every
 level a clock already passed its escalation event and its sent outbox rows. The `due` rows
 are the same in every file (same cases, clocks, recipients; spread evenly over the file):
 clocks last swept a day before the sweep moment whose next level has fallen due since. So
 are the previous tick's rows: clocks last swept two days before, due a day before, and not
-due again at the sweep moment.
+due again at the sweep moment. The build checks what it wrote (bench.common.check_built_rows:
+every foreign key, every case on a record of its own youth and team, every signal its team's).
 
 On PostgreSQL each run of the bench creates a database per size on the server, migrates it
 with `mas.db.upgrade` and loads the cached file's rows into it with COPY
@@ -60,7 +67,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
 import io
 import json
 import os
@@ -84,16 +90,21 @@ from bench.common import (
     REPO_ROOT,
     Scratch,
     add_database_option,
+    build_key,
+    check_built_rows,
     checkpoint,
     explain,
     json_line,
     kind_of,
     load_sqlite_into_postgresql,
     median,
+    migration_head,
     peak_rss_mb,
     psycopg_conninfo,
+    remove_sqlite,
     rotated,
     run_child,
+    schema_version,
     sqlite_path,
     table,
 )
@@ -102,7 +113,7 @@ OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
 
 # Bump when the builder below changes what it writes: cached files are then rebuilt.
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 SEED = 20260303
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
 PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept (the replayed tick)
@@ -153,7 +164,8 @@ class World:
 
     def __init__(self, conn: sqlite3.Connection):
         stamp = _dt(NOW - timedelta(days=400))
-        self.teams = []  # (id, region, coordinator e-mail, bestuurlijk e-mail, [(regisseur id, e-mail)], weight)
+        # (id, region, coordinator e-mail, bestuurlijk e-mail, [(regisseur id, e-mail)], weight, municipality)
+        self.teams = []
         self.organisations = []  # (id, name, kind, contact e-mail, escalation e-mail)
         self.schools = []
         n = 0
@@ -185,7 +197,8 @@ class World:
             coordinator = f"coordinator.team{t}@example.org"
             cid = self._user(conn, coordinator, "coordinator", tid, None, stamp)
             conn.execute("UPDATE team SET coordinator_id = ? WHERE id = ?", (cid, tid))
-            self.teams.append((tid, region, coordinator, bestuurlijk[1] if bestuurlijk else None, users, weight))
+            self.teams.append((tid, region, coordinator, bestuurlijk[1] if bestuurlijk else None, users, weight,
+                               municipalities[0]))
         for oid, _name, kind, _c, _e in self.partners:
             self._user(conn, f"medewerker{oid}@{kind}.example.org", "partner", None, oid, stamp)
         self._user(conn, "beheer@example.org", "admin", None, None, stamp)
@@ -274,16 +287,15 @@ def make_pools(ctx) -> tuple[dict, dict, dict]:
 # --- building a file ----------------------------------------------------------------------
 
 
-def _cache_key(n_open: int, n_due: int) -> str:
-    h = hashlib.sha256(f"{BUILD_VERSION}:{SEED}:{NOW.isoformat()}:{n_open}:{n_due}".encode())
-    for path in sorted((REPO_ROOT / "config").glob("*.toml")) + sorted((REPO_ROOT / "mas" / "migrations" / "versions").glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:12]
+# What the built rows are computed with, besides the schema and the shipped config (bench.common.build_key).
+BUILD_INPUTS = ("bench/clockwork.py", "mas/clocks", "mas/workflows", "mas/dates.py", "mas/context.py", "mas/settings.py",
+                "mas/notifications/outbox.py")
 
 
 def built_paths(n_open: int, n_due: int) -> tuple[Path, Path]:
-    stem = f"sweep-{n_open}-{n_due}-{_cache_key(n_open, n_due)}"
+    """The cached file and its meta: named by size, schema head and build_key (schema, config, rules, builder)."""
+    key = build_key("sweep", BUILD_VERSION, SEED, NOW.isoformat(), n_open, n_due, inputs=BUILD_INPUTS)
+    stem = f"sweep-{n_open}-{n_due}-{migration_head()}-{key}"
     return OUT / f"{stem}.sqlite3", OUT / f"{stem}.json"
 
 
@@ -296,12 +308,23 @@ def _settings(url: str):
 class _Writer:
     """Buffers rows per table and writes them with executemany."""
 
-    SQL: ClassVar[dict[str, str]] = {
-        "youth": "INSERT INTO youth (id, given_name, family_name, birth_on, bsn, onderwijsnummer, municipality, school_id,"
-                 " education_kind, education_level, created_at) VALUES (?,?,?,?,NULL,?,?,?,?,?,?)",
-        "case": 'INSERT INTO "case" (id, reference, team_id, casusregisseur_id, youth_id, state, version, region,'
+    SQL: ClassVar[dict[str, str]] = {  # parents first: flush() writes them in this order
+        # What mas.services.cases.receive_signal writes for a new youth: the key (no personal data),
+        # the team's own record of what it typed, the guardians on that record, the case naming the
+        # record, the signal with the team that entered it.
+        "youth": "INSERT INTO youth (id, bsn, onderwijsnummer, created_at) VALUES (?,NULL,?,?)",
+        "youth_record": "INSERT INTO youth_record (id, youth_id, team_id, given_name, family_name, birth_on, bsn,"
+                        " onderwijsnummer, municipality, school_id, education_kind, education_level, copied_from_id,"
+                        " created_at) VALUES (?,?,?,?,?,?,NULL,?,?,?,?,?,NULL,?)",
+        "guardian": "INSERT INTO guardian (record_id, name, relation, phone, email, has_custody) VALUES (?,?,?,?,?,1)",
+        "case": 'INSERT INTO "case" (id, reference, team_id, casusregisseur_id, youth_id, record_id, state, version, region,'
                 " first_absent_on, route, gesprek_report, maatwerkplan, offer_started_on, closing_reason, previous_case_id,"
-                " has_suspensions, opened_at, closed_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?,?,?,?,NULL,NULL,NULL,0,?,NULL,?)",
+                " has_suspensions, opened_at, closed_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?,NULL,NULL,NULL,0,?,NULL,?)",
+        "signal": "INSERT INTO signal (case_id, youth_id, team_id, status, kind, source, reporter_name, reporter_function,"
+                  " reporter_phone, reporter_email, period_first_on, period_last_on, hours_missed, description,"
+                  " received_at, decided_at, decided_by_id, decision_reason)"
+                  " VALUES (?,?,?,'joined','lrv','school','M. Jansen','zorgcoördinator',NULL,?,?,?,NULL,?,?,NULL,NULL,NULL)",
         "step": "INSERT INTO step (id, case_id, organisation_id, title, description, due_at, status, version, created_by_id,"
                 " created_at, completed_at, completed_by_id, completion_note) VALUES (?,?,?,?,NULL,?,'open',1,?,?,NULL,NULL,NULL)",
         "deadline": "INSERT INTO deadline (id, case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule,"
@@ -380,16 +403,24 @@ class _Builder:
         opened = datetime.combine(pact.started_on + timedelta(days=21), datetime.min.time(), timezone.utc) + timedelta(hours=8)
         opened = min(opened, NOW - timedelta(days=1))
         reference = f"MAS-2026-{case_id:06d}"
-        w.add("youth", (case_id, "Sem", "de Vries", "2012-05-14", f"{case_id:09d}", "Utrecht", spec["school"], "vo",
-                        "vmbo-b", _dt(opened)))
+        # The youth's key, the team's record of it (id = the case's; one record per case), a guardian on
+        # the record, and after the case its opening signal, entered by the team: as receive_signal writes them.
+        onderwijsnummer = f"{case_id:09d}"
+        w.add("youth", (case_id, onderwijsnummer, _dt(opened)))
+        w.add("youth_record", (case_id, case_id, team[0], "Sem", "de Vries", "2012-05-14", onderwijsnummer, team[6],
+                               spec["school"], "vo", "vmbo-b", _dt(opened)))
+        w.add("guardian", (case_id, "Fatima de Vries", "moeder", "0612345678", None))
         maatwerkplan = None
         if state_clock.planned_start_on is not None:
             maatwerkplan = _json({"offer": "Deeltijdrooster", "responsible_organisation_id": spec["partner"][0],
                                   "planned_start_on": state_clock.planned_start_on.isoformat()})
         past_gesprek = spec["state"] not in ("signaal", "gesprek")
-        w.add("case", (case_id, reference, team[0], regisseur_id, case_id, spec["state"], region, pact.started_on.isoformat(),
-                       "vrijwillig" if past_gesprek else None, "Gesprek gevoerd." if past_gesprek else None,
-                       maatwerkplan, _dt(opened), _dt(opened)))
+        w.add("case", (case_id, reference, team[0], regisseur_id, case_id, case_id, spec["state"], region,
+                       pact.started_on.isoformat(), "vrijwillig" if past_gesprek else None,
+                       "Gesprek gevoerd." if past_gesprek else None, maatwerkplan, _dt(opened), _dt(opened)))
+        w.add("signal", (case_id, case_id, team[0], "zorg@school.example.org", pact.started_on.isoformat(),
+                         max(pact.started_on, opened.date()).isoformat(), "Sinds enkele weken niet op school.",
+                         _dt(opened)))
         w.add("case_event", (case_id, _dt(opened), regisseur_id, "casusregisseur", "zaak_geopend", None, "signaal", _json({
             "reference": reference, "signal_kind": "lrv", "source": "school", "first_absent_on": pact.started_on.isoformat(),
             "previous_case_id": None, "region": region}), None, None))
@@ -451,83 +482,91 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     tmp = db_path.with_suffix(f".{os.getpid()}.building")  # a bench run beside this one may build it too
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    db = Database(f"sqlite:///{tmp}")
-    upgrade(db)
-    db.dispose()
-    checkpoint(tmp)
-    ctx = make_context(_settings(f"sqlite:///{tmp}"))
-    running, due_pools, previous_pools = make_pools(ctx)
+    try:
+        db = Database(f"sqlite:///{tmp}")
+        upgrade(db)
+        db.dispose()
+        checkpoint(tmp)
+        ctx = make_context(_settings(f"sqlite:///{tmp}"))
+        running, due_pools, previous_pools = make_pools(ctx)
 
-    n_cases = n_open // DEADLINES_PER_CASE
-    if n_open % DEADLINES_PER_CASE or 2 * n_due > n_cases:
-        raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {2 * DEADLINES_PER_CASE} x due")
-    conn = sqlite3.connect(tmp, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-1000000")
-    conn.execute("BEGIN")
-    world = World(conn)
-    builder = _Builder(ctx, world, running, due_pools, previous_pools)
-    # The due cases, and the previous tick's, each drawn from a generator of their own, so
-    # they are the same in every file; spread evenly, the previous tick's one case before each
-    # of the due ones (due cases lie at least two apart).
-    due_rng, previous_rng = random.Random(SEED + 1), random.Random(SEED + 2)
-    due_at_case = {}
-    for j in range(n_due):
-        index = ((2 * j + 1) * n_cases) // (2 * n_due)
-        due_at_case[index] = builder.case_spec(due_rng, due="now")
-        due_at_case[index - 1] = builder.case_spec(previous_rng, due="previous")
-    rng = random.Random(SEED)
-    writer = _Writer(conn)
-    deadline_id, due, previous = 1, [], []
-    for index in range(n_cases):
-        spec = due_at_case.get(index) or builder.case_spec(rng)
-        deadline_id, case_due = builder.write_case(writer, index + 1, deadline_id, spec)
-        due.extend(case_due["now"])
-        previous.extend(case_due["previous"])
-        if index % 20_000 == 19_999:
-            writer.flush()
-    writer.flush()
-    conn.execute("INSERT INTO reference_counter (year, last) VALUES (2026, ?)", (n_cases,))
-    conn.execute("COMMIT")
-    now = _dt(NOW)
-    counts = {
-        "open": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open'").fetchone()[0],
-        "due": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
-                            (now,)).fetchone()[0],
-        "previous": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL"
-                                 " AND next_at <= ?", (_dt(PREVIOUS_TICK),)).fetchone()[0],
-        "rung_sum": conn.execute("SELECT total(rung) FROM deadline").fetchone()[0],
-    }
-    conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
-    conn.close()
-    checkpoint(tmp)
-    if (counts["open"] != n_open or counts["due"] != 2 * n_due or counts["previous"] != n_due or len(due) != n_due
-            or len(previous) != n_due):
-        raise SystemExit(f"build went wrong: {counts}, {len(due)} due clocks written")
-    meta = {
-        "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
-        "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
-        # levels of ladders raised, milestones reached (recorded, never sent), messages queued
-        "levels": sum(d[3] for d in due if not d[5]), "milestones": sum(d[3] for d in due if d[5]),
-        "milestone_deadlines": sum(1 for d in due if d[5]), "messages": sum(d[4] for d in due),
-        "previous_tick": PREVIOUS_TICK.isoformat(),
-        "previous_levels": sum(d[3] for d in previous if not d[5]),
-        "previous_milestones": sum(d[3] for d in previous if d[5]), "previous_messages": sum(d[4] for d in previous),
-        "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
-        "bytes": tmp.stat().st_size,
-    }
-    os.replace(tmp, db_path)
-    meta_path.write_text(json.dumps(meta))
-    for stale in OUT.glob(f"sweep-{n_open}-{n_due}-*"):  # files built for an older schema, config or builder
-        if stale.suffix in (".sqlite3", ".json") and stale.stem != db_path.stem:
-            stale.unlink(missing_ok=True)
-    return meta
+        n_cases = n_open // DEADLINES_PER_CASE
+        if n_open % DEADLINES_PER_CASE or 2 * n_due > n_cases:
+            raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {2 * DEADLINES_PER_CASE} x due")
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-1000000")
+        conn.execute("BEGIN")
+        world = World(conn)
+        builder = _Builder(ctx, world, running, due_pools, previous_pools)
+        # The due cases, and the previous tick's, each drawn from a generator of their own, so
+        # they are the same in every file; spread evenly, the previous tick's one case before each
+        # of the due ones (due cases lie at least two apart).
+        due_rng, previous_rng = random.Random(SEED + 1), random.Random(SEED + 2)
+        due_at_case = {}
+        for j in range(n_due):
+            index = ((2 * j + 1) * n_cases) // (2 * n_due)
+            due_at_case[index] = builder.case_spec(due_rng, due="now")
+            due_at_case[index - 1] = builder.case_spec(previous_rng, due="previous")
+        rng = random.Random(SEED)
+        writer = _Writer(conn)
+        deadline_id, due, previous = 1, [], []
+        for index in range(n_cases):
+            spec = due_at_case.get(index) or builder.case_spec(rng)
+            deadline_id, case_due = builder.write_case(writer, index + 1, deadline_id, spec)
+            due.extend(case_due["now"])
+            previous.extend(case_due["previous"])
+            if index % 20_000 == 19_999:
+                writer.flush()
+        writer.flush()
+        conn.execute("INSERT INTO reference_counter (year, last) VALUES (2026, ?)", (n_cases,))
+        conn.execute("COMMIT")
+        now = _dt(NOW)
+        counts = {
+            "open": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open'").fetchone()[0],
+            "due": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL AND next_at <= ?",
+                                (now,)).fetchone()[0],
+            "previous": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL"
+                                     " AND next_at <= ?", (_dt(PREVIOUS_TICK),)).fetchone()[0],
+            "rung_sum": conn.execute("SELECT total(rung) FROM deadline").fetchone()[0],
+        }
+        problems = check_built_rows(conn)
+        if problems:
+            raise SystemExit("build went wrong: " + "; ".join(problems))
+        conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
+        conn.close()
+        checkpoint(tmp)
+        if (counts["open"] != n_open or counts["due"] != 2 * n_due or counts["previous"] != n_due or len(due) != n_due
+                or len(previous) != n_due):
+            raise SystemExit(f"build went wrong: {counts}, {len(due)} due clocks written")
+        meta = {
+            "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
+            "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
+            # levels of ladders raised, milestones reached (recorded, never sent), messages queued
+            "levels": sum(d[3] for d in due if not d[5]), "milestones": sum(d[3] for d in due if d[5]),
+            "milestone_deadlines": sum(1 for d in due if d[5]), "messages": sum(d[4] for d in due),
+            "previous_tick": PREVIOUS_TICK.isoformat(),
+            "previous_levels": sum(d[3] for d in previous if not d[5]),
+            "previous_milestones": sum(d[3] for d in previous if d[5]), "previous_messages": sum(d[4] for d in previous),
+            "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
+            "bytes": tmp.stat().st_size, "schema": schema_version(tmp),
+        }
+        os.replace(tmp, db_path)
+        meta_path.write_text(json.dumps(meta))
+        for stale in OUT.glob(f"sweep-{n_open}-{n_due}-*"):  # files built for an older schema, config or builder
+            if stale.suffix in (".sqlite3", ".json") and stale.stem != db_path.stem:
+                stale.unlink(missing_ok=True)
+        return meta
+    except BaseException:
+        remove_sqlite(tmp)  # never leave a half-built file behind
+        raise
 
 
 def ensure_built(n_open: int, n_due: int, rebuild: bool) -> tuple[Path, Path, dict]:
     db_path, meta_path = built_paths(n_open, n_due)
-    if not rebuild and db_path.exists() and meta_path.exists():
+    # A cached file is used only if it is on the schema the migrations reach now (its name says so too).
+    if not rebuild and db_path.exists() and meta_path.exists() and schema_version(db_path) == migration_head():
         meta = json.loads(meta_path.read_text())
         print(f"{n_open:>9,} open: cached {db_path.relative_to(REPO_ROOT)} (built in {meta['build_s']} s)", flush=True)
         return db_path, meta_path, meta

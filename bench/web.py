@@ -23,6 +23,9 @@ Figures per page and size: p50 and p95 of the wall-clock server time (the JSON's
 them in the table the request's CPU time in this thread (which a wait for a core on a loaded machine does
 not inflate) and the time spent inside cursor.execute.
 
+Before measuring, a case the bulk builder wrote (her latest closed one) is opened once and must show
+its team's record of the youth and a guardian: the bulk rows are rows the pages read.
+
 Every response's status is asserted (200, or 302 to the case for a transition; anything else ends the
 bench with exit status 2), so a failing request cannot pass for a fast one.
 
@@ -31,8 +34,12 @@ Queries: a `before_cursor_execute` listener on the app's engine counts every sta
 reported is the largest count seen over the measured requests; the bench also keeps each page's
 statements so that a difference between the two sizes can be shown statement by statement.
 
-The two database files (cached under bench/out/, keyed by size and by what shapes their contents: this
-builder's version, config/, the migrations; after a change to what the services write, pass --rebuild):
+The two database files (cached under bench/out/, named by size, by the schema's migration head and by
+bench.common.build_key over what shapes their contents: this builder's version, the migrations and
+models, the shipped config, for the seed the services and everything they write with, for the bulk the
+clock rules and workflow and the seed's key; a cached file is used only if its alembic_version is that
+head. The bulk rows are this builder's: when the services change what they write, the builder must
+follow, and bench.common.check_built_rows plus the case page checked before measuring say when not):
 
   seed   migrated by mas.db.upgrade; through the services (mas.services.admin, auth, cases, steps): six
          teams with six casusregisseurs and a coordinator each, 30 schools and 14 partner organisations
@@ -42,11 +49,13 @@ builder's version, config/, the migrations; after a change to what the services 
          measured are the same pages.
   bulk   the rest of the cases up to the size, with plain sqlite3 executemany in one transaction: cases of
          the other casusregisseurs of her team and of the other teams (three in four closed, the open ones
-         spread over the states) and her own closed history (2% of the size), each with its youth and
-         guardians, its signal(s), its clocks as the services compute them (mas.clocks.rules: state
-         clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and next_at as a sweep at NOW
-         would have left them (mas.clocks.ladder), its events (opening, each transition, steps, escalations) and
-         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
+         spread over the states) and her own closed history (2% of the size), each as receive_signal
+         writes it: the youth's key (a BSN, no personal data), the team's own record of the youth (one per
+         case, case.record_id) with its guardians, its signal(s) entered by the team (status 'joined';
+         no hand-overs and no signals waiting for another team), its clocks as the services compute them
+         (mas.clocks.rules: state clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and
+         next_at as a sweep at NOW would have left them (mas.clocks.ladder), its events (opening, each
+         transition, steps, escalations) and access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
          The world (teams, users, organisations) is the same at both sizes: the database grows the way
          one deployment grows over the years, by history, so a team's closed cases grow with the size.
 
@@ -84,7 +93,7 @@ import argparse
 import contextlib
 import cProfile
 import gc
-import hashlib
+import html
 import io
 import json
 import os
@@ -109,11 +118,16 @@ from bench.common import (
     REPO_ROOT,
     Scratch,
     add_database_option,
+    build_key,
+    check_built_rows,
     checkpoint,
     explain,
     json_line,
     load_sqlite_into_postgresql,
+    migration_head,
+    remove_sqlite,
     rotated,
+    schema_version,
     table,
 )
 from mas.models import TABLES, Case, CaseEvent
@@ -122,7 +136,7 @@ from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50
 _C, _E = Case.__table__, CaseEvent.__table__
 
 OUT = REPO_ROOT / "bench" / "out"
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 SEED = 20260303
 # A Tuesday in term time (regio midden), 10:00 in Amsterdam: the moment every page is asked for.
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -215,13 +229,20 @@ def _weighted(rng: random.Random, pairs):
 # --- cache --------------------------------------------------------------------------------------------
 
 
-def _cache_key(*parts) -> str:
-    h = hashlib.sha256(f"web:{BUILD_VERSION}:{SEED}:{NOW.isoformat()}:{parts}".encode())
-    inputs = sorted((REPO_ROOT / "config").glob("*.toml")) + sorted((REPO_ROOT / "mas/migrations/versions").glob("*.py"))
-    for path in inputs:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:12]
+# What the built rows are computed with, besides the schema and the shipped config (bench.common.build_key).
+# The seed is made through the services, so everything they write with shapes it; the bulk rows are
+# computed by this builder with the clock rules and the workflow, on a copy of the seed.
+SEED_INPUTS = ("mas/services", "mas/notifications", "mas/clocks", "mas/workflows", "mas/context.py", "mas/settings.py",
+               "mas/dates.py", "mas/bsn.py")
+BULK_INPUTS = ("bench/clockwork.py", "mas/clocks", "mas/workflows", "mas/context.py", "mas/settings.py", "mas/dates.py")
+
+
+def seed_key() -> str:
+    return build_key("web-seed", BUILD_VERSION, SEED, NOW.isoformat(), inputs=SEED_INPUTS)
+
+
+def size_key(size: int) -> str:
+    return build_key("web-size", BUILD_VERSION, SEED, NOW.isoformat(), size, seed_key(), inputs=BULK_INPUTS)
 
 
 def _settings(url: str):
@@ -460,7 +481,7 @@ def build_seed(path: Path) -> dict:
     with db.read() as conn:
         mine = conn.execute(select(c.c.id).where(c.c.casusregisseur_id == me.id, c.c.state != "afgesloten")).all()
         states = dict(conn.execute(select(c.c.reference, c.c.state).where(c.c.reference.in_(seed.transition_cases))).all())
-        for name in ("case", "youth", "step", "deadline", "case_event"):
+        for name in ("case", "youth", "youth_record", "step", "deadline", "case_event"):
             table_ = TABLES.tables[name]
             seed.max_ids[name] = conn.execute(select(func.coalesce(func.max(table_.c.id), 0))).scalar_one()
         ref = TABLES.tables["reference_counter"]
@@ -482,15 +503,20 @@ class _Writer:
     """Buffers rows per table and writes them with executemany (parents first)."""
 
     SQL = {
-        "youth": "INSERT INTO youth (id, given_name, family_name, birth_on, bsn, onderwijsnummer, municipality, school_id,"
-                 " education_kind, education_level, created_at) VALUES (?,?,?,?,?,NULL,?,?,?,?,?)",
-        "guardian": "INSERT INTO guardian (youth_id, name, relation, phone, email, has_custody) VALUES (?,?,?,?,?,?)",
-        "case": 'INSERT INTO "case" (id, reference, team_id, casusregisseur_id, youth_id, state, version, region,'
+        # What mas.services.cases.receive_signal writes for a new youth: the key (no personal data),
+        # the team's own record of what it typed, the guardians on that record, the case naming the
+        # record, and the signals, each with the team that entered it.
+        "youth": "INSERT INTO youth (id, bsn, onderwijsnummer, created_at) VALUES (?,?,NULL,?)",
+        "youth_record": "INSERT INTO youth_record (id, youth_id, team_id, given_name, family_name, birth_on, bsn,"
+                        " onderwijsnummer, municipality, school_id, education_kind, education_level, copied_from_id,"
+                        " created_at) VALUES (?,?,?,?,?,?,?,NULL,?,?,?,?,NULL,?)",
+        "guardian": "INSERT INTO guardian (record_id, name, relation, phone, email, has_custody) VALUES (?,?,?,?,?,?)",
+        "case": 'INSERT INTO "case" (id, reference, team_id, casusregisseur_id, youth_id, record_id, state, version, region,'
                 " first_absent_on, route, gesprek_report, maatwerkplan, offer_started_on, closing_reason, previous_case_id,"
-                " has_suspensions, opened_at, closed_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,0,?,?,?)",
-        "signal": "INSERT INTO signal (case_id, youth_id, kind, source, reporter_name, reporter_function, reporter_phone,"
-                  " reporter_email, period_first_on, period_last_on, hours_missed, description, received_at)"
-                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " has_suspensions, opened_at, closed_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,0,?,?,?)",
+        "signal": "INSERT INTO signal (case_id, youth_id, team_id, status, kind, source, reporter_name, reporter_function,"
+                  " reporter_phone, reporter_email, period_first_on, period_last_on, hours_missed, description, received_at,"
+                  " decided_at, decided_by_id, decision_reason) VALUES (?,?,?,'joined',?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL)",
         "step": "INSERT INTO step (id, case_id, organisation_id, title, description, due_at, status, version, created_by_id,"
                 " created_at, completed_at, completed_by_id, completion_note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         "deadline": "INSERT INTO deadline (id, case_id, step_id, organisation_id, kind, generation, started_on, due_at, rule,"
@@ -630,8 +656,9 @@ class _Bulk:
         actor = regisseur or team["coordinator"]
         school = rng.choice(team["schools"]) if rng.random() < 0.9 else None
         region = team["region"]
-        # the youth
+        # the youth: its key, and the team's record of it (with the guardians it named) for this case
         youth_id = self._next("youth")
+        record_id = self._next("youth_record")
         self.bsn += 1 + rng.randrange(5)
         bsn = _bsn(self.bsn)
         self.bsn = int(bsn[:8])
@@ -639,16 +666,17 @@ class _Bulk:
         kind, level = rng.choice(EDUCATION)
         given = rng.choice(GIVEN)
         birth_on = date(2008, 1, 1) + timedelta(days=rng.randrange(11 * 365))
-        w.rows["youth"].append((youth_id, given, family, birth_on.isoformat(), bsn, team["municipality"],
-                                school, kind, level, _dt(opened)))
+        w.rows["youth"].append((youth_id, bsn, _dt(opened)))
+        w.rows["youth_record"].append((record_id, youth_id, team["id"], given, family, birth_on.isoformat(), bsn,
+                                       team["municipality"], school, kind, level, _dt(opened)))
         for rel in (("moeder", "vader") if rng.random() < 0.5 else (rng.choice(RELATIONS),)):
-            w.rows["guardian"].append((youth_id, f"{rng.choice(GIVEN)} {family}", rel, f"06{rng.randrange(10**8):08d}",
+            w.rows["guardian"].append((record_id, f"{rng.choice(GIVEN)} {family}", rel, f"06{rng.randrange(10**8):08d}",
                                        None if rng.random() < 0.5 else f"ouder{rng.randrange(10**6)}@example.org", 1))
         # the case
         case_id = self._next("case")
         reference = self._reference(opened)
         signal_kind, source = _weighted(rng, SIGNAL_KINDS), _weighted(rng, SIGNAL_SOURCES)
-        w.rows["signal"].append((case_id, youth_id, signal_kind, source, "M. Jansen", "zorgcoördinator", "030-1234567",
+        w.rows["signal"].append((case_id, youth_id, team["id"], signal_kind, source, "M. Jansen", "zorgcoördinator", "030-1234567",
                                  "zorg@school.example.org", first_absent.isoformat(), today0.isoformat(),
                                  float(rng.randrange(8, 120)), "Sinds enkele weken niet of nauwelijks op school.", _dt(opened)))
         events = w.rows["case_event"]
@@ -659,7 +687,7 @@ class _Bulk:
         if rng.random() < 0.25:  # a second signal joined the case
             at = opened + (until - opened) * rng.random()
             kind2, source2 = _weighted(rng, SIGNAL_KINDS), _weighted(rng, SIGNAL_SOURCES)
-            w.rows["signal"].append((case_id, youth_id, kind2, source2, "Wijkcoach", "jeugdprofessional", None, None,
+            w.rows["signal"].append((case_id, youth_id, team["id"], kind2, source2, "Wijkcoach", "jeugdprofessional", None, None,
                                      None, None, None, "Nieuwe melding.", _dt(at)))
             events.append((case_id, _dt(at), actor, "casusregisseur", "signaal_toegevoegd", None, None, None,
                            _json({"kind": kind2, "source": source2}), None, None))
@@ -759,7 +787,7 @@ class _Bulk:
             at = opened + (until - opened) * rng.random()
             events.append((case_id, _dt(at), actor, "casusregisseur", "notitie", None, None, None,
                            _json({"text": rng.choice(NOTES)}), None, None))
-        w.rows["case"].append((case_id, reference, team["id"], regisseur, youth_id, state, 1 + n_moves, region,
+        w.rows["case"].append((case_id, reference, team["id"], regisseur, youth_id, record_id, state, 1 + n_moves, region,
                                first_absent.isoformat(), columns["route"], columns["gesprek_report"], columns["maatwerkplan"],
                                columns["offer_started_on"], columns["closing_reason"], _dt(opened), columns["closed_at"],
                                _dt(times[-1])))
@@ -770,11 +798,19 @@ class _Bulk:
 
 def build_size(size: int, seed_path: Path, seed_meta: dict, path: Path) -> dict:
     """A copy of the seed with bulk cases up to `size` cases in all."""
-    from mas.context import make_context
-
     started = time.perf_counter()
     tmp = path.with_suffix(f".building-{os.getpid()}")
     _remove(tmp)
+    try:
+        return _build_size(size, seed_path, seed_meta, path, tmp, started)
+    except BaseException:
+        _remove(tmp)  # never leave a half-built file behind
+        raise
+
+
+def _build_size(size: int, seed_path: Path, seed_meta: dict, path: Path, tmp: Path, started: float) -> dict:
+    from mas.context import make_context
+
     shutil.copyfile(seed_path, tmp)
     ctx = make_context(_settings(f"sqlite:///{tmp}"))
     conn = sqlite3.connect(tmp, isolation_level=None)
@@ -804,39 +840,64 @@ def build_size(size: int, seed_path: Path, seed_meta: dict, path: Path) -> dict:
     conn.executemany("INSERT OR REPLACE INTO reference_counter (year, last) VALUES (?, ?)", sorted(bulk.counters.items()))
     conn.execute("COMMIT")
     counts = {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-              for name in ("case", "youth", "case_event", "deadline", "step", "signal", "access_log")}
+              for name in ("case", "youth", "youth_record", "guardian", "case_event", "deadline", "step", "signal",
+                           "access_log")}
     mine_open = conn.execute("SELECT count(*) FROM \"case\" WHERE casusregisseur_id = ? AND state != 'afgesloten'",
                              (seed_meta["bench_user"],)).fetchone()[0]
+    problems = check_built_rows(conn)
     conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
     conn.close()
     checkpoint(tmp)
-    if counts["case"] != size or mine_open != OPEN_CASES:
-        raise SystemExit(f"build of {size} went wrong: {counts}, {mine_open} open cases of the bench casusregisseur")
+    if counts["case"] != size or mine_open != OPEN_CASES or problems:
+        raise SystemExit(f"build of {size} went wrong: {counts}, {mine_open} open cases of the bench casusregisseur"
+                         + "".join(f"; {problem}" for problem in problems))
+    schema = schema_version(tmp)
     os.replace(tmp, path)
-    return {"size": size, "rows": counts, "build_s": round(time.perf_counter() - started, 1), "bytes": path.stat().st_size}
+    return {"size": size, "rows": counts, "build_s": round(time.perf_counter() - started, 1), "bytes": path.stat().st_size,
+            "schema": schema}
+
+
+def _usable(path: Path, meta_path: Path) -> bool:
+    """A cached file is used only if it and its meta exist and it is on the schema the migrations reach now."""
+    return path.exists() and meta_path.exists() and schema_version(path) == migration_head()
+
+
+def _drop_stale(pattern: str, keep: Path) -> None:
+    """Files built for an older schema, config, service code or builder (another key, same pattern)."""
+    for stale in OUT.glob(pattern):
+        if stale.suffix in (".sqlite3", ".json") and stale.stem != keep.stem:
+            stale.unlink(missing_ok=True)
 
 
 def ensure_built(sizes, rebuild: bool) -> tuple[dict, dict]:
     OUT.mkdir(parents=True, exist_ok=True)
-    seed_path = OUT / f"web-seed-{_cache_key('seed')}.sqlite3"
+    head = migration_head()
+    seed_path = OUT / f"web-seed-{head}-{seed_key()}.sqlite3"
     seed_meta_path = seed_path.with_suffix(".json")
-    if rebuild or not (seed_path.exists() and seed_meta_path.exists()):
+    if rebuild or not _usable(seed_path, seed_meta_path):
         print("seed: building through the services …", flush=True)
         started = time.perf_counter()
         tmp = seed_path.with_suffix(f".building-{os.getpid()}")  # per process: two runs may build at once
-        meta = build_seed(tmp)
-        os.replace(tmp, seed_path)
+        try:
+            meta = build_seed(tmp)
+            os.replace(tmp, seed_path)
+        except BaseException:
+            remove_sqlite(tmp)  # never leave a half-built file behind
+            raise
         seed_meta_path.write_text(json.dumps(meta))
+        _drop_stale("web-seed-*", seed_path)
         print(f"seed: built in {time.perf_counter() - started:.1f} s", flush=True)
+        rebuild = True  # every size is a copy of the seed
     seed_meta = json.loads(seed_meta_path.read_text())
     built = {}
     for size in sizes:
-        path = OUT / f"web-{size}-{_cache_key('size', size)}.sqlite3"
+        path = OUT / f"web-{size}-{head}-{size_key(size)}.sqlite3"
         meta_path = path.with_suffix(".json")
-        if rebuild or not (path.exists() and meta_path.exists()):
+        if rebuild or not _usable(path, meta_path):
             print(f"{size:>9,} cases: building {_shown(path)} …", flush=True)
             meta = build_size(size, seed_path, seed_meta, path)
             meta_path.write_text(json.dumps(meta))
+            _drop_stale(f"web-{size}-*", path)
             rows = ", ".join(f"{k} {v:,}" for k, v in meta["rows"].items())
             print(f"{size:>9,} cases: built in {meta['build_s']} s (not measured), {meta['bytes'] / 1e6:,.0f} MB: {rows}",
                   flush=True)
@@ -937,6 +998,7 @@ class Site:
         if len(self.mine) != OPEN_CASES:
             raise BenchFailure(f"{size}: the bench casusregisseur has {len(self.mine)} open cases")
         self._login()
+        self._check_bulk_case()
 
     def close(self) -> None:
         self.reads.dispose()
@@ -952,6 +1014,26 @@ class Site:
         if page.status_code != 200:
             raise BenchFailure(f"case page after login: {page.status_code}")
         self.csrf = _CSRF.search(page.data).group(1).decode()
+
+    def _check_bulk_case(self) -> None:
+        """Before measuring: a case the bulk builder wrote (her latest closed one) opens as the services'
+        would, showing its team's record of the youth, its guardians and its signal (so the bulk rows
+        are rows the pages read, not only rows that fit the schema)."""
+        r, g = TABLES.tables["youth_record"], TABLES.tables["guardian"]
+        with self.reads.read() as conn:
+            found = conn.execute(
+                select(_C.c.reference, r.c.given_name, r.c.family_name, r.c.id).join(r, r.c.id == _C.c.record_id)
+                .where(_C.c.casusregisseur_id == self.seed["bench_user"], _C.c.id > self.seed["max_ids"]["case"])
+                .order_by(_C.c.id.desc()).limit(1)).one_or_none()
+            guardian = None if found is None else conn.execute(
+                select(g.c.name).where(g.c.record_id == found.id).order_by(g.c.id).limit(1)).scalar_one_or_none()
+        if found is None or guardian is None:
+            raise BenchFailure(f"{self.size}: no bulk case of the bench casusregisseur with a record and a guardian")
+        page = self.client.get(f"/cases/{found.reference}")
+        shown = [html.escape(text).encode() for text in (found.given_name, found.family_name, guardian)]
+        if page.status_code != 200 or not all(text in page.data for text in shown):
+            raise BenchFailure(f"{self.size}: bulk case {found.reference} does not show its record "
+                               f"({page.status_code})")
 
     # The three requests. Each returns a callable that does only the request (timed) and a check
     # run after it (not timed).
