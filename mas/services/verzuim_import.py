@@ -240,7 +240,7 @@ def import_meldingen(db: Database, ctx: ServiceContext, actor: Actor, table: Tab
                      progress: Callable[[int], None] | None = None, preview: int = 0) -> ImportReport:
     """Read the whole file; import its good rows (unless `dry_run`); report every bad one.
 
-    `progress(n)`: called after each batch with the number of rows it held."""
+    `progress(n)`: called after each batch with the number of rows read since the last call."""
     require_importer(actor)
     config = config or load_config(ctx)
     batch_size = batch_size or config.batch_size
@@ -250,6 +250,7 @@ def import_meldingen(db: Database, ctx: ServiceContext, actor: Actor, table: Tab
         schools = schools_by_brin(conn)
     seen: set[str] = set()
     batch: list[Melding] = []
+    reported = 0
     try:
         for item in read_table(table, config, today, schools):
             report.rows += 1
@@ -265,13 +266,14 @@ def import_meldingen(db: Database, ctx: ServiceContext, actor: Actor, table: Tab
             batch.append(item)
             if len(batch) >= batch_size:
                 _run_batch(db, ctx, actor, batch, team_id, now, report, dry_run)
-                if progress:
-                    progress(len(batch))
                 batch = []
+                if progress:
+                    progress(report.rows - reported)
+                    reported = report.rows
         if batch:
             _run_batch(db, ctx, actor, batch, team_id, now, report, dry_run)
-            if progress:
-                progress(len(batch))
+        if progress and report.rows > reported:
+            progress(report.rows - reported)
     except FileProblem as exc:
         report.file_problem = str(exc)
     report.problems.sort(key=lambda p: p.line)
