@@ -410,7 +410,7 @@ class VangnetEntry(SQLModel, table=True):
     family_name: str | None = None
     birth_on: date
     municipality: str | None = None
-    status: str = "open"  # open | signaal | gesloten
+    status: str = "open"  # open | gemeld (a signal of absoluut verzuim) | gesloten
     reason: str | None = None
     case_id: int | None = _fk("case.id", index=False)
     found_at: datetime = _at()
