@@ -3,13 +3,15 @@
 Each row is read with the column mapping of config/import/verzuim.toml and checked (BSN
 elfproef, dates, kind of absence, BRIN); a bad row is reported by line, field and reason and
 not imported. A good row goes through `cases.receive_signal`, the call the new-signal form
-makes, in a savepoint of its own (one melding is written whole or not at all), and the rows
-are committed in batches, so SQLite's write lock is never held for minutes.
+makes, and the rows are committed in batches, so SQLite's write lock is never held for
+minutes. One melding is written whole or not at all: a batch in which one is refused rolls
+back and runs again with a savepoint per melding.
 
 A melding is known by DUO's melding number, else by (BSN or onderwijsnummer, BRIN, first day,
 kind). `verzuimmelding.identity_key` is unique and its row is written in the savepoint of its
 signal, so importing a file again, or an overlapping one, creates nothing new, also when two
-imports run at once (the second one's insert conflicts and its savepoint is rolled back).
+imports run at once (the second one's insert conflicts, and its batch runs again with a
+savepoint per melding, leaving that melding out).
 """
 
 from __future__ import annotations
@@ -282,6 +284,10 @@ def import_meldingen(db: Database, ctx: ServiceContext, actor: Actor, table: Tab
 
 def _run_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Melding], team_id: int, now: datetime,
                report: ImportReport, dry_run: bool) -> None:
+    """One transaction for the batch. First without savepoints (the rows were checked already, so
+    a refusal is rare); if any melding is refused, or was written by another import meanwhile,
+    the whole batch rolls back and runs again with a savepoint per melding, so that exactly the
+    refused ones are left out. Counts reach the report only after the commit."""
     keys = [m.identity_key for m in batch]
     if dry_run:
         with db.read() as conn:
@@ -289,40 +295,57 @@ def _run_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Meld
         report.already_imported += len(known)
         report.imported += len(batch) - len(known)
         return
+    try:
+        tally = _write_batch(db, ctx, actor, batch, team_id, now, careful=False)
+    except (ServiceError, _AlreadyImported):
+        tally = _write_batch(db, ctx, actor, batch, team_id, now, careful=True)
+    for name, value in tally.items():
+        if name == "problems":
+            report.problems.extend(value)
+        else:
+            setattr(report, name, getattr(report, name) + value)
+
+
+def _write_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Melding], team_id: int, now: datetime,
+                 *, careful: bool) -> dict:
+    tally = {"imported": 0, "opened": 0, "joined": 0, "routed": 0, "already_imported": 0, "problems": []}
     with db.begin() as conn:
-        known = set(conn.execute(_KNOWN, {"keys": keys}).scalars())
+        known = set(conn.execute(_KNOWN, {"keys": [m.identity_key for m in batch]}).scalars())
         insert = _insert_melding(conn.dialect.name)
         for melding in batch:
             if melding.identity_key in known:
-                report.already_imported += 1
+                tally["already_imported"] += 1
                 continue
-            try:
-                with conn.begin_nested():
-                    result = cases.receive_signal(conn, ctx, actor, melding.youth, melding.signal, team_id=team_id,
-                                                  now=now)
-                    written = conn.execute(insert, {
-                        "identity_key": melding.identity_key, "duo_number": melding.duo_number, "team_id": team_id,
-                        "signal_id": result.signal_id, "bsn": melding.youth.bsn,
-                        "onderwijsnummer": melding.youth.onderwijsnummer, "brin": melding.brin,
-                        "first_on": melding.signal.period_first_on, "kind": melding.signal.kind, "data": melding.data,
-                        "imported_at": now, "imported_by_id": actor.id,
-                    }).scalar_one_or_none()
-                    if written is None:
-                        raise _AlreadyImported
-            except _AlreadyImported:
-                report.already_imported += 1
-                continue
-            except ServiceError as exc:
-                for name, reason in (exc.errors or {"melding": exc.message}).items():
-                    report.problems.append(RowProblem(melding.line, FIELD_LABELS.get(name, name), reason))
-                continue
-            report.imported += 1
-            if result.routed:
-                report.routed += 1
-            elif result.joined:
-                report.joined += 1
+            if not careful:
+                result = _write_one(conn, ctx, actor, melding, insert, team_id, now)
             else:
-                report.opened += 1
+                try:
+                    with conn.begin_nested():
+                        result = _write_one(conn, ctx, actor, melding, insert, team_id, now)
+                except _AlreadyImported:
+                    tally["already_imported"] += 1
+                    continue
+                except ServiceError as exc:
+                    tally["problems"].extend(RowProblem(melding.line, FIELD_LABELS.get(name, name), reason)
+                                             for name, reason in (exc.errors or {"melding": exc.message}).items())
+                    continue
+            tally["imported"] += 1
+            tally["routed" if result.routed else "joined" if result.joined else "opened"] += 1
+    return tally
+
+
+def _write_one(conn: Connection, ctx: ServiceContext, actor: Actor, melding: Melding, insert, team_id: int,
+               now: datetime):
+    result = cases.receive_signal(conn, ctx, actor, melding.youth, melding.signal, team_id=team_id, now=now)
+    written = conn.execute(insert, {
+        "identity_key": melding.identity_key, "duo_number": melding.duo_number, "team_id": team_id,
+        "signal_id": result.signal_id, "bsn": melding.youth.bsn, "onderwijsnummer": melding.youth.onderwijsnummer,
+        "brin": melding.brin, "first_on": melding.signal.period_first_on, "kind": melding.signal.kind,
+        "data": melding.data, "imported_at": now, "imported_by_id": actor.id,
+    }).scalar_one_or_none()
+    if written is None:  # another import wrote this melding since the batch began
+        raise _AlreadyImported
+    return result
 
 
 def console_team(conn: Connection, name: str | None) -> int:
