@@ -377,3 +377,31 @@ def describe(report: ImportReport) -> list[str]:
              f"{report.bad_rows} regel(s) met fouten (niet geïmporteerd)."]
     lines.extend(f"regel {p.line}: {p.field}: {p.reason}" for p in report.problems)
     return lines
+
+
+# -- the upload page: a file kept between its preview and the import ----------------------
+
+_UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def keep_upload(ctx: ServiceContext, actor: Actor, data: bytes) -> str:
+    """Keep an uploaded file for its import after the preview; the token names it for this user only."""
+    import secrets
+
+    require_importer(actor)
+    folder = ctx.settings.instance_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{actor.id}-{token}.csv").write_bytes(data)
+    return token
+
+
+def take_upload(ctx: ServiceContext, actor: Actor, token: str) -> bytes:
+    """The file kept under `token` by this user (removed: one import per preview)."""
+    require_importer(actor)
+    path = ctx.settings.instance_dir / "uploads" / f"{actor.id}-{token}.csv"
+    if not _UPLOAD_TOKEN.match(token or "") or not path.exists():
+        raise ValidationError("Dit bestand is niet meer beschikbaar; upload het opnieuw.", field="file")
+    data = path.read_bytes()
+    path.unlink()
+    return data
