@@ -358,6 +358,8 @@ def tick(now_text: str | None) -> None:
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
     click.echo(f"mijlpalen bereikt: {report.milestones}")
+    if report.handovers:
+        click.echo(f"overdrachten gepland (de plicht van de jongere verandert): {report.handovers}")
     if report.fallbacks or report.unreachable:
         click.echo(f"treden naar het vangnet: {report.fallbacks}, naar niemand: {report.unreachable}")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "

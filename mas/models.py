@@ -243,7 +243,7 @@ class YouthRecord(SQLModel, table=True):
     team_id: int = _fk("team.id", nullable=False, index=False)
     given_name: str | None = None
     family_name: str | None = None
-    birth_on: date | None = None
+    birth_on: date | None = Field(default=None, index=True)  # the handover sweep reads a range of birth dates
     bsn: str | None = None  # as this team typed it (the key matched on it)
     onderwijsnummer: str | None = None
     municipality: str | None = None  # of the address

@@ -79,6 +79,8 @@ class Settings:
     terminology: Mapping[str, str]
     smtp: SmtpSettings
     mail: MailSettings = field(default_factory=MailSettings)
+    # config/mas.toml [obligation]: weeks before a youth's obligation changes that the handover clock starts
+    handover_weeks_before: int = 8
 
     @property
     def is_production(self) -> bool:
@@ -242,6 +244,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
     mail = overrides.pop("mail", None) or _parse_mail(general, env_vars, general_path)
+    handover_weeks = general.get("obligation", {}).get("handover_weeks_before", 8)
+    if not isinstance(handover_weeks, int) or isinstance(handover_weeks, bool) or not 1 <= handover_weeks <= 52:
+        raise SettingsError(f"{general_path}: [obligation] handover_weeks_before must be a whole number from 1 to 52")
 
     settings = Settings(
         env=env,
@@ -256,6 +261,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         terminology=dict(general.get("terminology", {})),
         smtp=smtp,
         mail=mail,
+        handover_weeks_before=handover_weeks,
     )
     if overrides:
         raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mas.clocks.rules import (
@@ -94,6 +95,17 @@ def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, 
         conn.execute(_INSERT_CLOCK, {**params, "g_case_id": case_id, "g_kind": computed.kind})
     else:
         conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id, "g_kind": computed.kind})
+
+
+def start_generation_once(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
+                          generation: int) -> bool:
+    """Insert generation `generation` of a case clock unless it exists (uq_deadline_case_clock_generation):
+    a sweep that runs twice, or two schedulers at once, create it once. True when this call did."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    params = {**_generation_row(ctx, computed, case_id, region, None, None), "generation": generation}
+    statement = insert(_d).values(params).on_conflict_do_nothing(
+        index_elements=["case_id", "kind", "generation"], index_where=_d.c.step_id.is_(None)).returning(_d.c.id)
+    return conn.execute(statement).first() is not None
 
 
 def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iterable[Computed | None], case_id: int,

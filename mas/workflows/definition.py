@@ -103,6 +103,7 @@ CASE_FIELDS = {
 STEP_CLOCK = "step"
 DOORZETTEN_CLOCK = "doorzetten"
 PACT_CLOCK = "thuiszitterspact"
+HANDOVER_CLOCK = "plichtovergang"
 
 _AT_STATE_START = "het begin van deze fase"
 
@@ -135,6 +136,11 @@ CLOCKS: tuple[ClockKind, ...] = (
     ClockKind(DOORZETTEN_CLOCK, "Doorgezette stap",
               "De casusregisseur heeft doorgezet: een korte termijn, en de escalatiecontactpersoon is ingelicht.",
               rule="fixed", start="de dag van doorzetten", ladder="doorzetten"),
+    ClockKind(HANDOVER_CLOCK, "Overdracht voorbereiden: de plicht van de jongere verandert",
+              "De jongere gaat van leerplicht naar kwalificatieplicht, of wordt 18 (RMC / Doorstroompunt): de "
+              "casusregisseur bereidt de overdracht voor, met school, ouders en jongere.",
+              rule="fixed", start="weken vóór de verandering (config/mas.toml [obligation])", ladder="plichtovergang",
+              extendable=False),
 )
 
 STATES: tuple[State, ...] = (
@@ -222,6 +228,7 @@ class Workflow:
     step_clock: str = STEP_CLOCK  # the clock of a step assigned to a partner
     doorzetten_clock: str = DOORZETTEN_CLOCK  # the clock of escalating by hand
     pact_clock: str = PACT_CLOCK  # the clock the werkvoorraad counts down in calendar days
+    handover_clock: str = HANDOVER_CLOCK  # weeks before the youth's obligation changes (turning 18, …)
     case_fields: Mapping[str, str] = field(default_factory=lambda: dict(CASE_FIELDS))
     closing_reasons: dict[str, str] = field(default_factory=lambda: dict(CLOSING_REASONS))
     routes: dict[str, str] = field(default_factory=lambda: dict(ROUTES))
