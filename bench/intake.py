@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 meldingen and 100,000 youths, for CI")
     parser.add_argument("--databases", default=",".join(DATABASE_KINDS), help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--meldingen", type=int, help="number of meldingen (default 100,000; --quick 1,000)")
+    parser.add_argument("--youths", type=int, help="number of youths for the vangnet (default 2,500,000; --quick 100,000)")
     parser.add_argument("--child-vangnet", nargs=4, metavar=("URL", "YOUTHS", "ENROLLMENTS", "FOLDER"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -276,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         child_vangnet(*args.child_vangnet)
         return 0
     n, population = (1_000, 100_000) if args.quick else (100_000, 2_500_000)
+    n, population = args.meldingen or n, args.youths or population
     out: dict = {"bench": "intake", "quick": bool(args.quick)}
+    if args.meldingen or args.youths:
+        out["sizes"] = {"meldingen": n, "youths": population}  # not the sizes: said so in the line
     all_rows = []
     with tempfile.TemporaryDirectory(prefix="mas-bench-intake-") as tmp:
         folder = Path(tmp)
