@@ -79,6 +79,16 @@ class User(SQLModel, table=True):
     created_at: datetime = _at()
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Login attempts per client address ("address:<ip>") and over all ("overall") in the
+    current window, shared by every web worker; counted with one atomic upsert per attempt."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=80)
+    window_started_at: datetime = _at()
+    attempts: int = 0
+
+
 class UserSession(SQLModel, table=True):
     """A server-side login session. The browser holds only the token; its hash is stored.
 
