@@ -63,7 +63,8 @@ def _column_problems(workflow: Workflow) -> list[str]:
     columns = set(Case.__table__.c.keys())
     problems = []
     for t in workflow.transitions:
-        named = [f.column for f in t.fields if f.column] + list(t.clears) + ([t.record] if t.record else [])
+        named = ([f.column for f in t.fields if f.column] + [f.dated_column for f in t.fields if f.dated_column]
+                 + list(t.clears)) + ([t.record] if t.record else [])
         problems += [f"{t.trigger}: the case has no column {name!r}" for name in named if name not in columns]
     problems += [f"case field {name!r} is no case column" for name in workflow.case_fields if name not in columns]
     return problems

@@ -234,9 +234,10 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
     return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id, signal_id=signal_id)
 
 
-def _case_changes(transition: Transition, data: dict) -> dict:
+def _case_changes(transition: Transition, data: dict, today) -> dict:
     """The case columns a transition writes, as its definition says (fields, record, clears)."""
     changes = {f.column: data[f.name] for f in transition.fields if f.column and f.name in data}
+    changes.update({f.dated_column: today for f in transition.fields if f.dated_column and f.name in data})
     if transition.record:
         changes[transition.record] = events.jsonable(data)
     changes.update({column: None for column in transition.clears})
@@ -349,7 +350,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     errors.update(_semantic_errors(conn, ctx, transition, cleaned, case, today) if not errors else {})
     if errors:
         raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
-    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
+    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned, today)}
     if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
     bump(conn, case, changes, actor)
@@ -465,7 +466,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    bump(conn, case, {"route": route, "updated_at": now}, actor)
+    bump(conn, case, {"route": route, "route_on": local_date(now), "updated_at": now}, actor)
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 

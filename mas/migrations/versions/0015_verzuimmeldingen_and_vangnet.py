@@ -6,7 +6,7 @@ vangnet_round / vangnet_entry: one round per team and cutoff date; one entry per
 without enrollment or vrijstelling, with what became of it.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0011
 Create Date: 2026-12-02 12:02:27.795144
 """
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 import mas.db  # noqa: F401  (UTCDateTime)
 
 revision: str = '0015'
-down_revision: str | None = '0012'
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
