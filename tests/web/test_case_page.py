@@ -25,8 +25,9 @@ def _value(field, world):
         return key, label
     if field.kind == "organisation":
         return world.ggd, "GGD regio Utrecht"
-    if field.kind == "int":
-        return "7", "7"
+    if field.kind == "int":  # within the field's range (satisfaction is 1-5)
+        number = str(field.max_value if field.max_value is not None else 7)
+        return number, number
     return f"Tekst voor {field.label.lower()}", f"Tekst voor {field.label.lower()}"
 
 

@@ -8,7 +8,7 @@ youth_record.birth_on indexed: the handover sweep reads the records of youths wh
 obligation changes soon as a range of birth dates.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0011
 Create Date: 2026-12-02 12:02:27.795144
 """
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 import mas.db  # noqa: F401  (UTCDateTime)
 
 revision: str = '0015'
-down_revision: str | None = '0012'
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
