@@ -5,7 +5,8 @@ and PostgreSQL in one run.
     python bench/intake.py --quick   # CI: 1,000 meldingen; 100,000 youths ("quick": true)
 
 Import, three arms over the same meldingen, each on a fresh copy of the same migrated database
-with one team:
+with one team; import and services side by side, in 10 rounds of a tenth of the meldingen
+each, the arm that goes first alternating (a shared machine that gets busier slows both alike):
   import       `import_meldingen` on the CSV file: decoding, the column mapping, every row's
                checks, the duplicate check, a savepoint, `cases.receive_signal`, the melding row
   services     the same meldingen (inputs built before timing) through `cases.receive_signal`
@@ -37,11 +38,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DATABASE_KINDS, Scratch, json_line, peak_rss_mb, run_child, table  # noqa: E402
+from bench.common import DATABASE_KINDS, Scratch, json_line, peak_rss_mb, rotated, run_child, table  # noqa: E402
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
 CUTOFF = date(2026, 10, 1)
 BATCH = 500
+ROUNDS = 10  # import and services alternate over this many parts of the meldingen
 HEADER = ("Meldingnummer;BSN;Voornaam;Achternaam;Geboortedatum;Woongemeente;BRIN;Begindatum;Einddatum;Soort verzuim;"
           "Vermoedelijke reden;Uren verzuimd;Naam melder;Functie melder")
 KINDS = ("Relatief verzuim", "Langdurig relatief verzuim", "Signaalverzuim", "Luxe verzuim", "Te laat komen")
@@ -129,46 +131,86 @@ def _counts(db) -> dict[str, int]:
                 for t in (Case, Signal, Verzuimmelding)}
 
 
-def arm_import(url: str, folder: Path, path: Path) -> tuple[float, dict]:
-    from mas.context import make_context
-    from mas.db import Database
-    from mas.services.actors import SYSTEM
-    from mas.services.csvfiles import read_bytes
-    from mas.services.verzuim_import import import_meldingen
-
-    db, ctx = Database(url), make_context(_settings(url, folder))
-    start = time.perf_counter()
-    report = import_meldingen(db, ctx, SYSTEM, read_bytes(path.read_bytes()), team_id=1, now=NOW, batch_size=BATCH)
-    elapsed = time.perf_counter() - start
-    if report.problems or report.file_problem:
-        raise SystemExit(f"the import reported problems: {report.problems[:3]} {report.file_problem}")
-    counts = _counts(db)
-    db.dispose()
-    return elapsed, {"imported": report.imported, **counts}
+def split(path: Path, rounds: int) -> list[Path]:
+    """The meldingen file as `rounds` files of consecutive rows, each with the header."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    size = -(-len(rows) // rounds)
+    parts = []
+    for i in range(rounds):
+        part = path.with_name(f"{path.stem}-{i:02d}.csv")
+        part.write_text(header + "".join(rows[i * size:(i + 1) * size]), encoding="utf-8-sig", newline="")
+        parts.append(part)
+    return parts
 
 
-def arm_services(url: str, folder: Path, path: Path) -> tuple[float, dict]:
+class ImportArm:
+    """`import_meldingen` on each part file: decoding, mapping, checks, duplicates, receive_signal."""
+
+    name = "import"
+
+    def __init__(self, url: str, folder: Path, parts: list[Path]):
+        from mas.context import make_context
+        from mas.db import Database
+
+        self.db, self.ctx, self.parts, self.imported = Database(url), make_context(_settings(url, folder)), parts, 0
+
+    def run(self, i: int) -> float:
+        from mas.services.actors import SYSTEM
+        from mas.services.csvfiles import read_bytes
+        from mas.services.verzuim_import import import_meldingen
+
+        start = time.perf_counter()
+        report = import_meldingen(self.db, self.ctx, SYSTEM, read_bytes(self.parts[i].read_bytes()), team_id=1, now=NOW,
+                                  batch_size=BATCH)
+        elapsed = time.perf_counter() - start
+        if report.problems or report.file_problem:
+            raise SystemExit(f"the import reported problems: {report.problems[:3]} {report.file_problem}")
+        self.imported += report.imported
+        return elapsed
+
+    def counts(self) -> dict:
+        counts = {"imported": self.imported, **_counts(self.db)}
+        self.db.dispose()
+        return counts
+
+
+class ServicesArm:
     """The same meldingen, read and checked before timing, through receive_signal in batches."""
-    from mas.context import make_context
-    from mas.db import Database
-    from mas.services import cases
-    from mas.services.actors import SYSTEM
-    from mas.services.csvfiles import read_bytes
-    from mas.services.verzuim_import import Columns, load_config, read_row
 
-    db, ctx = Database(url), make_context(_settings(url, folder))
-    config, table_ = load_config(ctx), read_bytes(path.read_bytes())
-    cols = Columns(table_.header, config)
-    meldingen = [read_row(cols, config, line, cells, NOW.date(), {"12AB": 1}) for line, cells in table_.rows()]
-    start = time.perf_counter()
-    for i in range(0, len(meldingen), BATCH):
-        with db.begin() as conn:
-            for m in meldingen[i:i + BATCH]:
-                cases.receive_signal(conn, ctx, SYSTEM, m.youth, m.signal, team_id=1, now=NOW)
-    elapsed = time.perf_counter() - start
-    counts = _counts(db)
-    db.dispose()
-    return elapsed, counts
+    name = "services"
+
+    def __init__(self, url: str, folder: Path, parts: list[Path]):
+        from mas.context import make_context
+        from mas.db import Database
+        from mas.services.csvfiles import read_bytes
+        from mas.services.verzuim_import import Columns, load_config, read_row
+
+        self.db, self.ctx = Database(url), make_context(_settings(url, folder))
+        config = load_config(self.ctx)
+        self.parts = []
+        for part in parts:
+            table_ = read_bytes(part.read_bytes())
+            cols = Columns(table_.header, config)
+            self.parts.append([read_row(cols, config, line, cells, NOW.date(), {"12AB": 1})
+                               for line, cells in table_.rows()])
+
+    def run(self, i: int) -> float:
+        from mas.services import cases
+        from mas.services.actors import SYSTEM
+
+        meldingen = self.parts[i]
+        start = time.perf_counter()
+        for j in range(0, len(meldingen), BATCH):
+            with self.db.begin() as conn:
+                for m in meldingen[j:j + BATCH]:
+                    cases.receive_signal(conn, self.ctx, SYSTEM, m.youth, m.signal, team_id=1, now=NOW)
+        return time.perf_counter() - start
+
+    def counts(self) -> dict:
+        counts = _counts(self.db)
+        self.db.dispose()
+        return counts
 
 
 def arm_executemany(url: str, path: Path) -> tuple[float, dict]:
@@ -214,14 +256,14 @@ def child_vangnet(url: str, youths: str, enrollments: str, folder: str) -> None:
 
     db, ctx = Database(url), make_context(_settings(url, Path(folder)))
     rss_before = peak_rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = run_vangnet(db, ctx, SYSTEM, youths, enrollments, cutoff=CUTOFF, team_id=1, now=NOW)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     second = time.perf_counter()
     again = run_vangnet(db, ctx, SYSTEM, youths, enrollments, cutoff=CUTOFF, team_id=1, now=NOW)
     second = time.perf_counter() - second
     db.dispose()
-    print(json.dumps({"vangnet_s": elapsed, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
+    print(json.dumps({"vangnet_s": elapsed, "vangnet_cpu_s": cpu, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
                       "youths": report.youths, "in_age": report.in_age, "misses": report.misses,
                       "new_entries": report.new_entries, "second_run_new": again.new_entries, "second_run_s": second}))
 
@@ -237,20 +279,30 @@ def run_database(kind: str, folder: Path, meldingen: Path, youths: Path, enrollm
         base = scratch.new("base")
         prepare(base)
         results = {}
-        for arm in ("services", "import", "executemany"):
-            url = scratch.copy(base, arm)
-            if arm == "import":
-                elapsed, counts = arm_import(url, folder, meldingen)
-            elif arm == "services":
-                elapsed, counts = arm_services(url, folder, meldingen)
-            else:
-                elapsed, counts = arm_executemany(url, meldingen)
-            results[arm] = elapsed
-            rows.append((kind, arm, n, f"{elapsed:.2f}", f"{n / elapsed:,.0f}", json.dumps(counts)))
-            print(f"  {arm}: {elapsed:.2f} s, {n / elapsed:,.0f} rows/s {counts}", flush=True)
-            if arm in ("import", "services") and (counts["signal"] != n or counts["case"] != n):
-                raise SystemExit(f"{arm}: expected {n} signals and cases, found {counts}")
-            scratch.drop(url)
+        # import and services side by side: the same part of the meldingen in each round, the
+        # arm that goes first alternating, so a machine that gets busier slows both alike
+        parts = split(meldingen, ROUNDS)
+        arms = [ServicesArm(scratch.copy(base, "services"), folder, parts),
+                ImportArm(scratch.copy(base, "import"), folder, parts)]
+        spent = {arm.name: [] for arm in arms}
+        for i in range(ROUNDS):
+            for arm in rotated(arms, i):
+                spent[arm.name].append(arm.run(i))
+        for arm in arms:
+            counts = arm.counts()
+            elapsed = results[arm.name] = sum(spent[arm.name])
+            rows.append((kind, arm.name, n, f"{elapsed:.2f}", f"{n / elapsed:,.0f}", json.dumps(counts)))
+            print(f"  {arm.name}: {elapsed:.2f} s, {n / elapsed:,.0f} rows/s {counts}", flush=True)
+            if counts["signal"] != n or counts["case"] != n:
+                raise SystemExit(f"{arm.name}: expected {n} signals and cases, found {counts}")
+        print("  per round (s): " + "; ".join(
+            f"{name} " + " ".join(f"{t:.1f}" for t in times) for name, times in spent.items()), flush=True)
+        url = scratch.copy(base, "executemany")
+        elapsed, counts = arm_executemany(url, meldingen)
+        results["executemany"] = elapsed
+        rows.append((kind, "executemany", n, f"{elapsed:.2f}", f"{n / elapsed:,.0f}", json.dumps(counts)))
+        print(f"  executemany: {elapsed:.2f} s, {n / elapsed:,.0f} rows/s {counts}", flush=True)
+        scratch.drop(url)
         vurl = scratch.copy(base, "vangnet")
         child = run_child(["bench/intake.py", "--child-vangnet", vurl, str(youths), str(enrollments), str(folder)])
         if child["misses"] != expected_misses or child["new_entries"] != expected_misses or child["second_run_new"]:
