@@ -32,6 +32,17 @@ class Table:
     text: str | None = None  # the decoded text (small files); None: stream from `path`
     path: Path | None = None
 
+    def reader(self):
+        """A csv reader positioned after the header, for a loop that must be lean (the vangnet's
+        millions of rows): it yields every row, an empty line as []; `line_num` is the line."""
+        handle = io.StringIO(self.text) if self.text is not None else open(
+            self.path, encoding=self.encoding, newline="")
+        reader = csv.reader(handle, delimiter=self.delimiter)
+        for cells in reader:
+            if cells and "".join(cells).strip():
+                break  # the header
+        return handle, reader
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, cells) of each non-empty row after the header."""
         handle = io.StringIO(self.text) if self.text is not None else open(
@@ -40,7 +51,7 @@ class Table:
             reader = csv.reader(handle, delimiter=self.delimiter)
             seen_header = False
             for cells in reader:
-                if not cells or all(not c.strip() for c in cells):
+                if not cells or not "".join(cells).strip():
                     continue  # an empty line
                 if not seen_header:
                     seen_header = True

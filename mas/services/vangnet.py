@@ -92,17 +92,30 @@ def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: Va
     """The BSNs with a row valid on the cutoff (first day on or before it, last day empty or on/after it)."""
     cols = _columns(section, table.header, ("bsn", "first_on"), name)
     b, f, last = cols["bsn"], cols["first_on"], cols.get("last_on")
+    on = f"{cutoff:%Y%m%d}"
     keys: set[int] = set()
-    for line, cells in table.rows():
-        try:
-            if parse_date(cells[f]) > cutoff:
-                continue
-            if last is not None and last < len(cells) and cells[last].strip() and parse_date(cells[last]) < cutoff:
-                continue
-            keys.add(int(cells[b].strip()))
-        except (ValueError, IndexError):
-            _problem(report, f"{name} regel {line}: BSN of datum niet te lezen.")
+    add = keys.add
+    handle, reader = table.reader()
+    with handle:
+        for cells in reader:
+            try:
+                t = cells[f]
+                first = t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP else _day_key(t)
+                if first > on:
+                    continue
+                if last is not None and last < len(cells):
+                    t = cells[last]
+                    if t and (t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP
+                              else _day_key(t)) < on:
+                        continue
+                add(int(cells[b]))
+            except (ValueError, IndexError):
+                if cells and "".join(cells).strip():
+                    _problem(report, f"{name} regel {reader.line_num}: BSN of datum niet te lezen.")
     return keys
+
+
+_SEP = "-/."
 
 
 def _problem(report: VangnetReport, text: str) -> None:
@@ -112,10 +125,12 @@ def _problem(report: VangnetReport, text: str) -> None:
 
 
 def _day_key(text: str) -> str:
-    """dd-mm-jjjj as jjjjmmdd (compared as text); ValueError for anything else."""
-    text = text.strip()
+    """dd-mm-jjjj as jjjjmmdd (compared as text); other spellings through parse_date; ValueError
+    for what is no date. The fast path checks every character it slices (digits, separators)."""
     if len(text) == 10 and text[2] in "-/." and text[5] in "-/.":
-        return text[6:10] + text[3:5] + text[0:2]
+        key = text[6:10] + text[3:5] + text[0:2]
+        if key.isdigit() and "01" <= key[4:6] <= "12" and "01" <= key[6:] <= "31":
+            return key
     day = parse_date(text)
     return f"{day:%Y%m%d}"
 
@@ -139,21 +154,31 @@ def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str
     low, high = f"{after:%Y%m%d}", f"{up_to:%Y%m%d}"
     misses = []
     youths_read = in_age = 0
-    for line, cells in table.rows():
-        youths_read += 1
-        try:
-            day = _day_key(cells[bd])
-            if not (low < day <= high):
+    handle, reader = table.reader()
+    with handle:
+        for cells in reader:
+            try:
+                t = cells[bd]
+                day = t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP else _day_key(t)
+                youths_read += 1
+                if not (low < day <= high):
+                    continue
+                in_age += 1
+                bsn = int(cells[b])
+            except (ValueError, IndexError):
+                if cells and "".join(cells).strip():  # an empty line is no youth
+                    youths_read += 1
+                    _problem(report, f"jongeren regel {reader.line_num}: BSN of geboortedatum niet te lezen.")
                 continue
-            in_age += 1
-            bsn = int(cells[b])
-        except (ValueError, IndexError):
-            _problem(report, f"jongeren regel {line}: BSN of geboortedatum niet te lezen.")
-            continue
-        if bsn in enrolled:
-            continue
-        misses.append({"bsn": f"{bsn:09d}", "birth_on": date(int(day[:4]), int(day[4:6]), int(day[6:])),
-                       "given_name": _cell(cells, gn), "family_name": _cell(cells, fn), "municipality": _cell(cells, mun)})
+            if bsn in enrolled:
+                continue
+            try:
+                born = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+            except ValueError:  # not a day of the calendar (31-02-…, letters)
+                _problem(report, f"jongeren regel {reader.line_num}: geboortedatum '{t}' bestaat niet.")
+                continue
+            misses.append({"bsn": f"{bsn:09d}", "birth_on": born, "given_name": _cell(cells, gn),
+                           "family_name": _cell(cells, fn), "municipality": _cell(cells, mun)})
     report.youths, report.in_age, report.misses = youths_read, in_age, len(misses)
     return misses
 
