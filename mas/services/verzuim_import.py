@@ -308,20 +308,29 @@ def _run_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Meld
 
 def _write_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Melding], team_id: int, now: datetime,
                  *, careful: bool) -> dict:
+    """The batch's signals, and its melding rows in one statement at the end (ON CONFLICT DO
+    NOTHING RETURNING): fewer rows back than sent means another import wrote one meanwhile, and
+    the batch rolls back whole. `careful`: a savepoint and a row per melding, so exactly the
+    refused or already written ones are left out."""
     tally = {"imported": 0, "opened": 0, "joined": 0, "routed": 0, "already_imported": 0, "problems": []}
     with db.begin() as conn:
         known = set(conn.execute(_KNOWN, {"keys": [m.identity_key for m in batch]}).scalars())
         insert = _insert_melding(conn.dialect.name)
+        rows = []
         for melding in batch:
             if melding.identity_key in known:
                 tally["already_imported"] += 1
                 continue
             if not careful:
-                result = _write_one(conn, ctx, actor, melding, insert, team_id, now)
+                result = cases.receive_signal(conn, ctx, actor, melding.youth, melding.signal, team_id=team_id, now=now)
+                rows.append(_melding_row(melding, result, team_id, actor, now))
             else:
                 try:
                     with conn.begin_nested():
-                        result = _write_one(conn, ctx, actor, melding, insert, team_id, now)
+                        result = cases.receive_signal(conn, ctx, actor, melding.youth, melding.signal, team_id=team_id,
+                                                      now=now)
+                        if conn.execute(insert.values(_melding_row(melding, result, team_id, actor, now))).first() is None:
+                            raise _AlreadyImported  # another import wrote this melding since the batch began
                 except _AlreadyImported:
                     tally["already_imported"] += 1
                     continue
@@ -331,21 +340,16 @@ def _write_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Me
                     continue
             tally["imported"] += 1
             tally["routed" if result.routed else "joined" if result.joined else "opened"] += 1
+        if rows and len(conn.execute(insert.values(rows)).all()) != len(rows):
+            raise _AlreadyImported
     return tally
 
 
-def _write_one(conn: Connection, ctx: ServiceContext, actor: Actor, melding: Melding, insert, team_id: int,
-               now: datetime):
-    result = cases.receive_signal(conn, ctx, actor, melding.youth, melding.signal, team_id=team_id, now=now)
-    written = conn.execute(insert, {
-        "identity_key": melding.identity_key, "duo_number": melding.duo_number, "team_id": team_id,
-        "signal_id": result.signal_id, "bsn": melding.youth.bsn, "onderwijsnummer": melding.youth.onderwijsnummer,
-        "brin": melding.brin, "first_on": melding.signal.period_first_on, "kind": melding.signal.kind,
-        "data": melding.data, "imported_at": now, "imported_by_id": actor.id,
-    }).scalar_one_or_none()
-    if written is None:  # another import wrote this melding since the batch began
-        raise _AlreadyImported
-    return result
+def _melding_row(melding: Melding, result, team_id: int, actor: Actor, now: datetime) -> dict:
+    return {"identity_key": melding.identity_key, "duo_number": melding.duo_number, "team_id": team_id,
+            "signal_id": result.signal_id, "bsn": melding.youth.bsn, "onderwijsnummer": melding.youth.onderwijsnummer,
+            "brin": melding.brin, "first_on": melding.signal.period_first_on, "kind": melding.signal.kind,
+            "data": melding.data, "imported_at": now, "imported_by_id": actor.id}
 
 
 def console_team(conn: Connection, name: str | None) -> int:
