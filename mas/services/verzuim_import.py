@@ -308,7 +308,7 @@ def _run_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Meld
 
 def _write_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Melding], team_id: int, now: datetime,
                  *, careful: bool) -> dict:
-    """The batch's signals, and its melding rows in one statement at the end (ON CONFLICT DO
+    """The batch's signals, and its melding rows in one executemany at the end (ON CONFLICT DO
     NOTHING RETURNING): fewer rows back than sent means another import wrote one meanwhile, and
     the batch rolls back whole. `careful`: a savepoint and a row per melding, so exactly the
     refused or already written ones are left out."""
@@ -340,7 +340,9 @@ def _write_batch(db: Database, ctx: ServiceContext, actor: Actor, batch: list[Me
                     continue
             tally["imported"] += 1
             tally["routed" if result.routed else "joined" if result.joined else "opened"] += 1
-        if rows and len(conn.execute(insert.values(rows)).all()) != len(rows):
+        # executemany with RETURNING (SQLAlchemy's insertmanyvalues): one cached statement, the
+        # rows actually written come back
+        if rows and len(conn.execute(insert, rows).all()) != len(rows):
             raise _AlreadyImported
     return tally
 

@@ -184,3 +184,18 @@ def test_export_gives_duo_status_and_closing_reason(db, ctx, world, now):
     assert lines[2] == f";{b};;12AB;12-01-2026;relatief;in behandeling;;"
     with db.begin() as conn:  # another team exports nothing of these
         assert verzuim_export.export_csv(conn, world.regisseur_b, now).strip().splitlines() == [lines[0]]
+
+
+def test_the_batch_insert_returns_only_the_rows_it_wrote(db, ctx, world, now):
+    """What tells a batch that another import wrote one of its meldingen meanwhile."""
+    from mas.services.verzuim_import import _insert_melding
+
+    def melding(key):
+        return {"identity_key": key, "duo_number": None, "team_id": world.team_a, "signal_id": None, "bsn": None,
+                "onderwijsnummer": None, "brin": "12AB", "first_on": now.date(), "kind": "relatief", "data": {},
+                "imported_at": now, "imported_by_id": None}
+
+    with db.begin() as conn:
+        insert = _insert_melding(conn.dialect.name)
+        assert len(conn.execute(insert, [melding("a")]).all()) == 1
+        assert len(conn.execute(insert, [melding("a"), melding("b"), melding("c")]).all()) == 2
