@@ -62,7 +62,7 @@ _NEXT_REFERENCE = (
     update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
 )
 _INSERT_CASE = _c.insert().returning(_c.c.id)
-_INSERT_SIGNAL = _sig.insert()
+_INSERT_SIGNAL = _sig.insert().returning(_sig.c.id)
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class SignalResult:
     joined: bool  # True: the signal joined the team's own open case of the youth
     previous_case_id: int | None = None
     routed: bool = False
+    signal_id: int | None = None  # the signal row written (an import links its melding to it)
 
 
 def get_case(conn: Connection, case_id: int):
@@ -162,18 +163,19 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     latest = None if created else conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
     is_open = latest is not None and latest.closed_at is None
     if is_open and latest.team_id != team_id:  # by hand, by the API or an import alike
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now, status="pending"))
+        signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now,
+                                                             status="pending")).scalar_one()
         events.record(conn, latest.id, actor, "signaal_wacht", now,
                       data={"kind": signal.kind, "source": signal.source, "from_team_id": team_id})
-        return SignalResult(None, None, joined=False, routed=True)
+        return SignalResult(None, None, joined=False, routed=True, signal_id=signal_id)
     if is_open:
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now))
+        signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now)).scalar_one()
         data = {"kind": signal.kind, "source": signal.source}
         earlier = earlier_first_day(conn, latest.id, first_absent_on)
         if earlier is not None:  # proposed on the case page; the casusregisseur decides
             data["earlier_first_absent_on"] = earlier
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now, data=data)
-        return SignalResult(latest.id, latest.reference, joined=True)
+        return SignalResult(latest.id, latest.reference, joined=True, signal_id=signal_id)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
                       previous_case_id=latest.id if latest is not None else None, region=_region(ctx, found))
@@ -218,7 +220,7 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
         raise Conflict("Tegelijk werd een ander signaal verwerkt; het uwe is niet opgeslagen. Probeer het opnieuw.") from None
-    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, team_id, now))
+    signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, team_id, now)).scalar_one()
     opening = {"first_absent_on": first_absent_on}
     deadlines.start_first_generations(conn, ctx, [
         _state_clock(ctx, ctx.workflow.initial, today, region, (), opening, "opened"),
@@ -229,12 +231,13 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
         "reference": reference, "signal_kind": signal.kind, "source": signal.source,
         "first_absent_on": first_absent_on, "previous_case_id": previous_case_id, "region": region,
     })
-    return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id)
+    return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id, signal_id=signal_id)
 
 
-def _case_changes(transition: Transition, data: dict) -> dict:
+def _case_changes(transition: Transition, data: dict, today) -> dict:
     """The case columns a transition writes, as its definition says (fields, record, clears)."""
     changes = {f.column: data[f.name] for f in transition.fields if f.column and f.name in data}
+    changes.update({f.dated_column: today for f in transition.fields if f.dated_column and f.name in data})
     if transition.record:
         changes[transition.record] = events.jsonable(data)
     changes.update({column: None for column in transition.clears})
@@ -347,7 +350,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     errors.update(_semantic_errors(conn, ctx, transition, cleaned, case, today) if not errors else {})
     if errors:
         raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
-    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
+    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned, today)}
     if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
     bump(conn, case, changes, actor)
@@ -465,7 +468,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    bump(conn, case, {"route": route, "updated_at": now}, actor)
+    bump(conn, case, {"route": route, "route_on": local_date(now), "updated_at": now}, actor)
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 

@@ -29,7 +29,11 @@ def _clean(field: GuardField, value: Any, bounds: tuple[date, date] | None) -> A
     if field.kind == "date":
         return parse_date(value, earliest=bounds[0] if bounds else None, latest=bounds[1] if bounds else None)
     if field.kind in ("int", "organisation"):
-        return parse_int(value)
+        number = parse_int(value)
+        low, high = field.min_value, field.max_value
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"Kies een getal van {low} tot en met {high}.")
+        return number
     raise ValueError(f"onbekend veldtype {field.kind}")
 
 
@@ -54,6 +58,13 @@ def clean_guard_data(transition: Transition, data: Mapping[str, Any] | None, rea
             cleaned[field.name] = _clean(field, value, bounds)
         except ValueError as exc:
             errors[field.name] = str(exc)
+    for field in transition.fields:
+        if field.only_with and field.name in cleaned:
+            other, value = field.only_with
+            if cleaned.get(other) != value:
+                other_field = next((f for f in transition.fields if f.name == other), None)
+                shown = (other_field.choices or {}).get(value, value) if other_field else value
+                errors[field.name] = f"Vul dit alleen in bij {other_field.label.lower() if other_field else other} '{shown}'."
     if transition.needs_reason and _blank(reason):
         errors["reason"] = "Geef een reden op."
     elif reason:

@@ -40,7 +40,7 @@ def _url(rule, two_cases, db, world=None):
             Deadline.__table__.c.case_id == two_cases["a"].case_id)).scalars().first()
     values = {"reference": two_cases["a"].reference, "trigger": "plan_gesprek", "step_id": two_cases["step_a"],
               "deadline_id": deadline_id, "suspension_id": 1, "request_id": 1, "message_pk": 1, "org_id": two_cases_org(db), "team_id": 1,
-              "token_id": 1,
+              "token_id": 1, "key": "open_per_fase", "fmt": "csv", "school_year": "2025-2026", "peildatum": "2026-01-01",
               "user_id": world.partner_ggd.id if world else 1,  # an account nobody in the sweep uses
               "filename": "mas.css", "signal_id": 1, "token": "geen-geldige-link"}  # no enrolment, no signed link
     return rule.rule.replace("<int:", "<").format(**{}) if not rule.arguments else \
