@@ -95,7 +95,7 @@ def parse_date(value, *, earliest: date | None = None, latest: date | None = Non
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise BadValue("Deze datum bestaat niet.") from None
+            raise BadValue("Geen geldige datum (jjjj-mm-dd): deze dag bestaat niet.") from None
     if earliest is not None and day < earliest:
         raise BadValue(f"Een datum vanaf {earliest.strftime('%d-%m-%Y')}.")
     if latest is not None and day > latest:
