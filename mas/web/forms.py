@@ -24,7 +24,9 @@ def _bounds() -> tuple[date, date]:
 # (a day: due_on). An error is shown beside the field it concerns under the form's name.
 FORM_NAMES = {"due_at": "due_on", "proposed_due_at": "due_on", "guardians.0.name": "guardian_name",
               "guardians.0.relation": "guardian_relation", "guardians.0.phone": "guardian_phone",
-              "guardians.0.email": "guardian_email"}
+              "guardians.0.email": "guardian_email",
+              # about the step, request, deadline or suspension as a whole: the message above the form
+              "status": "form", "request_id": "form", "deadline_id": "form", "suspension_id": "form"}
 
 
 def field_errors(exc) -> dict[str, str]:
