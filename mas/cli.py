@@ -16,6 +16,15 @@ from mas.settings import SettingsError, load_settings
 from mas.workflows.roles import Role
 
 
+def _is_text(value: str) -> bool:
+    """Arguments that were not UTF-8 arrive with lone surrogates (Python's surrogateescape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _settings():
     try:
         return load_settings()
@@ -46,9 +55,15 @@ def user() -> None:
     """User accounts."""
 
 
+def _refuse(message: str) -> None:
+    """A Dutch message on standard error and exit code 2 (wrong input), never a traceback."""
+    click.echo(f"Fout: {message}", err=True)
+    raise SystemExit(2)
+
+
 @user.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--role", required=True, help=f"De rol: {', '.join(role.value for role in Role)}.")
 @click.option("--name", default=None, help="Weergavenaam (standaard het e-mailadres).")
 @click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
 @click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
@@ -61,18 +76,30 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     from mas.services import accounts, auth, runtime
     from mas.services.errors import ValidationError
 
-    password = sys.stdin.readline().rstrip("\n")
+    for label, value in (("het e-mailadres", email), ("de naam", name), ("het team", team_name),
+                         ("de organisatie", org_name)):
+        if value is not None and not _is_text(value):
+            _refuse(f"{label} is geen geldige tekst (UTF-8).")
+    if role not in [r.value for r in Role]:
+        _refuse(f"onbekende rol '{role}'. Kies uit: {', '.join(r.value for r in Role)}.")
+    try:
+        password = sys.stdin.readline().rstrip("\n")
+    except UnicodeDecodeError:
+        _refuse("het wachtwoord is geen geldige tekst (UTF-8).")
     settings = _settings()
     database = runtime.open_database(settings)
     now = utcnow()
     try:
+        problem = runtime.schema_problem(database)
+        if problem:
+            _refuse(problem)
         with database.begin() as conn:
             user_id, secret = auth.create_user_by_names(conn, email=email, name=name or email, role=role,
                                                         password=password, now=now, team_name=team_name,
                                                         organisation_name=org_name)
             accounts.record_console_account(conn, runtime.open_context(settings), user_id, now)
     except ValidationError as exc:
-        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+        _refuse("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message)
     finally:
         database.dispose()
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")

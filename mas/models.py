@@ -223,6 +223,12 @@ class ExtensionRequest(SQLModel, table=True):
     decision_note: str | None = None
     created_at: datetime = _at()
 
+    __table_args__ = (
+        # One open request per step, whoever asks at the same moment.
+        Index("uq_extension_request_open_step", "step_id", unique=True, sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
+
 
 class Youth(SQLModel, table=True):
     """A jongere as a key only: the BSN or onderwijsnummer that matches signals to one child.

@@ -95,10 +95,10 @@ def invite_user(conn: Connection, ctx: ServiceContext, actor: Actor, *, email: s
         errors["name"] = "Vul een naam in."
     if errors:
         raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
-    user_id = conn.execute(_u.insert().returning(_u.c.id), {
+    user_id = auth.insert_user(conn, {
         "email": email, "name": name.strip(), "role": role, "team_id": team_id, "organisation_id": organisation_id,
         "password_hash": None, "totp_secret": None, "failed_logins": 0, "is_active": True, "created_at": now,
-    }).scalar_one()
+    })
     user = _user(conn, user_id)
     _send_link(conn, ctx, actor, user, now, is_renewal=False)
     _record(conn, ctx, actor, user, "aangemaakt", [_team_of(role, team_id)], now,

@@ -18,11 +18,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import and_, case, func, literal, null, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mas.db import UTCDateTime
 from mas.models import LoginThrottle, Organisation, Team, User, UserSession
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, ValidationError
+from mas.services.inputs import email_error
 from mas.settings import LoginSettings
 from mas.workflows import Role
 from mas.workflows.roles import TEAM_ROLES
@@ -71,8 +73,8 @@ def account_errors(conn: Connection, *, email: str, role: str, team_id: int | No
     """What is wrong with an account's address, role, team and organisation (`user_id`: the
     account being changed, whose own address is no duplicate)."""
     errors = {}
-    if "@" not in email:
-        errors["email"] = "Vul een geldig e-mailadres in."
+    if email_error(email):
+        errors["email"] = email_error(email)
     elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email, _u.c.id != (user_id or 0))).first():
         errors["email"] = "Er is al een account met dit e-mailadres."
     if role not in list(Role):
@@ -104,12 +106,22 @@ def create_user(conn: Connection, *, email: str, name: str, role: str, password:
     if errors:
         raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
     secret = pyotp.random_base32()
-    user_id = conn.execute(_u.insert().returning(_u.c.id), {
+    user_id = insert_user(conn, {
         "email": email, "name": (name or email).strip(), "role": role, "team_id": team_id,
         "organisation_id": organisation_id, "password_hash": _hasher.hash(password), "totp_secret": secret,
         "failed_logins": 0, "is_active": True, "created_at": now,
-    }).scalar_one()
+    })
     return user_id, secret
+
+
+def insert_user(conn: Connection, values: dict) -> int:
+    """Insert an account; the unique e-mail column decides between two at the same moment
+    (the check in account_errors only gives the usual case its friendly message first)."""
+    try:
+        return conn.execute(_u.insert().returning(_u.c.id), values).scalar_one()
+    except IntegrityError:
+        raise ValidationError("Het account kan zo niet worden aangemaakt.",
+                              field="email", errors={"email": "Er is al een account met dit e-mailadres."}) from None
 
 
 def create_user_by_names(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
@@ -309,7 +321,10 @@ def change_password(conn: Connection, user_id: int, *, current: str, new: str, n
         _hasher.verify(user.password_hash or "", current or "")
     except (VerificationError, InvalidHashError):
         raise ValidationError("Het huidige wachtwoord klopt niet.", field="current") from None
-    check_password_strength(new)
+    try:
+        check_password_strength(new)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="new") from None
     conn.execute(update(_u).where(_u.c.id == user_id).values(password_hash=_hasher.hash(new)))
     end_all_sessions(conn, user_id, now, "wachtwoord gewijzigd")
 

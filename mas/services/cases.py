@@ -37,7 +37,7 @@ from mas.services.errors import (
     NotFound,
     ValidationError,
 )
-from mas.services.inputs import SignalInput, YouthInput, validate_signal
+from mas.services.inputs import SignalInput, YouthInput, case_date_bounds, check_texts, validate_signal
 from mas.workflows import ClockEffect, MachineError, Role, Transition, next_state
 from mas.workflows.guards import clean_guard_data
 from mas.workflows.roles import TEAM_ROLES
@@ -155,7 +155,7 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     """
     _may_receive(actor, team_id)
     today = local_date(now)
-    youth = validate_signal(youth, signal, today, first_absent_on)
+    youth = validate_signal(youth, signal, today, first_absent_on, limits=ctx.settings.input)
     first_absent_on = first_absent_on or signal.period_first_on or today
     found = youth_records.match(conn, youth, team_id)
     youth_id, created = youth_records.key_for(conn, youth, found, now)
@@ -345,8 +345,8 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     except MachineError:
         raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase "
                                 f"'{ctx.workflow.state_label(case.state)}'.") from None
-    cleaned, errors = clean_guard_data(transition, data, reason)
     today = local_date(now)
+    cleaned, errors = clean_guard_data(transition, data, reason, bounds=case_date_bounds(ctx.settings.input, today))
     errors.update(_semantic_errors(conn, ctx, transition, cleaned, case, today) if not errors else {})
     if errors:
         raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
@@ -449,6 +449,7 @@ def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: da
     require_open(case)
     if not (text or "").strip():
         raise ValidationError("Een notitie mag niet leeg zijn.", field="text")
+    check_texts("De notitie kan zo niet worden opgeslagen.", text=text)
     events.record(conn, case.id, actor, "notitie", now, data={"text": text.strip()})
 
 
@@ -463,6 +464,7 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
         errors["route"] = "Kies een van de routes."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor het wijzigen van de route."
+    check_texts("De route kan zo niet worden gewijzigd.", reason=reason)
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()

@@ -22,6 +22,7 @@ from mas.clocks.rules import (
 )
 from mas.context import ServiceContext
 from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
+from mas.services.errors import Conflict
 
 _d = Deadline.__table__
 _s = Suspension.__table__
@@ -176,8 +177,10 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
         conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
-    conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == DEADLINE_OPEN)
-                 .values(status="closed", closed_at=now, closed_reason=reason))
+    closed = conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == DEADLINE_OPEN)
+                          .values(status="closed", closed_at=now, closed_reason=reason)).rowcount
+    if closed != 1:  # moved or closed by someone else since it was read: never two open generations
+        raise Conflict("Deze termijn is intussen al gewijzigd; bekijk hem opnieuw.")
     start_generation(conn, ctx, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id,
                      region, old.step_id, old.organisation_id)
     return change

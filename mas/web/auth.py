@@ -18,6 +18,7 @@ from mas.services import accounts
 from mas.services import auth as auth_service
 from mas.services.errors import NotFound, ValidationError
 from mas.web import context as web
+from mas.web.forms import field_errors
 from mas.web.security import roles, safe_next
 from mas.workflows import Role
 
@@ -119,7 +120,7 @@ def enrol(token: str):
     except NotFound as exc:
         return render_template("error.html", title="Link werkt niet", message=exc.message), 404
     except ValidationError as exc:
-        return _enrol_page(token, exc.errors or {"form": exc.message}, 422)
+        return _enrol_page(token, field_errors(exc), 422)
     session.clear()
     flash("Uw account is klaar. Log in met uw wachtwoord en een code uit uw app.")
     return redirect(url_for("auth.login"))

@@ -2,6 +2,9 @@
 
 - login_throttle: login attempts per client address and over all in the current window,
   counted with atomic upserts and shared by every web worker.
+- extension_request: one open request per step (a partial unique index), so two requests
+  sent at the same moment cannot both be open. An installation that already has two open
+  requests for one step keeps the newest open and refuses the older ones.
 
 Revision ID: 0011
 Revises: 0012
@@ -29,7 +32,16 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    op.execute(
+        "UPDATE extension_request SET status = 'refused', decision_note = 'dubbel verzoek (migratie 0011)' "
+        "WHERE status = 'open' AND id < (SELECT max(e.id) FROM extension_request e "
+        "WHERE e.step_id = extension_request.step_id AND e.status = 'open')")
+    with op.batch_alter_table("extension_request", schema=None) as batch_op:
+        batch_op.create_index("uq_extension_request_open_step", ["step_id"], unique=True,
+                              sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("extension_request", schema=None) as batch_op:
+        batch_op.drop_index("uq_extension_request_open_step")
     op.drop_table("login_throttle")
