@@ -50,6 +50,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound the token
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
+    if settings.login.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address as the trusted proxies saw it (the login limits count by it);
+        # only as many hops as there really are proxies, or a client could pick its own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.login.trusted_proxies, x_proto=0, x_host=0)
     db = runtime.open_database(settings)
     app.extensions["mas"] = {
         "settings": settings,
@@ -67,9 +73,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, overview, partner, public, team
+    from mas.web import admin, auth, cases, figures, overview, partner, public, team
 
-    for module in (overview, auth, cases, partner, admin, team, public):
+    for module in (overview, auth, cases, partner, admin, team, public, figures):
         app.register_blueprint(module.bp)
     from mas.web import api
 

@@ -51,7 +51,11 @@ def _clean(field: GuardField, value: Any) -> Any:
     if field.kind == "date":
         return _clean_date(value)
     if field.kind in ("int", "organisation"):
-        return _clean_int(value)
+        number = _clean_int(value)
+        low, high = field.min_value, field.max_value
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"Kies een getal van {low} tot en met {high}.")
+        return number
     raise ValueError(f"onbekend veldtype {field.kind}")
 
 
@@ -74,6 +78,13 @@ def clean_guard_data(transition: Transition, data: Mapping[str, Any] | None, rea
             cleaned[field.name] = _clean(field, value)
         except ValueError as exc:
             errors[field.name] = str(exc)
+    for field in transition.fields:
+        if field.only_with and field.name in cleaned:
+            other, value = field.only_with
+            if cleaned.get(other) != value:
+                other_field = next((f for f in transition.fields if f.name == other), None)
+                shown = (other_field.choices or {}).get(value, value) if other_field else value
+                errors[field.name] = f"Vul dit alleen in bij {other_field.label.lower() if other_field else other} '{shown}'."
     if transition.needs_reason and _blank(reason):
         errors["reason"] = "Geef een reden op."
     return cleaned, errors
