@@ -78,7 +78,9 @@ class _Page(HTMLParser):
             kind = a.get("type", "text")
             if kind in ("checkbox", "radio") and "checked" not in a:
                 self._form.fields.setdefault(a["name"], "")
-            elif kind not in ("submit", "button", "image", "reset", "file"):
+            elif kind == "file":  # a field like any other: a text value in it is no file, and is refused
+                self._form.fields[a["name"]] = ""
+            elif kind not in ("submit", "button", "image", "reset"):
                 self._form.fields[a["name"]] = a.get("value") or ""
         elif tag == "button" and a.get("value") is not None:
             self._form.fields.setdefault(a["name"], a["value"])
