@@ -20,6 +20,7 @@ from mas.services.figures.scope import Period, Scope, period_from, scope_for
 from mas.services.figures.tables import DATE, DAYS, PERCENT, TEXT, Column, Table
 from mas.workflows.vocabulary import DUO_CLOSING_REASONS, EDUCATION_KINDS, SIGNAL_KINDS, SIGNAL_SOURCES
 
+EDUCATION_KIND_SHORT = {k: k.upper() if not k.startswith("mbo") else f"mbo {k[3:]}" for k in EDUCATION_KINDS}
 BUCKETS = ("≤ 4 weken", "4 weken – 3 maanden", "> 3 maanden")
 
 
@@ -251,13 +252,14 @@ def _mean(values: list[float]) -> float | None:
 
 def school_tables(conn: Connection, scope: Scope, school_year: str) -> list[Table]:
     rows = data.school_figures(conn, scope.team_ids, school_year)
-    per_school = [[r.brin, r.school_name or "", EDUCATION_KINDS.get(r.education_kind, r.education_kind),
+    per_school = [[r.brin, r.school_name or "", EDUCATION_KIND_SHORT.get(r.education_kind, r.education_kind),
                    int(r.participants), int(r.leavers), _pct(r.leavers, r.participants)] for r in rows]
     schools = Table("vsv_per_school", f"Voortijdig schoolverlaters per school ({school_year})",
                     (Column("BRIN", TEXT), Column("School", TEXT), Column("Onderwijssoort", TEXT),
                      Column("Deelnemers"), Column("Vsv'ers"), Column("Percentage", PERCENT, base=3)),
                     per_school, chart="bar", note="Uit het ingelezen deelnemers- en schoolverlatersbestand.")
     schools.chart_series = (5,)
+    schools.label_columns = (0, 2)
     kinds = defaultdict(lambda: [0, 0])
     for r in rows:
         kinds[r.education_kind][0] += int(r.participants)

@@ -33,6 +33,7 @@ class Table:
     note: str = ""  # how the figure is counted, and from which data
     series_from: int = 1  # the chart's series are the columns from this index on
     chart_series: tuple[int, ...] = ()  # or exactly these columns
+    label_columns: tuple[int, ...] = (0,)  # the columns whose values name a bar or point
 
     def chart_columns(self) -> list[int]:
         if self.chart_series:
