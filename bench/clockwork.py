@@ -63,3 +63,8 @@ def moments(ctx, kind: str, due_at: datetime | None, started_on: date, region: s
     if due_at is None:
         return []
     return [ctx.ladders.moment(level, due_at, started_on, region, ctx.calendar) for level in levels(ctx, kind)[0]]
+
+
+def level_names(ctx) -> dict[str, set[str]]:
+    """Per clock kind of the workflow, the names its levels are stored by (deadline.rung, case_event.rung)."""
+    return {clock.name: {level.name for level in levels(ctx, clock.name)[0]} for clock in ctx.workflow.clocks}

@@ -182,13 +182,24 @@ def build_key(*parts, inputs: Sequence[str] = ()) -> str:
     return h.hexdigest()[:12]
 
 
-def check_built_rows(conn: sqlite3.Connection) -> list[str]:
+def check_built_rows(conn: sqlite3.Connection, level_names: dict[str, set[str]] | None = None) -> list[str]:
     """What a bulk builder wrote with plain sqlite3, checked as the schema and the services hold
     it (plain sqlite3 enforces no foreign keys): every reference points at a row; every case
     shows a record of its own youth kept by its own team; every case has a signal, and every
     signal was entered by the team of its case and joined it (the builders make no hand-overs
-    and no signals waiting for another team). Returns the problems found (none: [])."""
+    and no signals waiting for another team); with `level_names` (per clock kind, its ladder's
+    level names: bench.clockwork.level_names), every deadline and ladder event stores a level
+    by its name, never by its position (SQLite would take a number in the text column).
+    Returns the problems found (none: [])."""
     problems = []
+    if level_names is not None:
+        for what, sql in (
+                ("deadline.rung", "SELECT DISTINCT kind, rung FROM deadline WHERE rung IS NOT NULL"),
+                ("case_event.rung", "SELECT DISTINCT d.kind, e.rung FROM case_event e"
+                                    " JOIN deadline d ON d.id = e.deadline_id WHERE e.rung IS NOT NULL")):
+            wrong = [(kind, rung) for kind, rung in conn.execute(sql) if rung not in level_names.get(kind, ())]
+            if wrong:
+                problems.append(f"{what} holds what is no level name of its clock's ladder, e.g. {wrong[:5]}")
     broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
     if broken:
         problems.append(f"rows whose foreign keys point nowhere, e.g. {broken}")

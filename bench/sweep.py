@@ -22,8 +22,12 @@ What is measured (each in a fresh child process, `--child …`):
         page-cache folios, up to 0.3 s.) Only the one `sweep(db, ctx, now)` call is timed.
         Peak RSS of the child (VmHWM) is read right after it; on PostgreSQL the server's memory
         is not the child's. Afterwards the child checks, through SQLAlchemy, that exactly the
-        due rows climbed to the rung the ladder says, that nothing else moved, and that the
-        expected case_event and outbox rows were written; it exits non-zero otherwise.
+        due rows climbed to the level the ladder says (stored by name), that nothing else
+        moved (deadlines per kind and level), that the sweep reported what the builder
+        computed from the ladders (levels raised, milestones, levels mailed and recorded only,
+        fallbacks, one bundled message per recipient and the items they carry), and that those
+        case_event, outbox_message and outbox_item rows were written; it exits non-zero
+        otherwise. The previous tick's report is checked the same way.
   full_read
         the plain driver (sqlite3 / psycopg) iterating
         `SELECT id, due_at, rung FROM deadline WHERE status = 'open'` on the large database:
@@ -43,8 +47,11 @@ key (`youth`: an onderwijsnummer, no personal data), the team's own record of th
 (`case.record_id`), its opening signal entered by the team (`signal.team_id`, status 'joined'),
 a step, four open clocks (the state's clock,
 Thuiszitterspact, LRV and the step's clock, computed by `mas.clocks.rules` and armed by
-`mas.clocks.ladder` exactly as the services arm them), the `zaak_geopend` event, and for every
-level a clock already passed its escalation event and its sent outbox rows. The `due` rows
+`mas.clocks.ladder` exactly as the services arm them, each left as the scheduler leaves it: the
+name of the highest level reached in `rung` (NULL: none) and the next level's moment in
+`next_at`), the `zaak_geopend` event, and for every level a clock already passed its escalation
+event (recipients resolved as the sweep resolves them, the [fallback] chain included) and its
+sent outbox rows (composed by mas.services.delivery.compose, with their outbox_item). The `due` rows
 are the same in every file (same cases, clocks, recipients; spread evenly over the file):
 clocks last swept a day before the sweep moment whose next level has fallen due since. So
 are the previous tick's rows: clocks last swept two days before, due a day before, and not
@@ -113,7 +120,7 @@ OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
 
 # Bump when the builder below changes what it writes: cached files are then rebuilt.
-BUILD_VERSION = 4
+BUILD_VERSION = 5
 SEED = 20260303
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)  # a Tuesday in term time, 10:00 in Amsterdam
 PREVIOUS_TICK = NOW - timedelta(days=1)  # when the due rows were last swept (the replayed tick)
@@ -139,6 +146,7 @@ TEAMS = (
     ("Leerplicht Eindhoven", ["Eindhoven"], "zuid", ("Directeur SWV", "directeur@swv-eindhoven.example"), 8, 20),
 )
 ORGANISATION_KINDS = (("school", 30), ("wijkteam", 8), ("ggd", 3), ("halt", 2), ("rvdk", 2), ("swv", 3), ("jeugdzorg", 4))
+ADMIN_EMAIL = "beheer@example.org"
 STEP_TITLES = ("Huisbezoek", "Gesprek met de school", "Onderzoek jeugdarts", "Aanmelding jeugdhulp", "Plaatsing regelen")
 
 
@@ -164,7 +172,8 @@ class World:
 
     def __init__(self, conn: sqlite3.Connection):
         stamp = _dt(NOW - timedelta(days=400))
-        # (id, region, coordinator e-mail, bestuurlijk e-mail, [(regisseur id, e-mail)], weight, municipality)
+        # (id, region, coordinator e-mail, bestuurlijk e-mail, [(regisseur id, e-mail)], weight, municipality,
+        #  coordinator id, name)
         self.teams = []
         self.organisations = []  # (id, name, kind, contact e-mail, escalation e-mail)
         self.schools = []
@@ -198,10 +207,10 @@ class World:
             cid = self._user(conn, coordinator, "coordinator", tid, None, stamp)
             conn.execute("UPDATE team SET coordinator_id = ? WHERE id = ?", (cid, tid))
             self.teams.append((tid, region, coordinator, bestuurlijk[1] if bestuurlijk else None, users, weight,
-                               municipalities[0]))
+                               municipalities[0], cid, name))
         for oid, _name, kind, _c, _e in self.partners:
             self._user(conn, f"medewerker{oid}@{kind}.example.org", "partner", None, oid, stamp)
-        self._user(conn, "beheer@example.org", "admin", None, None, stamp)
+        self.admin = (ADMIN_EMAIL, self._user(conn, ADMIN_EMAIL, "admin", None, None, stamp))
 
     @staticmethod
     def _user(conn, email, role, team_id, organisation_id, stamp) -> int:
@@ -225,11 +234,23 @@ class Clock:
         self.planned_start_on = planned_start_on
 
     def rung_at(self, moment: datetime) -> int:
-        """The rung a sweep at `moment` leaves the clock on (the levels passed, counted like _passed)."""
+        """How many levels a sweep at `moment` has passed (a position, for the builder only)."""
         rung = 0
         while rung < len(self.moments) and self.moments[rung] <= moment:
             rung += 1
         return rung
+
+    def name(self, rung: int) -> str | None:
+        """What deadline.rung holds after `rung` levels: the name of the highest one (None: none yet)."""
+        return self.levels[rung - 1].name if rung else None
+
+    def mailed(self, passed: list) -> list:
+        """The levels a sweep that passed `passed` mails: the highest, and the first rung (the
+        assignee's) too when it was passed in the same sweep (config/escalation.toml's comments,
+        docs/architecture.md)."""
+        top = passed[-1]
+        first = next((level for level in self.levels if not level.is_reminder), None)
+        return [top, first] if first is not None and first is not top and first in passed else [top]
 
     def next_at(self, rung: int) -> datetime | None:
         return self.moments[rung] if rung < len(self.moments) else None
@@ -289,7 +310,7 @@ def make_pools(ctx) -> tuple[dict, dict, dict]:
 
 # What the built rows are computed with, besides the schema and the shipped config (bench.common.build_key).
 BUILD_INPUTS = ("bench/clockwork.py", "mas/clocks", "mas/workflows", "mas/dates.py", "mas/context.py", "mas/settings.py",
-                "mas/notifications/outbox.py")
+                "mas/notifications/outbox.py", "mas/services/delivery.py")
 
 
 def built_paths(n_open: int, n_due: int) -> tuple[Path, Path]:
@@ -331,9 +352,12 @@ class _Writer:
                     " inputs, rung, next_at, status, closed_at, closed_reason) VALUES (?,?,?,?,?,1,?,?,?,?,?,?,'open',NULL,NULL)",
         "case_event": "INSERT INTO case_event (case_id, at, actor_id, actor_role, kind, from_state, to_state, reason, data,"
                       " deadline_id, rung) VALUES (?,?,?,?,?,?,?,NULL,?,?,?)",
-        "outbox_message": "INSERT INTO outbox_message (idempotency_key, message_id, template, recipient, context, case_id,"
-                          " status, attempts, not_before, claimed_at, claimed_by, sent_at, last_error, created_at)"
-                          " VALUES (?,?,?,?,?,?,'sent',1,?,?,'bench',?,NULL,?)",
+        # What the sweep queued (mas.notifications.outbox.row, .item), sent by the dispatcher.
+        "outbox_message": "INSERT INTO outbox_message (id, idempotency_key, message_id, template, recipient, context,"
+                          " case_id, status, attempts, not_before, claimed_at, claimed_by, sent_at, last_error,"
+                          " created_at, expires_at, recipient_role, recipient_user_id, recipient_organisation_id,"
+                          " team_id) VALUES (?,?,?,?,?,?,?,'sent',1,?,?,'bench',?,NULL,?,?,?,?,?,?)",
+        "outbox_item": "INSERT INTO outbox_item (message_pk, key, case_id, deadline_id, rung) VALUES (?,?,?,?,?)",
     }
 
     def __init__(self, conn: sqlite3.Connection):
@@ -354,13 +378,17 @@ class _Writer:
 
 class _Builder:
     def __init__(self, ctx, world: World, running: dict, due: dict, previous: dict):
+        from collections import Counter
+
         from mas.notifications import outbox
+        from mas.workflows import Recipient
 
         self.ctx, self.world, self.running = ctx, world, running
         self.pools = {"now": due, "previous": previous}
         self.label = ctx.workflow.clock_label
-        self.message_id = outbox.message_id
-        self.case_link, self.partner_link = outbox.case_link, outbox.partner_link(ctx)
+        self.outbox_row, self.recipient = outbox.row, Recipient
+        self.message_pk = 0
+        self.final = Counter()  # (kind, level name) -> deadlines left there once NOW is swept
         self.team_weights = [t[5] for t in world.teams]
         self.states, self.state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
         self.due_kinds = {name: sorted({kind for (kind, _region), pool in pools.items() if pool})
@@ -387,15 +415,60 @@ class _Builder:
         return spec
 
     def addresses(self, spec: dict, has_organisation: bool) -> dict:
+        """Per recipient role: (address, user id, organisation id) as the sweep's row resolves it
+        (everyone in this world is active), or None when the role has nobody."""
         team, partner = spec["team"], spec["partner"]
-        return {"casusregisseur": spec["regisseur"][1], "coordinator": team[2], "bestuurlijk": team[3],
-                "organisation_contact": partner[3] if has_organisation else None,
-                "organisation_escalation": partner[4] if has_organisation else None}
+        regisseur_id, regisseur_email = spec["regisseur"]
+        return {"casusregisseur": (regisseur_email, regisseur_id, None), "coordinator": (team[2], team[7], None),
+                "bestuurlijk": (team[3], None, None) if team[3] else None,
+                "organisation_contact": (partner[3], None, partner[0]) if has_organisation else None,
+                "organisation_escalation": (partner[4], None, partner[0]) if has_organisation and partner[4] else None}
+
+    def reach(self, level, addresses: dict) -> tuple[list[tuple], list[str]]:
+        """Whom a level reaches: [(address, role, user id, organisation id, is a fallback)], each
+        address once, and the roles nobody filled. A level that reaches nobody goes to the first
+        step of the [fallback] chain that reaches someone."""
+        found, missing = [], []
+        for role in map(str, level.recipients):
+            to = addresses[role]
+            if to is None:
+                missing.append(role)
+            elif to[0] not in {f[0] for f in found}:
+                found.append((to[0], role, to[1], to[2], False))
+        if found:
+            return found, missing
+        for step in map(str, self.ctx.ladders.fallback):
+            if step == "coordinator":
+                got = [addresses["coordinator"]]
+            elif step == "functional_mailbox":
+                mailbox = self.ctx.settings.mail.functional_mailbox
+                got = [(mailbox, None, None)] if mailbox else []
+            else:  # the administrators
+                got = [(self.world.admin[0], self.world.admin[1], None)]
+            if got:
+                return [(address, step, user, organisation, True) for address, user, organisation in got], missing
+        return [], missing
+
+    def swept(self, clock: Clock, passed: list, addresses: dict, team_id: int, deadline_id: int) -> dict:
+        """What one sweep writes for a clock whose levels `passed` it passed: the levels it mails
+        (the highest first; whoever that reaches is not told again for this clock), the messages'
+        recipients (one message per recipient and batch: (address, role, user, organisation,
+        team)), the (deadline, level, recipient) items they carry, fallbacks and levels that
+        reached nobody."""
+        told, items, fallbacks, unreachable = set(), [], 0, 0
+        for level in clock.mailed(passed):
+            to, _missing = self.reach(level, addresses)
+            items.extend(((address, role, user, org, team_id), f"deadline:{deadline_id}:1:{level.name}:{address}")
+                         for address, role, user, org, _fallback in to if address not in told)
+            told.update(a[0] for a in to)
+            fallbacks += any(a[4] for a in to)
+            unreachable += not to
+        return {"mailed": len(clock.mailed(passed)), "items": items, "fallbacks": fallbacks, "unreachable": unreachable}
 
     def write_case(self, w: _Writer, case_id: int, deadline_id: int, spec: dict) -> tuple[int, dict]:
         """Insert one case with its youth, step, clocks and history; returns the next deadline id and the
-        due clocks per tick ("now", "previous") as (deadline id, rung before, rung after, levels passed,
-        messages, is a milestone)."""
+        due clocks per tick ("now", "previous"): their deadline id, level name before and after the
+        tick, the levels passed, whether a milestone, and what the tick's sweep mails (swept())."""
         team, region, (regisseur_id, _email) = spec["team"], spec["region"], spec["regisseur"]
         clocks = spec["clocks"]
         pact = clocks["thuiszitterspact"][0]
@@ -431,46 +504,67 @@ class _Builder:
         for kind, (clock, rung, due_tick) in clocks.items():
             is_step = kind == "step"
             inputs = {**clock.inputs, "set_by": regisseur_id} if is_step else clock.inputs
+            # As the scheduler leaves it: the name of the highest level reached, and when the next falls due.
             w.add("deadline", (deadline_id, case_id, case_id if is_step else None, spec["partner"][0] if is_step else None,
-                               kind, clock.started_on.isoformat(), _dt(clock.due_at), clock.rule, _json(inputs), rung,
-                               _dt(clock.next_at(rung))))
+                               kind, clock.started_on.isoformat(), _dt(clock.due_at), clock.rule, _json(inputs),
+                               clock.name(rung), _dt(clock.next_at(rung))))
+            self.final[kind, clock.name(clock.rung_at(NOW))] += 1  # where every sweep up to NOW leaves it
             addresses = self.addresses(spec, is_step)
+            row = (deadline_id, case_id, reference, team, clock, addresses, spec["partner"][1] if is_step else None)
             for level in clock.levels[:rung]:  # the levels already passed: their event and sent e-mails
-                self._history(w, case_id, reference, deadline_id, clock, level, addresses, spec["partner"][1] if is_step else None)
+                self._history(w, row, level)
             if due_tick:
                 after = clock.rung_at(NOW if due_tick == "now" else PREVIOUS_TICK)
-                top = clock.levels[after - 1]
-                # Only the highest level passed is sent; a milestone is recorded and never sent.
-                messages = 0 if clock.is_milestone else len({a for a in (addresses[r] for r in top.recipients) if a})
-                due[due_tick].append((deadline_id, rung, after, after - rung, messages, clock.is_milestone))
+                passed = list(clock.levels[rung:after])
+                mail = ({"mailed": 0, "items": [], "fallbacks": 0, "unreachable": 0} if clock.is_milestone
+                        else self.swept(clock, passed, addresses, team[0], deadline_id))
+                due[due_tick].append({"row": [deadline_id, clock.name(rung), clock.name(after)], "levels": len(passed),
+                                      "milestone": clock.is_milestone, **mail})
             deadline_id += 1
         return deadline_id, due
 
-    def _history(self, w: _Writer, case_id, reference, deadline_id, clock: Clock, level, addresses, organisation_name):
+    def _history(self, w: _Writer, row: tuple, level) -> None:
+        """A level passed before the build: its event and sent e-mail, as the sweep of the minute it
+        fell due wrote them (the level alone: one single message per recipient; a sweep that found
+        other clocks due for the same recipient in that minute would have bundled them, which only
+        changes how many sent rows the outbox holds)."""
+        from mas.services.delivery import compose
+        from mas.services.recipients import Addressee
+
+        deadline_id, case_id, reference, team, clock, addresses, organisation_name = row
         at = clock.moments[level.number - 1]
-        due_at = clock.due_at.isoformat()
+        base = {"deadline_kind": clock.kind, "generation": 1, "due_at": clock.due_at.isoformat()}
         if clock.is_milestone:  # reached and recorded on the case, as the sweep records it; nobody is mailed
-            w.add("case_event", (case_id, _dt(at), None, "system", "mijlpaal", None, None, _json(
-                {"deadline_kind": clock.kind, "generation": 1, "due_at": due_at}), deadline_id, level.number))
+            w.add("case_event", (case_id, _dt(at), None, "system", "mijlpaal", None, None, _json(base), deadline_id,
+                                 level.name))
             return
-        w.add("case_event", (case_id, _dt(at), None, "system", "herinnering" if level.is_reminder else "escalatie", None,
-                             None, _json({"deadline_kind": clock.kind, "generation": 1, "level": level.label,
-                                          "due_at": due_at, "recipients": list(level.recipients), "sent": True}),
-                             deadline_id, level.number))
-        seen = set()
-        for role in level.recipients:
-            address = addresses[role]
-            if not address or address in seen:
-                continue
-            seen.add(address)
-            key = f"deadline:{deadline_id}:1:{level.number}:{address}"
-            link = self.partner_link if role.is_organisation else self.case_link(self.ctx, reference)
-            context = {"reference": reference, "what": self.label(clock.kind), "kind": clock.kind,
-                       "due_at": due_at, "since": clock.started_on.isoformat(), "level": level.label,
-                       "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": organisation_name,
-                       "link": link}
-            w.add("outbox_message", (key, self.message_id(self.ctx, key), "reminder" if level.is_reminder else "rung",
-                                     address, _json(context), case_id, _dt(at), _dt(at), _dt(at), _dt(at)))
+        to, missing = self.reach(level, addresses)
+        at_text = _dt(at)
+        w.add("case_event", (case_id, at_text, None, "system", "herinnering" if level.is_reminder else "escalatie", None,
+                             None, _json({**base, "level": level.label, "sent": bool(to), "recipients": [
+                                 {"role": role, "to": address, "fallback": fallback}
+                                 for address, role, _u, _o, fallback in to], "missing": missing, "unreachable": not to}),
+                             deadline_id, level.name))
+        regisseur = addresses["casusregisseur"] or addresses["coordinator"]
+        item = {"reference": reference, "what": self.label(clock.kind), "kind": clock.kind,
+                "due_at": clock.due_at.isoformat(), "since": clock.started_on.isoformat(), "level": level.label,
+                "rung": level.rung_number, "is_reminder": level.is_reminder, "organisation": organisation_name,
+                "holder": organisation_name or team[8], "team": team[8],
+                "contact": f"{regisseur[0].split('@')[0]} ({regisseur[0]})", "deadline_id": deadline_id,
+                "generation": 1}
+        for address, role, user_id, organisation_id, fallback in to:
+            key = f"deadline:{deadline_id}:1:{level.name}:{address}"
+            addressee = Addressee(address, self.recipient(role), user_id=user_id, organisation_id=organisation_id,
+                                  fallback=fallback)
+            template, context = compose(self.ctx, addressee, [item], at)
+            message = self.outbox_row(self.ctx, key=key, template=template, recipient=address, context=context,
+                                      case_id=case_id, now=at, not_before=at, role=role, user_id=user_id,
+                                      organisation_id=organisation_id, team_id=team[0])
+            self.message_pk += 1
+            w.add("outbox_message", (self.message_pk, key, message["message_id"], template, address, _json(context),
+                                     case_id, at_text, at_text, at_text, at_text, _dt(message["expires_at"]), role,
+                                     user_id, organisation_id, team[0]))
+            w.add("outbox_item", (self.message_pk, key, case_id, deadline_id, level.name))
 
 
 def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
@@ -493,6 +587,10 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
         n_cases = n_open // DEADLINES_PER_CASE
         if n_open % DEADLINES_PER_CASE or 2 * n_due > n_cases:
             raise SystemExit(f"--open must be a multiple of {DEADLINES_PER_CASE} and at least {2 * DEADLINES_PER_CASE} x due")
+        if n_due > sweep_batch():
+            # The expected messages count one bundle per recipient in one batch; several batches would
+            # split the due rows in next_at order, ties unordered.
+            raise SystemExit(f"--due must be at most the sweep's batch ({sweep_batch()})")
         conn = sqlite3.connect(tmp, isolation_level=None)
         conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file until it is renamed
         conn.execute("PRAGMA synchronous=OFF")
@@ -529,9 +627,8 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
                                 (now,)).fetchone()[0],
             "previous": conn.execute("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at IS NOT NULL"
                                      " AND next_at <= ?", (_dt(PREVIOUS_TICK),)).fetchone()[0],
-            "rung_sum": conn.execute("SELECT total(rung) FROM deadline").fetchone()[0],
         }
-        problems = check_built_rows(conn)
+        problems = check_built_rows(conn, clockwork.level_names(ctx))
         if problems:
             raise SystemExit("build went wrong: " + "; ".join(problems))
         conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
@@ -541,14 +638,12 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
                 or len(previous) != n_due):
             raise SystemExit(f"build went wrong: {counts}, {len(due)} due clocks written")
         meta = {
-            "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(), "rung_sum": counts["rung_sum"],
-            "due_rows": [[d[0], d[1], d[2]] for d in due],  # deadline id, rung before, rung after
-            # levels of ladders raised, milestones reached (recorded, never sent), messages queued
-            "levels": sum(d[3] for d in due if not d[5]), "milestones": sum(d[3] for d in due if d[5]),
-            "milestone_deadlines": sum(1 for d in due if d[5]), "messages": sum(d[4] for d in due),
-            "previous_tick": PREVIOUS_TICK.isoformat(),
-            "previous_levels": sum(d[3] for d in previous if not d[5]),
-            "previous_milestones": sum(d[3] for d in previous if d[5]), "previous_messages": sum(d[4] for d in previous),
+            "open": n_open, "due": n_due, "cases": n_cases, "now": NOW.isoformat(),
+            "due_rows": [d["row"] for d in due],  # deadline id, level name before and after (None: none)
+            **expected_sweep(due), "previous_tick": PREVIOUS_TICK.isoformat(),
+            **{f"previous_{key}": value for key, value in expected_sweep(previous).items()},
+            # (kind, level name, deadlines): where every deadline stands once both ticks have swept
+            "final_levels": sorted(([kind, name, n] for (kind, name), n in builder.final.items()), key=_by_level),
             "rows": writer.counts, "build_s": round(time.perf_counter() - started, 1),
             "bytes": tmp.stat().st_size, "schema": schema_version(tmp),
         }
@@ -561,6 +656,33 @@ def build(n_open: int, n_due: int, db_path: Path, meta_path: Path) -> dict:
     except BaseException:
         remove_sqlite(tmp)  # never leave a half-built file behind
         raise
+
+
+def _by_level(row: list) -> tuple:
+    """(kind, level name or None, count) rows in a stable order."""
+    return row[0], row[1] or ""
+
+
+def sweep_batch() -> int:
+    """How many due deadlines one batch of the sweep takes (its default, as the scheduler calls it)."""
+    import inspect
+
+    from mas.services.escalation import sweep
+
+    return inspect.signature(sweep).parameters["batch"].default
+
+
+def expected_sweep(due: list[dict]) -> dict:
+    """What one tick's sweep must report and write for these due clocks (all in one batch):
+    every level passed raised (a milestone's recorded), the mailed ones sent and the rest
+    recorded only, one message per recipient (bundling the items it carries)."""
+    levels = sum(d["levels"] for d in due if not d["milestone"])
+    mailed = sum(d["mailed"] for d in due)
+    return {"levels": levels, "milestones": sum(d["levels"] for d in due if d["milestone"]), "mailed": mailed,
+            "recorded_only": levels - mailed, "fallbacks": sum(d["fallbacks"] for d in due),
+            "unreachable": sum(d["unreachable"] for d in due),
+            "messages": len({group for d in due for group, _key in d["items"]}),
+            "items": sum(len(d["items"]) for d in due)}
 
 
 def ensure_built(n_open: int, n_due: int, rebuild: bool) -> tuple[Path, Path, dict]:
@@ -610,13 +732,26 @@ class _SelectsSeen:
                            for statement, parameters in self.seen.items())
 
 
+def _reported(result) -> dict:
+    """What a sweep reported (mas.services.escalation.SweepResult), by the meta's names."""
+    return {"deadlines": result.deadlines, "levels": result.levels_raised, "milestones": result.milestones,
+            "recorded_only": result.recorded_only, "fallbacks": result.fallbacks, "unreachable": result.unreachable,
+            "messages": result.messages_queued}
+
+
+def _expected(meta: dict, prefix: str = "") -> dict:
+    """What the builder computed that sweep must report (expected_sweep)."""
+    return {"deadlines": meta["due"], **{key: meta[prefix + key] for key in (
+        "levels", "milestones", "recorded_only", "fallbacks", "unreachable", "messages")}}
+
+
 def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
-    from mas.models import CaseEvent, Deadline, OutboxMessage
+    from mas.models import CaseEvent, Deadline, OutboxItem, OutboxMessage
     from mas.scheduler import prepare_process
     from mas.services.escalation import sweep
     from mas.services.runtime import open_context, open_database
 
-    d, e, o = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__
+    d, e, o, it = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__, OutboxItem.__table__
     meta = json.loads(meta_path.read_text())
     now = datetime.fromisoformat(meta["now"])
     settings = _settings(url)
@@ -625,10 +760,9 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
     selects = _SelectsSeen(db.engine) if profile else None
     # The previous tick, and the checkpoint job after it, as `mas scheduler` ran them.
     earlier = sweep(db, ctx, datetime.fromisoformat(meta["previous_tick"]))
-    expected_earlier = (meta["due"], meta["previous_levels"], meta["previous_milestones"], meta["previous_messages"])
-    if (earlier.deadlines, earlier.levels_raised, earlier.milestones, earlier.messages_queued) != expected_earlier:
-        _fail(f"the previous tick raised {earlier.deadlines} deadlines, {earlier.levels_raised} levels,"
-              f" {earlier.milestones} milestones, {earlier.messages_queued} messages; expected {expected_earlier}")
+    got, expected = _reported(earlier), _expected(meta, "previous_")
+    if got != expected:
+        _fail(f"the previous tick reported {got}; expected {expected}")
     if selects is not None:
         event.remove(db.engine, "before_cursor_execute", selects._seen)
     db.checkpoint()
@@ -662,13 +796,9 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
 
     # Checks (not timed): the due rows and nothing else climbed; the rows written are the ones expected.
     n_due, levels, milestones, messages = meta["due"], meta["levels"], meta["milestones"], meta["messages"]
-    # Every due deadline on a ladder sends its highest level passed; the lower ones are recorded only.
-    recorded_only = levels - (n_due - meta["milestone_deadlines"])
-    expected_result = (n_due, levels, milestones, messages, recorded_only)
-    if (result.deadlines, result.levels_raised, result.milestones, result.messages_queued,
-            result.recorded_only) != expected_result:
-        _fail(f"sweep result {result.deadlines} deadlines, {result.levels_raised} levels, {result.milestones} milestones,"
-              f" {result.messages_queued} messages, {result.recorded_only} recorded only; expected {expected_result}")
+    got, expected = _reported(result), _expected(meta)
+    if got != expected:
+        _fail(f"the sweep reported {got}; expected {expected}")
     try:
         with db.read() as conn:
             expected = {row[0]: row[2] for row in meta["due_rows"]}
@@ -685,7 +815,8 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
                 _fail(f"due deadlines not on their expected rung, e.g. {[(x, got.get(x), expected[x]) for x in wrong]}")
             still_due = conn.execute(select(func.count()).select_from(d).where(
                 d.c.status == "open", d.c.next_at.is_not(None), d.c.next_at <= now)).scalar_one()
-            rung_sum = conn.execute(select(func.coalesce(func.sum(d.c.rung), 0))).scalar_one()
+            final = sorted(([kind, rung, n] for kind, rung, n in conn.execute(
+                select(d.c.kind, d.c.rung, func.count()).group_by(d.c.kind, d.c.rung))), key=_by_level)
             events = tuple(conn.execute(select(func.count(), func.count(distinct(e.c.deadline_id))).where(
                 e.c.id > events_before, e.c.deadline_id.is_not(None),
                 e.c.kind.in_(("herinnering", "escalatie", "mijlpaal")))).one())
@@ -693,18 +824,19 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
             queued = conn.execute(select(func.count()).select_from(o).where(
                 o.c.id > outbox_before, o.c.status == "pending")).scalar_one()
             all_queued = conn.execute(select(func.count()).select_from(o).where(o.c.id > outbox_before)).scalar_one()
+            items = conn.execute(select(func.count()).select_from(it).where(it.c.message_pk > outbox_before)).scalar_one()
     finally:
         db.dispose()
     if still_due:
         _fail(f"{still_due} deadlines still due after the sweep")
-    climbed = meta["previous_levels"] + meta["previous_milestones"] + levels + milestones
-    if rung_sum != meta["rung_sum"] + climbed:
-        _fail(f"rungs moved elsewhere: sum {rung_sum}, expected {meta['rung_sum'] + climbed}")
+    if final != meta["final_levels"]:
+        _fail(f"deadlines per (kind, level) after the sweeps {final}; expected {meta['final_levels']}")
     if events != (levels + milestones, n_due) or all_events != levels + milestones:
         _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
               f" expected {levels + milestones} on {n_due}")
-    if queued != messages or all_queued != messages:
-        _fail(f"outbox rows written {all_queued} ({queued} pending); expected {messages}")
+    if queued != messages or all_queued != messages or items != meta["items"]:
+        _fail(f"outbox rows written {all_queued} ({queued} pending) carrying {items} items;"
+              f" expected {messages} carrying {meta['items']}")
 
     out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
            "levels": levels, "milestones": milestones, "events": levels + milestones, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,

@@ -53,9 +53,11 @@ follow, and bench.common.check_built_rows plus the case page checked before meas
          writes it: the youth's key (a BSN, no personal data), the team's own record of the youth (one per
          case, case.record_id) with its guardians, its signal(s) entered by the team (status 'joined';
          no hand-overs and no signals waiting for another team), its clocks as the services compute them
-         (mas.clocks.rules: state clocks, Thuiszitterspact, LRV; steps with their own clocks), rung and
-         next_at as a sweep at NOW would have left them (mas.clocks.ladder), its events (opening, each
-         transition, steps, escalations) and access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
+         (mas.clocks.rules: state clocks, Thuiszitterspact, LRV; steps with their own clocks), rung (the
+         name of the highest level reached, NULL for none) and next_at as the sweeps up to NOW (or up to
+         the clock's end) left them (mas.clocks.ladder), its events (opening, each transition, steps,
+         each level as the sweep of its minute journalled it, with whom it mailed or the fallback) and
+         access-log rows. Statistics tables are not made (no ANALYZE): mas never runs it on SQLite.
          The world (teams, users, organisations) is the same at both sizes: the database grows the way
          one deployment grows over the years, by history, so a team's closed cases grow with the size.
 
@@ -136,7 +138,7 @@ from mas.services.queries import PAGE_SIZE  # the werkvoorraad's rows a page (50
 _C, _E = Case.__table__, CaseEvent.__table__
 
 OUT = REPO_ROOT / "bench" / "out"
-BUILD_VERSION = 4
+BUILD_VERSION = 5
 SEED = 20260303
 # A Tuesday in term time (regio midden), 10:00 in Amsterdam: the moment every page is asked for.
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -324,8 +326,10 @@ def _guard(trigger: str, day: date, organisation_id: int) -> tuple[dict, str | N
 
 @dataclass
 class Seed:
-    teams: list = field(default_factory=list)  # [{id, region, municipality, regisseurs: [id], coordinator, schools: [id]}]
+    # [{id, region, municipality, regisseurs: [id], coordinator, schools: [id], emails: {user id: e-mail}, bestuurlijk}]
+    teams: list = field(default_factory=list)
     partners: list = field(default_factory=list)  # [(org id, user id)]
+    partner_emails: dict = field(default_factory=dict)  # org id -> (contact e-mail, escalation e-mail)
     bench_user: int = 0
     case_page: str = ""
     transition_cases: list = field(default_factory=list)  # references
@@ -368,18 +372,21 @@ def build_seed(path: Path) -> dict:
                     escalation_name=f"Directeur {k}", escalation_email=f"directie{k}@{domain}")
                     for k, school in enumerate(("Het Baken College", "OBS De Regenboog", "Christelijk Lyceum",
                                                 "ROC", "VSO De Brug")[:SCHOOLS_PER_TEAM], 1)]
-                regisseurs = []
+                regisseurs, emails = [], {}
                 for k in range(1, REGISSEURS_PER_TEAM + 1):
                     email = BENCH_EMAIL if (n, k) == (1, 1) else f"regisseur{k}@{name.lower().replace(' ', '-')}.example.org"
                     uid, _ = auth.create_user(conn, email=email, name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
                                               role="casusregisseur", password=PASSWORD, now=WORLD_AT, team_id=team_id)
                     regisseurs.append(uid)
-                coordinator, _ = auth.create_user(conn, email=f"coordinator@{name.lower().replace(' ', '-')}.example.org",
-                                                  name=f"Coördinator {town}", role="coordinator", password=PASSWORD,
-                                                  now=WORLD_AT, team_id=team_id)
+                    emails[str(uid)] = email
+                email = f"coordinator@{name.lower().replace(' ', '-')}.example.org"
+                coordinator, _ = auth.create_user(conn, email=email, name=f"Coördinator {town}", role="coordinator",
+                                                  password=PASSWORD, now=WORLD_AT, team_id=team_id)
+                emails[str(coordinator)] = email
                 conn.execute(update(t).where(t.c.id == team_id).values(coordinator_id=coordinator))
                 seed.teams.append({"id": team_id, "region": region, "municipality": town, "regisseurs": regisseurs,
-                                   "coordinator": coordinator, "schools": schools})
+                                   "coordinator": coordinator, "schools": schools, "emails": emails,
+                                   "bestuurlijk": bestuurlijk[1] if bestuurlijk else None})
             for kind, count in PARTNERS:
                 for k in range(1, count + 1):
                     org = admin.create_organisation(
@@ -389,6 +396,7 @@ def build_seed(path: Path) -> dict:
                     uid, _ = auth.create_user(conn, email=f"medewerker@{kind}{k}.example.org", name=f"Medewerker {kind} {k}",
                                               role="partner", password=PASSWORD, now=WORLD_AT, organisation_id=org)
                     seed.partners.append((org, uid))
+                    seed.partner_emails[str(org)] = (f"contact@{kind}{k}.example.org", f"manager@{kind}{k}.example.org")
     team = seed.teams[0]
     me = Actor(id=team["regisseurs"][0], role="casusregisseur", team_id=team["id"])
     seed.bench_user = me.id
@@ -490,7 +498,8 @@ def build_seed(path: Path) -> dict:
         raise SystemExit(f"seed: {len(mine)} open cases, transition cases in {set(states.values())}")
     db.dispose()
     checkpoint(path)
-    meta = {"teams": seed.teams, "partners": seed.partners, "bench_user": seed.bench_user, "case_page": seed.case_page,
+    meta = {"teams": seed.teams, "partners": seed.partners, "partner_emails": seed.partner_emails,
+            "bench_user": seed.bench_user, "case_page": seed.case_page,
             "transition_cases": seed.transition_cases, "max_ids": seed.max_ids,
             "counters": {str(k): v for k, v in counters.items()}}
     return meta
@@ -581,20 +590,18 @@ class _Clocks:
         return computed, _json(computed.inputs), moments
 
     def _moments(self, kind, due_at, started_on, region):
-        """Per level: (level, moment, as stored, the event's kind, its data when not sent, when sent)."""
+        """Per level: (level, moment, as stored, the event's kind, its data (None: a milestone's, as JSON))."""
         levels, is_milestone = clockwork.levels(self.ctx, kind)
         if due_at is None:
             return ()
         out = []
+        base = {"deadline_kind": kind, "generation": 1, "due_at": due_at.isoformat()}
         for level, moment in zip(levels, clockwork.moments(self.ctx, kind, due_at, started_on, region)):
             if is_milestone:  # reached and recorded on the case; never sent
-                data = _json({"deadline_kind": kind, "generation": 1, "due_at": due_at.isoformat()})
-                out.append((level, moment, _dt(moment), "mijlpaal", data, data))
+                out.append((level, moment, _dt(moment), "mijlpaal", _json(base)))
                 continue
-            data = {"deadline_kind": kind, "generation": 1, "level": level.label, "due_at": due_at.isoformat(),
-                    "recipients": list(level.recipients)}
             out.append((level, moment, _dt(moment), "herinnering" if level.is_reminder else "escalatie",
-                        _json({**data, "sent": False}), _json({**data, "sent": True})))
+                        {**base, "level": level.label}))
         return tuple(out)
 
 
@@ -605,6 +612,9 @@ class _Bulk:
         self.ids = {k: v for k, v in meta["max_ids"].items()}
         self.counters = {int(k): v for k, v in meta["counters"].items()}
         self.partners = [p[0] for p in meta["partners"]]
+        self.partner_emails = meta["partner_emails"]
+        self.journals: dict = {}
+        self.current = None  # (team, casusregisseur id or None) of the case being written
         self.bsn = 200_000_000 // 10
 
     def _next(self, table: str) -> int:
@@ -625,13 +635,44 @@ class _Bulk:
             rung += 1
         deadline_id = self._next("deadline")
         next_at = moments[rung][2] if rung < len(moments) else None
+        # As the scheduler leaves it: the name of the highest level reached (None: none), the next one's moment.
+        reached = moments[rung - 1][0].name if rung else None
         self.w.rows["deadline"].append((deadline_id, case_id, step_id, org_id, kind, computed.started_on.isoformat(),
-                                        _dt(computed.due_at), computed.rule, inputs_json, rung, next_at, status,
+                                        _dt(computed.due_at), computed.rule, inputs_json, reached, next_at, status,
                                         _dt(closed_at), closed_reason, stopped_on and stopped_on.isoformat()))
-        for i, (level, _moment, at, kind_, unsent, sent) in enumerate(moments[:rung]):  # what the sweep wrote at each level
-            self.w.rows["case_event"].append((
-                case_id, at, None, "system", kind_, None, None, None, sent if i == rung - 1 else unsent, deadline_id,
-                level.number))
+        for level, _moment, at, kind_, data in moments[:rung]:
+            # What the sweep of the minute each level fell due journalled: the level, whom it mailed.
+            if not isinstance(data, str):
+                data = _json({**data, **self._journal(level, org_id)})
+            self.w.rows["case_event"].append((case_id, at, None, "system", kind_, None, None, None, data, deadline_id,
+                                              level.name))
+
+    def _journal(self, level, org_id) -> dict:
+        """Whom a level reached for the current case (active people only; everyone here is), as the
+        sweep journals it: each address once; a level that reaches nobody goes to the [fallback]
+        chain (every team here has a coordinator)."""
+        team, regisseur = self.current
+        key = (level, team["id"], regisseur, org_id)
+        found = self.journals.get(key)
+        if found is not None:
+            return found
+        contact, escalation = self.partner_emails[str(org_id)] if org_id is not None else (None, None)
+        addresses = {"casusregisseur": team["emails"][str(regisseur)] if regisseur else None,
+                     "coordinator": team["emails"][str(team["coordinator"])], "bestuurlijk": team["bestuurlijk"],
+                     "organisation_contact": contact, "organisation_escalation": escalation}
+        to, missing = [], []
+        for role in map(str, level.recipients):
+            if addresses[role] is None:
+                missing.append(role)
+            elif addresses[role] not in {r["to"] for r in to}:
+                to.append({"role": role, "to": addresses[role], "fallback": False})
+        if not to:
+            step = str(self.ctx.ladders.fallback[0])
+            if step != "coordinator":
+                raise SystemExit("the web bench's builder resolves only a [fallback] chain that starts with the coordinator")
+            to = [{"role": step, "to": addresses["coordinator"], "fallback": True}]
+        found = self.journals[key] = {"sent": True, "recipients": to, "missing": missing, "unreachable": False}
+        return found
 
     def case(self, team: dict, regisseur: int | None, closed: bool) -> None:
         """One case with its youth, signals, clocks, steps, events and access-log rows."""
@@ -654,6 +695,7 @@ class _Bulk:
         today0 = local_date(opened)
         first_absent = today0 - timedelta(days=rng.randrange(3, 40))
         actor = regisseur or team["coordinator"]
+        self.current = (team, regisseur)
         school = rng.choice(team["schools"]) if rng.random() < 0.9 else None
         region = team["region"]
         # the youth: its key, and the team's record of it (with the guardians it named) for this case
@@ -844,7 +886,7 @@ def _build_size(size: int, seed_path: Path, seed_meta: dict, path: Path, tmp: Pa
                            "access_log")}
     mine_open = conn.execute("SELECT count(*) FROM \"case\" WHERE casusregisseur_id = ? AND state != 'afgesloten'",
                              (seed_meta["bench_user"],)).fetchone()[0]
-    problems = check_built_rows(conn)
+    problems = check_built_rows(conn, clockwork.level_names(ctx))
     conn.execute("PRAGMA journal_mode=WAL")  # as a mas database is (persistent in the file)
     conn.close()
     checkpoint(tmp)

@@ -112,6 +112,86 @@ def token_create(email: str | None, org_name: str | None, name: str, scopes: tup
     click.echo(made.token)
 
 
+@main.group("import")
+def import_group() -> None:
+    """Import files from schools and DUO."""
+
+
+@import_group.command("verzuim")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Alleen controleren en tellen; niets opslaan.")
+@click.option("--team", "team_name", default=None, help="Het team dat de meldingen ontvangt (nodig bij meer teams).")
+def import_verzuim(path: str, dry_run: bool, team_name: str | None) -> None:
+    """Import verzuimmeldingen (CSV: ; or , UTF-8 or Windows-1252, dd-mm-jjjj). Every bad row is
+    reported by line, field and reason and not imported; a melding already imported is skipped.
+    Exit status 1 if the file has bad rows or cannot be read."""
+    from mas.dates import utcnow
+    from mas.services import runtime, verzuim_import
+    from mas.services.actors import SYSTEM
+    from mas.services.csvfiles import FileProblem, read_bytes
+    from mas.services.errors import ValidationError
+
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings)
+    try:
+        with database.read() as conn:
+            team_id = verzuim_import.console_team(conn, team_name)
+        with open(path, "rb") as fh:
+            table = read_bytes(fh.read())
+        total = sum(1 for _ in table.rows())
+        with click.progressbar(length=total, label="Meldingen", file=sys.stderr) as bar:
+            report = verzuim_import.import_meldingen(database, ctx, SYSTEM, table, team_id=team_id, now=utcnow(),
+                                                     dry_run=dry_run, progress=bar.update)
+    except FileProblem as exc:
+        raise click.ClickException(f"Het bestand kan niet worden gelezen: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    for line in verzuim_import.describe(report):
+        click.echo(line)
+    if report.problems or report.file_problem:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("youths", type=click.Path(exists=True, dir_okay=False))
+@click.argument("enrollments", type=click.Path(exists=True, dir_okay=False))
+@click.argument("vrijstellingen", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--cutoff", required=True, help="De peildatum, dd-mm-jjjj of jjjj-mm-dd.")
+@click.option("--team", "team_name", default=None, help="Het team van deze ronde (nodig bij meer teams).")
+def vangnet(youths: str, enrollments: str, vrijstellingen: str | None, cutoff: str, team_name: str | None) -> None:
+    """The enrollment vangnet: every youth of leerplicht or kwalificatieplicht age in YOUTHS without
+    an enrollment or vrijstelling on the cutoff date goes on that round's list (a second run of
+    the same round adds only new misses). The list is on the page Vangnet."""
+    from mas.dates import utcnow
+    from mas.services import runtime, verzuim_import
+    from mas.services import vangnet as service
+    from mas.services.actors import SYSTEM
+    from mas.services.csvfiles import FileProblem, parse_date
+    from mas.services.errors import ValidationError
+
+    try:
+        cutoff_on = parse_date(cutoff)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cutoff") from None
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings)
+    try:
+        with database.read() as conn:
+            team_id = verzuim_import.console_team(conn, team_name)
+        report = service.run_vangnet(database, ctx, SYSTEM, youths, enrollments, vrijstellingen, cutoff=cutoff_on,
+                                     team_id=team_id, now=utcnow())
+    except FileProblem as exc:
+        raise click.ClickException(f"Een bestand kan niet worden gelezen: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    for line in report.lines():
+        click.echo(line)
+
+
 @main.command()
 def workflow() -> None:
     """Print the case flow as Mermaid text."""

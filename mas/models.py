@@ -79,6 +79,16 @@ class User(SQLModel, table=True):
     created_at: datetime = _at()
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Login attempts per client address ("address:<ip>") and over all ("overall") in the
+    current window, shared by every web worker; counted with one atomic upsert per attempt."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=80)
+    window_started_at: datetime = _at()
+    attempts: int = 0
+
+
 class UserSession(SQLModel, table=True):
     """A server-side login session. The browser holds only the token; its hash is stored.
 
@@ -368,6 +378,68 @@ class Signal(SQLModel, table=True):
 
 # Signal.status 'pending' as a literal, so SQLite plans the werkvoorraad on ix_signal_pending.
 SIGNAL_PENDING = literal_column("'pending'")
+
+
+class Verzuimmelding(SQLModel, table=True):
+    """A verzuimmelding as a school or DUO sent it, imported once: the signal it became.
+
+    `identity_key` is DUO's melding number when the file has one, else (BSN or
+    onderwijsnummer, BRIN, first day, kind): unique, so a file (or an overlapping one)
+    imported again creates nothing new. Written in the transaction of its signal.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_key: str = Field(unique=True)
+    duo_number: str | None = None
+    team_id: int = _fk("team.id", nullable=False)  # the team that imported it (its export)
+    signal_id: int | None = _fk("signal.id", index=False)
+    bsn: str | None = None
+    onderwijsnummer: str | None = None
+    brin: str
+    first_on: date
+    kind: str
+    data: dict | None = _json()  # the melding's other fields (days missed, what the school did, …)
+    imported_at: datetime = _at()
+    imported_by_id: int | None = _fk("user.id", index=False)  # None: the command line
+
+
+class VangnetRound(SQLModel, table=True):
+    """One run of the enrollment vangnet for a team on a cutoff date (a second run joins it)."""
+
+    __tablename__ = "vangnet_round"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = _fk("team.id", nullable=False, index=False)  # uq_vangnet_round_team_cutoff leads with it
+    cutoff_on: date
+    created_at: datetime = _at()
+    created_by_id: int | None = _fk("user.id", index=False)
+    runs: int = 0
+    youths_checked: int = 0  # of the last run
+    in_age: int = 0
+    last_run_at: datetime | None = _at(nullable=True)
+
+    __table_args__ = (Index("uq_vangnet_round_team_cutoff", "team_id", "cutoff_on", unique=True),)
+
+
+class VangnetEntry(SQLModel, table=True):
+    """A youth of leerplicht or kwalificatieplicht age without enrollment or vrijstelling on the
+    round's cutoff date: open, turned into a signal of absoluut verzuim, or closed with a reason."""
+
+    __tablename__ = "vangnet_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("vangnet_round.id", nullable=False, index=False)  # uq_vangnet_entry_round_bsn leads
+    bsn: str
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_on: date
+    municipality: str | None = None
+    status: str = "open"  # open | gemeld (a signal of absoluut verzuim) | gesloten
+    reason: str | None = None
+    case_id: int | None = _fk("case.id", index=False)
+    found_at: datetime = _at()
+    decided_at: datetime | None = _at(nullable=True)
+    decided_by_id: int | None = _fk("user.id", index=False)
+
+    __table_args__ = (Index("uq_vangnet_entry_round_bsn", "round_id", "bsn", unique=True),)
 
 
 class CaseTransfer(SQLModel, table=True):

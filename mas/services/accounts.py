@@ -163,6 +163,15 @@ def set_active(conn: Connection, ctx: ServiceContext, actor: Actor, user_id: int
                 [_team_of(user.role, user.team_id)], now, {"role": user.role})
 
 
+def unlock(conn: Connection, ctx: ServiceContext, actor: Actor, user_id: int, *, now: datetime) -> None:
+    """Lift a login lock before it runs out (mas.services.auth.unlock), logged."""
+    user = _user(conn, user_id) if actor.role == Role.ADMIN else None
+    auth.unlock(conn, actor, user_id)
+    if user is not None:
+        _record(conn, ctx, actor, user, "ontgrendeld", [_team_of(user.role, user.team_id)], now, {"role": user.role},
+                tell=False)
+
+
 # -- the person's own side ----------------------------------------------------------------
 
 _ENROLMENT = (select(_en.c.id, _en.c.totp_secret, _en.c.expires_at, _u.c.id.label("user_id"), _u.c.email, _u.c.name,

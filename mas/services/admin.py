@@ -118,7 +118,8 @@ def overview(conn: Connection, actor: Actor) -> dict:
     return {
         # Never a password hash or a two-factor secret: only whether the person has enrolled.
         "users": conn.execute(select(_u.c.id, _u.c.name, _u.c.email, _u.c.role, _u.c.team_id, _u.c.organisation_id,
-                                     _u.c.is_active, _u.c.password_hash.is_not(None).label("is_enrolled"))
+                                     _u.c.is_active, _u.c.password_hash.is_not(None).label("is_enrolled"),
+                                     _u.c.locked_until)
                               .order_by(_u.c.role, _u.c.name)).all(),
         "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
         "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),

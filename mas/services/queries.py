@@ -37,6 +37,7 @@ from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import NotFound
+from mas.services.obligation import obligation_today
 from mas.workflows import Role
 from mas.workflows.roles import TEAM_ROLES
 
@@ -45,6 +46,7 @@ _c, _y, _d, _o, _st, _u, _e, _g, _sig, _sus, _x, _t, _tr = (
     CaseEvent.__table__, Guardian.__table__, Signal.__table__, Suspension.__table__, ExtensionRequest.__table__,
     Team.__table__, CaseTransfer.__table__,
 )
+_waiting = _sig.alias("waiting")  # the signals waiting for a decision, as a list of their cases
 PAGE_SIZE = 50
 _RECENT = timedelta(days=14)  # a partner still sees what it finished lately
 
@@ -137,7 +139,10 @@ def werkvoorraad(conn: Connection, ctx: ServiceContext, actor: Actor, filters: F
 def _pending_signals(conn: Connection, actor: Actor, scope: str) -> list:
     """Signals another team entered for a youth whose open case this team directs: they wait
     for the team's decision (join or return). Only the melding and the sending team show."""
-    where = [_sig.c.status == SIGNAL_PENDING, _c.c.team_id == actor.team_id]
+    where = [_sig.c.status == SIGNAL_PENDING, _c.c.team_id == actor.team_id,
+             # The cases come from the few rows of ix_signal_pending: SQLite plans without statistics
+             # and would otherwise walk ix_case_team_id, every case the team ever had.
+             _c.c.id.in_(select(_waiting.c.case_id).where(_waiting.c.status == SIGNAL_PENDING))]
     if scope == "mine":
         where.append(_c.c.casusregisseur_id == actor.id)
     return conn.execute(
@@ -233,6 +238,7 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
     teams = {t.id: t.name for t in conn.execute(select(_t.c.id, _t.c.name).order_by(_t.c.name))}
     signals = conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at, _sig.c.id)).all()
     return {
+        "obligation": obligation_today(ctx, youth.birth_on, case.region, local_date(now)),
         "proposed_first_day": _proposed_first_day(journal, case),
         "case": case, "youth": youth, "basis": basis, "may_direct": directs(actor, case),
         "school": orgs.get(youth.school_id),

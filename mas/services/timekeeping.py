@@ -108,7 +108,7 @@ def correct_first_day(conn: Connection, ctx: ServiceContext, actor: Actor, case_
     stays in the journal and is not sent again. Returns the clock changes.
     """
     case = _case_for_change(conn, actor, case_id)
-    cases.check_version(case, expected_version)
+    cases.check_version(conn, case, expected_version, actor)
     errors = {}
     if first_absent_on > local_date(now):
         errors["first_absent_on"] = "De eerste dag zonder onderwijs kan niet in de toekomst liggen."
@@ -118,7 +118,7 @@ def correct_first_day(conn: Connection, ctx: ServiceContext, actor: Actor, case_
         errors["reason"] = "Geef een reden voor de correctie."
     if errors:
         raise ValidationError("De eerste dag zonder onderwijs kan zo niet worden gecorrigeerd.", errors=errors)
-    cases.bump(conn, case, {"first_absent_on": first_absent_on, "updated_at": now})
+    cases.bump(conn, case, {"first_absent_on": first_absent_on, "updated_at": now}, actor)
     why = f"eerste dag zonder onderwijs gecorrigeerd: {reason.strip()}"
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else []
     changes = []

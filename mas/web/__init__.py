@@ -50,6 +50,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound the token
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
+    if settings.login.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address as the trusted proxies saw it (the login limits count by it);
+        # only as many hops as there really are proxies, or a client could pick its own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.login.trusted_proxies, x_proto=0, x_host=0)
     db = runtime.open_database(settings)
     app.extensions["mas"] = {
         "settings": settings,

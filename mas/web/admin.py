@@ -80,7 +80,7 @@ def edit_user(user_id: int):
         raise NotFound("Gebruiker niet gevonden.")
     values = request.form if errors else {k: v for k, v in account._mapping.items() if v is not None}
     return render_template("admin/user_edit.html", account=account, errors=errors, values=values,
-                           teams=data["teams"], organisations=data["organisations"]), status
+                           teams=data["teams"], organisations=data["organisations"], now=web.now()), status
 
 
 @bp.post("/users/<int:user_id>/reenrol")
@@ -96,6 +96,21 @@ def reenrol(user_id: int):
         return redirect(url_for("beheer.users"))
     flash("Het wachtwoord en de sleutel werken niet meer; de gebruiker krijgt een e-mail met een nieuwe link.")
     return redirect(url_for("beheer.users"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@roles(Role.ADMIN)
+def unlock(user_id: int):
+    try:
+        with web.db().begin() as conn:
+            accounts.unlock(conn, web.ctx(), web.actor(), user_id, now=web.now())
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(exc.message)
+        return redirect(url_for("beheer.users"))
+    flash("Het account is ontgrendeld; de gebruiker kan weer inloggen.")
+    return redirect(url_for("beheer.edit_user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -36,15 +36,17 @@ def login():
                                next=safe_next(request.args.get("next")))
     email = request.form.get("email", "")
     target = safe_next(request.form.get("next"))
-    with web.db().begin() as conn:  # committed even on failure: the failed attempt counts
-        try:
-            user_id = auth_service.authenticate(conn, email=email, password=request.form.get("password", ""),
-                                                code=request.form.get("code"), now=web.now(),
-                                                require_totp=require_totp)
+    settings = current_app.extensions["mas"]["settings"]
+    try:  # each attempt is counted in the service's own transaction, committed even on failure
+        user_id = auth_service.authenticate(web.db(), email=email, password=request.form.get("password", ""),
+                                            code=request.form.get("code"), now=web.now(), address=request.remote_addr,
+                                            require_totp=require_totp, limits=settings.login)
+    except auth_service.LoginFailed as failed:
+        error = failed.message
+        user_id = None
+    else:
+        with web.db().begin() as conn:
             token = auth_service.start_session(conn, user_id, web.now())
-        except auth_service.LoginFailed as failed:
-            error = failed.message
-            user_id = None
     if user_id is None:
         return render_template("auth/login.html", require_totp=require_totp, email=email, error=error,
                                next=target), 401

@@ -69,3 +69,8 @@ ORGANISATION_KINDS = {
     "zorgaanbieder": "Zorgaanbieder", "halt": "Halt", "rvdk": "Raad voor de Kinderbescherming", "om": "OM",
     "ervaringsdeskundige": "Ervaringsdeskundige", "overig": "Overig",
 }
+
+# The status the municipality reports back to DUO per melding (its own words).
+DUO_STATUS_OPEN = "in behandeling"
+DUO_STATUS_CLOSED = "afgesloten"
+DUO_STATUS_NOTED = "ter kennisneming"

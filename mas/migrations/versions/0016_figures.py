@@ -8,7 +8,7 @@ team imports them); indexes for reading one team's cases and signals by date. Ex
 with a route get the day of the event that set it, where the journal has one.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-02 12:15:00
 """
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 import mas.db  # noqa: F401  (UTCDateTime)
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
