@@ -230,3 +230,22 @@ def school_figures(conn: Connection, team_ids: tuple[int, ...], school_year: str
         .group_by(_sf.c.brin, _sf.c.school_name, _sf.c.municipality, _sf.c.education_kind)
         .order_by(_sf.c.brin, _sf.c.education_kind)
     ).all()
+
+
+def closed_with_reason(conn: Connection, scope: Scope, start: date, end: date, reason: str) -> list[str | None]:
+    """The record's municipality of each case closed in [start, end) with this closing reason."""
+    from mas.models import YouthRecord
+
+    _r = YouthRecord.__table__
+    return [r.municipality for r in conn.execute(
+        select(_r.c.municipality).select_from(_c.join(_r, _r.c.id == _c.c.record_id))
+        .where(scope.cases(), _c.c.closing_reason == reason, _c.c.closed_at >= start_of_day(start),
+               _c.c.closed_at < start_of_day(end)))]
+
+
+def teams_of(conn: Connection, case_ids: list[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i in range(0, len(case_ids), 5000):
+        out.update({r.id: r.team_id for r in conn.execute(
+            select(_c.c.id, _c.c.team_id).where(_c.c.id.in_(case_ids[i:i + 5000])))})
+    return out
