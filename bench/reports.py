@@ -37,7 +37,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -71,15 +71,15 @@ def _ts(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _team_sizes(total: int, largest: int) -> list[int]:
-    """Team 1 the largest, team 2 exactly RATIO_TEAM_CASES (or what fits), the rest spread evenly."""
-    second = min(RATIO_TEAM_CASES, max(0, total - largest))
+def _team_sizes(total: int, largest: int, ratio_team: int) -> list[int]:
+    """Team 1 the largest, team 2 exactly `ratio_team` cases, the rest spread evenly."""
+    second = min(ratio_team, max(0, total - largest))
     rest = total - largest - second
     others = [rest // (TEAMS - 2) + (1 if i < rest % (TEAMS - 2) else 0) for i in range(TEAMS - 2)]
     return [largest, second, *others]
 
 
-def build(path: Path, total: int, largest: int) -> dict:
+def build(path: Path, total: int, largest: int, ratio_team: int = RATIO_TEAM_CASES) -> dict:
     """A migrated SQLite file with `total` cases; returns the people to log in as."""
     from mas.db import Database, upgrade
     from mas.services import auth
@@ -92,7 +92,7 @@ def build(path: Path, total: int, largest: int) -> dict:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
     now_s = _ts(NOW)
-    sizes = _team_sizes(total, largest)
+    sizes = _team_sizes(total, largest, ratio_team)
     with conn:
         conn.executemany("INSERT INTO team (id, name, municipalities, default_region, created_at) VALUES (?,?,?,?,?)",
                          [(t, f"Leerplicht {t:02d}", json.dumps([f"Gemeente {t:02d}"]), "midden", now_s)
@@ -266,10 +266,10 @@ def measure(kind: str, quick: bool, scratch: Scratch, files: dict) -> dict:
     largest = "coordinator1@bench.example"
     ratio_team = "coordinator2@bench.example"
     colds = [run_child(["bench/reports.py", "--child-cold", urls["big"], largest])["cold_s"]
-             for _ in range(2 if quick else 3)]
+             for _ in range(1 if quick else 3)]
     app_big, app_small = _app(urls["big"]), _app(urls["small"])
     client = _login(app_big, largest)
-    repeats = 5 if quick else 15
+    repeats = 3 if quick else 11
     for _ in range(2):
         _get(client, DASHBOARD)
     warm = [_get(client, DASHBOARD) for _ in range(repeats)]
@@ -299,7 +299,7 @@ def measure(kind: str, quick: bool, scratch: Scratch, files: dict) -> dict:
     print(f"\n== {kind} ==")
     print(f"dashboard cold (largest team, first request in a fresh process): {colds} -> median {result['dashboard_cold_s']} s")
     print(f"dashboard warm (largest team): median {result['dashboard_warm_s']} s of {repeats}")
-    print(f"team of {RATIO_TEAM_CASES} cases, warm: {statistics.median(at_big):.3f} s at {files['big_total']} cases, "
+    print(f"team of {files['ratio_team']} cases, warm: {statistics.median(at_big):.3f} s at {files['big_total']} cases, "
           f"{statistics.median(at_small):.3f} s at {files['small_total']} cases: ratio {result['ratio_100k_to_10k']}")
     print(f"yearly report PDF (largest team): {yearly} -> median {result['yearly_report_s']} s")
     print(f"\nquery plans of one dashboard request ({len(plans)} statements):")
@@ -319,19 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.child_cold:
         child_cold(*args.child_cold)
         return 0
-    total, small_total, largest = (10_000, 6_000, 2_000) if args.quick else (100_000, 10_000, 20_000)
+    # quick: the same shape, smaller (the ratio compares 3,000 with 1,500 cases there, not 100,000 with 10,000)
+    total, small_total, largest, ratio_team = ((3_000, 1_500, 600, 400) if args.quick
+                                               else (100_000, 10_000, 20_000, RATIO_TEAM_CASES))
     kinds = DATABASE_KINDS if args.db == "both" else (args.db,)
     out: dict = {"bench": "reports", "quick": bool(args.quick), "cases": total}
     with Scratch("sqlite", "reports") as files_scratch:
         started = time.perf_counter()
         big, small = files_scratch.tmp / "big.sqlite3", files_scratch.tmp / "small.sqlite3"
-        meta = build(big, total, largest)
-        build(small, small_total, min(largest, small_total - RATIO_TEAM_CASES - (TEAMS - 2)))
+        meta = build(big, total, largest, ratio_team)
+        build(small, small_total, min(largest, small_total - ratio_team - (TEAMS - 2)), ratio_team)
         for path in (big, small):
             checkpoint(path)
         print(f"built {total} and {small_total} cases in {time.perf_counter() - started:.1f} s; "
               f"teams at {total}: largest {meta['sizes'][0]}, team 2 {meta['sizes'][1]}, others {meta['sizes'][2]}")
-        files = {"big": big, "small": small, "big_total": total, "small_total": small_total}
+        files = {"big": big, "small": small, "big_total": total, "small_total": small_total, "ratio_team": ratio_team}
         for kind in kinds:
             with Scratch(kind, "reports") as scratch:
                 out[kind] = measure(kind, args.quick, scratch, files)
