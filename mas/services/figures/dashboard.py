@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
 from mas.dates import local_date
+from mas.figures_config import FiguresConfig, figures_config
 from mas.services.actors import Actor
 from mas.services.figures import data
-from mas.services.figures.config import FiguresConfig, figures_config
 from mas.services.figures.scope import Period, Scope, period_from, scope_for
 from mas.services.figures.tables import DATE, DAYS, PERCENT, TEXT, Column, Table
 from mas.workflows.vocabulary import DUO_CLOSING_REASONS, EDUCATION_KINDS, SIGNAL_KINDS, SIGNAL_SOURCES

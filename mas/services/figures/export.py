@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
+from mas.figures_config import figures_config
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import NotFound
-from mas.services.figures.config import figures_config
 from mas.services.figures.dashboard import build_dashboard
 from mas.services.figures.tables import to_csv, to_xlsx
 

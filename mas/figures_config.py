@@ -1,4 +1,4 @@
-"""config/figures.toml as one typed object, read once per configuration directory."""
+"""config/figures.toml as one typed object, read once per configuration directory (make_context reads it at start-up)."""
 
 from __future__ import annotations
 
