@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, render_template
 
 from mas.dates import local_date
+from mas.figures_config import figures_config
 from mas.services.errors import ValidationError
 from mas.services.figures import documents
-from mas.services.figures.config import figures_config
 from mas.services.figures.tables import suppressed, to_csv, to_xlsx
 from mas.web import context as web
 from mas.web.security import roles

@@ -17,8 +17,8 @@ SCHOOLS = """brin;school;gemeente;onderwijssoort;deelnemers;vsv
 
 
 def test_dashboard(open_page, live_server):
+    from mas.figures_config import figures_config
     from mas.services.figures import import_school_figures
-    from mas.services.figures.config import figures_config
 
     for name in ("Daan", "Lotte", "Sven", "Fenna", "Ilias", "Noor"):
         live_server.open_case(given_name=name, family_name="Dashboard")

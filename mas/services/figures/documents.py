@@ -20,12 +20,12 @@ from sqlalchemy.engine import Connection
 
 from mas.context import ServiceContext
 from mas.dates import local_date
+from mas.figures_config import figures_config
 from mas.models import Team
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import Forbidden, ValidationError
 from mas.services.figures import data
-from mas.services.figures.config import figures_config
 from mas.services.figures.dashboard import pact_months
 from mas.services.figures.schools import SCHOOL_YEAR
 from mas.services.figures.scope import Scope, swv_scope
