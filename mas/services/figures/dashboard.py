@@ -266,7 +266,7 @@ def school_tables(conn: Connection, scope: Scope, school_year: str) -> list[Tabl
                    int(r.participants), int(r.leavers), _pct(r.leavers, r.participants)] for r in rows]
     schools = Table("vsv_per_school", f"Voortijdig schoolverlaters per school ({school_year})",
                     (Column("BRIN", TEXT), Column("School", TEXT), Column("Onderwijssoort", TEXT),
-                     Column("Deelnemers"), Column("Vsv'ers"), Column("Percentage", PERCENT, base=3)),
+                     Column("Deelnemers"), Column("Vsv'ers"), Column("Percentage", PERCENT, base=4)),
                     per_school, chart="bar", note="Uit het ingelezen deelnemers- en schoolverlatersbestand.")
     schools.chart_series = (5,)
     schools.label_columns = (0, 2)
@@ -277,7 +277,7 @@ def school_tables(conn: Connection, scope: Scope, school_year: str) -> list[Tabl
     per_kind = [[label, kinds[k][0], kinds[k][1], _pct(kinds[k][1], kinds[k][0])] for k, label in EDUCATION_KINDS.items()]
     kind_table = Table("vsv_per_onderwijssoort", f"Voortijdig schoolverlaters per onderwijssoort ({school_year})",
                        (Column("Onderwijssoort", TEXT), Column("Deelnemers"), Column("Vsv'ers"),
-                        Column("Percentage", PERCENT, base=1)), per_kind, chart="bar",
+                        Column("Percentage", PERCENT, base=2)), per_kind, chart="bar",
                        note="Uit het ingelezen deelnemers- en schoolverlatersbestand.")
     kind_table.chart_series = (3,)
     return [schools, kind_table]

@@ -177,7 +177,7 @@ def yearly_report(conn: Connection, ctx: ServiceContext, actor: Actor, school_ye
     return Document(f"Jaarverslag leerplicht {school_year}", f"{team_name} — {', '.join(municipalities)}", tables,
                     [f"Verslag aan de gemeenteraad (artikel 25 Leerplichtwet) over het schooljaar {school_year} "
                      f"({start:%d-%m-%Y} tot en met {end - relativedelta(days=1):%d-%m-%Y}).",
-                     f"Aantallen van 1 tot {config.small_count} staan er als “< {config.small_count}”."],
+                     f"Aantallen van 1 tot en met {config.small_count - 1} staan er als “< {config.small_count}”."],
                     config.small_count)
 
 
@@ -220,5 +220,5 @@ def _vsv_per_school(conn, scope: Scope, school_year: str) -> Table:
             for r in data.school_figures(conn, scope.team_ids, school_year)]
     return Table("vsv_per_school", "Voortijdig schoolverlaters per school", (
         Column("BRIN", TEXT), Column("School", TEXT), Column("Onderwijssoort", TEXT), Column("Deelnemers"),
-        Column("Vsv'ers"), Column("Percentage", PERCENT, base=3)), rows, chart=None,
+        Column("Vsv'ers"), Column("Percentage", PERCENT, base=4)), rows, chart=None,
         note="Uit het ingelezen deelnemers- en schoolverlatersbestand van het schooljaar.")
