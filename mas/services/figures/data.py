@@ -116,38 +116,48 @@ def home_periods(conn: Connection, scope: Scope, pact_kind: str, since: date, un
     return out
 
 
+# SQLite has no statistics (mas never runs ANALYZE there) and would read every case of the team
+# through ix_case_team_opened to find the open ones; the partial index of open cases is the
+# one to read (it is what the werkvoorraad reads too). PostgreSQL chooses by its statistics.
+_OPEN_CASES_HINT = "INDEXED BY ix_case_open_team_regisseur"
+
+
+def _open(query):
+    return query.with_hint(_c, _OPEN_CASES_HINT, "sqlite")
+
+
 def open_cases_per_state(conn: Connection, scope: Scope) -> dict[str, int]:
-    rows = conn.execute(select(_c.c.state, func.count()).where(scope.cases(), _c.c.closed_at.is_(None))
-                        .group_by(_c.c.state)).all()
+    rows = conn.execute(_open(select(_c.c.state, func.count()).where(scope.cases(), _c.c.closed_at.is_(None))
+                              .group_by(_c.c.state))).all()
     return {state: n for state, n in rows}
 
 
 def at_home_now(conn: Connection, scope: Scope, pact_kind: str) -> list[tuple[int, str, str, date]]:
     """(case id, reference, state, first day at home) of every open case whose clock runs."""
-    return [tuple(r) for r in conn.execute(
+    return [tuple(r) for r in conn.execute(_open(
         select(_c.c.id, _c.c.reference, _c.c.state, _d.c.started_on)
         .select_from(_c.join(_d, _d.c.case_id == _c.c.id))
         .where(scope.cases(), _c.c.closed_at.is_(None), _d.c.kind == pact_kind, _d.c.step_id.is_(None),
-               _d.c.status == _OPEN)
+               _d.c.status == _OPEN))
     ).all()]
 
 
 def overdue_steps_per_organisation(conn: Connection, scope: Scope, now: datetime) -> list[tuple[str, int]]:
-    return [tuple(r) for r in conn.execute(
+    return [tuple(r) for r in conn.execute(_open(
         select(_o.c.name, func.count())
-        .select_from(_st.join(_c, _c.c.id == _st.c.case_id).join(_o, _o.c.id == _st.c.organisation_id))
+        .select_from(_c.join(_st, _st.c.case_id == _c.c.id).join(_o, _o.c.id == _st.c.organisation_id))
         .where(scope.cases(), _c.c.closed_at.is_(None), _st.c.status == literal_column("'open'"), _st.c.due_at < now)
-        .group_by(_o.c.name).order_by(func.count().desc(), _o.c.name)
+        .group_by(_o.c.name).order_by(func.count().desc(), _o.c.name))
     ).all()]
 
 
 def escalations_per_rung(conn: Connection, scope: Scope) -> list[tuple[str, str, int]]:
     """Running clocks of open cases, per clock kind and the highest rung reached."""
-    return [tuple(r) for r in conn.execute(
+    return [tuple(r) for r in conn.execute(_open(
         select(_d.c.kind, _d.c.rung, func.count())
-        .select_from(_d.join(_c, _c.c.id == _d.c.case_id))
+        .select_from(_c.join(_d, _d.c.case_id == _c.c.id))
         .where(scope.cases(), _c.c.closed_at.is_(None), _d.c.status == _OPEN, _d.c.rung.is_not(None))
-        .group_by(_d.c.kind, _d.c.rung)
+        .group_by(_d.c.kind, _d.c.rung))
     ).all()]
 
 
