@@ -113,3 +113,14 @@ def test_only_a_rapporteur_of_an_area_produces_it(db, ctx, world, dataset):
             documents.swv_overview(conn, ctx, world.coordinator_a, date(2026, 4, 1), NOW)
         with pytest.raises(ValidationError):
             documents.swv_overview(conn, ctx, world.coordinator_a, date(2026, 4, 2), NOW)
+
+
+def test_a_rapporteur_account_belongs_to_a_samenwerkingsverband(db, world):
+    from mas.services import auth
+
+    with db.read() as conn:
+        wrong_kind = auth.account_errors(conn, email="r@example.org", role="swv_rapporteur", team_id=None,
+                                         organisation_id=world.wijkteam)
+        with_team = auth.account_errors(conn, email="r@example.org", role="swv_rapporteur", team_id=world.team_a,
+                                        organisation_id=None)
+    assert "samenwerkingsverband" in wrong_kind["organisation_id"] and "organisation_id" in with_team
