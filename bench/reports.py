@@ -25,7 +25,8 @@ closed with the case) and its current state's clock, and for a fifth of the open
 partner organisation (half of them overdue). Three in four cases are closed. NOW is 15 June 2026.
 
 After the measurements the bench prints the query plan of every statement one dashboard request sends
-(EXPLAIN QUERY PLAN / EXPLAIN), then one JSON line.
+(EXPLAIN QUERY PLAN; on PostgreSQL EXPLAIN under the planner settings the figures run with), then one
+JSON line.
 """
 
 from __future__ import annotations
@@ -254,6 +255,21 @@ def statements_of(app, client, path: str) -> list[tuple[str, object]]:
     return [(s, p) for s, p in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
+def explain_team_driven(url: str, statement: str, parameters) -> list[str]:
+    """PostgreSQL: EXPLAIN with the planner settings the figures run under
+    (mas.services.figures.data.team_driven), rolled back."""
+    import psycopg
+
+    from bench.common import psycopg_conninfo
+
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        conn.execute("SET LOCAL enable_hashjoin = off")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        rows = [r[0] for r in conn.execute(f"EXPLAIN {statement}", parameters or None)]
+        conn.rollback()
+    return rows
+
+
 def measure(kind: str, quick: bool, scratch: Scratch, files: dict) -> dict:
     big, small = files["big"], files["small"]
     if kind == "postgresql":
@@ -285,7 +301,8 @@ def measure(kind: str, quick: bool, scratch: Scratch, files: dict) -> dict:
     plans = []
     for statement, parameters in statements_of(app_big, client, DASHBOARD):
         try:
-            plans.append((statement, explain(urls["big"], statement, parameters)))
+            plans.append((statement, explain(urls["big"], statement, parameters) if kind == "sqlite"
+                          else explain_team_driven(urls["big"], statement, parameters)))
         except Exception as exc:  # noqa: BLE001 - a plan that cannot be shown is said, not fatal
             plans.append((statement, [f"(no plan: {exc})"]))
     for app in (app_big, app_small):

@@ -81,12 +81,13 @@ def build_dashboard(conn: Connection, ctx: ServiceContext, actor: Actor, now: da
     today = local_date(now)
     period = period_from(first, last, today, config.months)
     school_year = config.school_year_of(min(today, period.end - relativedelta(days=1)))
-    return Dashboard(
-        scope, period, school_year,
-        now_tables(conn, ctx, scope, config, now),
-        history_tables(conn, ctx, scope, config, period, today),
-        school_tables(conn, scope, school_year),
-    )
+    with data.team_driven(conn):
+        return Dashboard(
+            scope, period, school_year,
+            now_tables(conn, ctx, scope, config, now),
+            history_tables(conn, ctx, scope, config, period, today),
+            school_tables(conn, scope, school_year),
+        )
 
 
 def now_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: FiguresConfig, now: datetime) -> list[Table]:

@@ -57,6 +57,11 @@ def _teams(conn: Connection, team_ids) -> dict[int, tuple[str, list[str]]]:
 
 def swv_overview(conn: Connection, ctx: ServiceContext, actor: Actor, peildatum: date, now: datetime) -> Document:
     """Counts per category on one peildatum, over the teams of the samenwerkingsverband's area."""
+    with data.team_driven(conn):
+        return _swv_overview(conn, ctx, actor, peildatum, now)
+
+
+def _swv_overview(conn, ctx, actor, peildatum, now) -> Document:
     config = figures_config(ctx.settings)
     if peildatum not in config.peildata:
         raise ValidationError("Kies een van de peildata.", field="peildatum")
@@ -124,6 +129,11 @@ def _team_scope(actor: Actor) -> Scope:
 
 def yearly_report(conn: Connection, ctx: ServiceContext, actor: Actor, school_year: str, now: datetime) -> Document:
     """The art. 25 report for one school year, per municipality the team serves."""
+    with data.team_driven(conn):
+        return _yearly_report(conn, ctx, actor, school_year, now)
+
+
+def _yearly_report(conn, ctx, actor, school_year, now) -> Document:
     scope = _team_scope(actor)
     config = figures_config(ctx.settings)
     match = SCHOOL_YEAR.match(school_year or "")
