@@ -68,6 +68,9 @@ def check_password_strength(password: str) -> None:
         raise ValidationError(f"Kies een wachtwoord van minstens {MIN_PASSWORD_LENGTH} tekens.", field="password")
 
 
+SWV_KIND = "swv"  # the organisation kind of a samenwerkingsverband (ORGANISATION_KINDS)
+
+
 def account_errors(conn: Connection, *, email: str, role: str, team_id: int | None, organisation_id: int | None,
                    user_id: int | None = None) -> dict[str, str]:
     """What is wrong with an account's address, role, team and organisation (`user_id`: the
@@ -83,6 +86,9 @@ def account_errors(conn: Connection, *, email: str, role: str, team_id: int | No
         errors["organisation_id"] = "Een partner hoort bij een organisatie (en niet bij een team)."
     if role in TEAM_ROLES and (team_id is None or organisation_id is not None):
         errors["team_id"] = "Een casusregisseur of coördinator hoort bij een team."
+    if role == Role.SWV_RAPPORTEUR and (team_id is not None or organisation_id is None or conn.execute(
+            select(_o.c.id).where(_o.c.id == organisation_id, _o.c.kind != SWV_KIND)).first()):
+        errors["organisation_id"] = "Een rapporteur hoort bij een samenwerkingsverband (en niet bij een team)."
     if role == Role.ADMIN and (team_id is not None or organisation_id is not None):
         errors["role"] = "Een beheerder hoort niet bij een team of organisatie."
     if team_id is not None and not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():

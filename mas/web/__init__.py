@@ -94,9 +94,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         found = auth_service.load_session(db, token, request_now())
         return LoginUser(found) if found else None
 
-    from mas.web import admin, auth, cases, figures, intake, overview, partner, public, team
+    from mas.web import admin, auth, cases, figures, intake, overview, partner, public, reports, team
 
-    for module in (overview, auth, cases, intake, partner, admin, team, public, figures):
+    for module in (overview, auth, cases, intake, partner, admin, team, public, figures, reports):
         app.register_blueprint(module.bp)
     from mas.web import api
 

@@ -26,7 +26,8 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(role: str) -> str:
-    return {Role.PARTNER: url_for("partners.steps"), Role.ADMIN: url_for("beheer.users")}.get(role, url_for("cases.index"))
+    return {Role.PARTNER: url_for("partners.steps"), Role.ADMIN: url_for("beheer.users"),
+            Role.SWV_RAPPORTEUR: url_for("rapportage.swv")}.get(role, url_for("cases.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ import json
 from collections import OrderedDict
 from threading import Lock
 
-from mas.services.figures.tables import COUNT, Table
+from mas.services.figures.tables import COUNT, PERCENT, Table
 
 _CACHE: OrderedDict[str, str] = OrderedDict()
 _CACHE_SIZE = 512
@@ -51,12 +51,13 @@ def _spec(table: Table) -> dict | None:
     columns = table.chart_columns()
     if table.chart is None or not columns or not table.rows:
         return None
-    labels = [str(row[0]) for row in table.rows]
+    labels = [" ".join(str(row[i]) for i in table.label_columns) for row in table.rows]
     series = [(table.columns[i].label, [row[i] for row in table.rows]) for i in columns]
     if all(v in (None, 0) for _, values in series for v in values):
         return None  # nothing to draw: the table says "0" plainly
     return {"kind": table.chart, "labels": labels, "series": series,
-            "integers": all(table.columns[i].kind == COUNT for i in columns)}
+            "integers": all(table.columns[i].kind == COUNT for i in columns),
+            "percent": all(table.columns[i].kind == PERCENT for i in columns)}
 
 
 def _draw(spec: dict) -> str:
@@ -64,17 +65,21 @@ def _draw(spec: dict) -> str:
 
     kind = spec["kind"]
     cls = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line}[kind]
-    many = len(spec["labels"]) > 6
-    horizontal = kind == "bar" and not many and max(len(label) for label in spec["labels"]) > 12
+    labels = spec["labels"]
+    many = len(labels) > 6
+    horizontal = kind == "bar" and len(labels) <= 12 and max(len(label) for label in labels) > 12
     if horizontal:
         cls = pygal.HorizontalBar
-    chart = cls(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
-                show_legend=len(spec["series"]) > 1, legend_at_bottom=True, legend_at_bottom_columns=3,
-                x_label_rotation=30 if many else 0, truncate_legend=40, truncate_label=30, print_values=False,
-                include_x_axis=True, allow_interruptions=True, show_minor_x_labels=True, margin=12,
-                y_labels_major_every=None, explicit_size=False, pretty_print=False)
+    legend_rows = -(-len(spec["series"]) // 2) if len(spec["series"]) > 1 else 0
+    chart = cls(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300 + 18 * legend_rows,
+                show_legend=legend_rows > 0, legend_at_bottom=True, legend_at_bottom_columns=2,
+                x_label_rotation=30 if many and not horizontal else 0, truncate_legend=45, truncate_label=32,
+                print_values=False, include_x_axis=True, allow_interruptions=True, margin=12, min_scale=3,
+                max_scale=8, explicit_size=False, pretty_print=False)
     if spec["integers"]:
         chart.value_formatter = lambda v: f"{v:.0f}"
+    elif spec["percent"]:
+        chart.value_formatter = lambda v: f"{v:.1f}%".replace(".", ",")
     chart.x_labels = spec["labels"]
     for name, values in spec["series"]:
         chart.add(name, values)

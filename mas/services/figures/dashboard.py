@@ -6,7 +6,8 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Connection
@@ -20,6 +21,7 @@ from mas.services.figures.scope import Period, Scope, period_from, scope_for
 from mas.services.figures.tables import DATE, DAYS, PERCENT, TEXT, Column, Table
 from mas.workflows.vocabulary import DUO_CLOSING_REASONS, EDUCATION_KINDS, SIGNAL_KINDS, SIGNAL_SOURCES
 
+EDUCATION_KIND_SHORT = {k: k.upper() if not k.startswith("mbo") else f"mbo {k[3:]}" for k in EDUCATION_KINDS}
 BUCKETS = ("≤ 4 weken", "4 weken – 3 maanden", "> 3 maanden")
 
 
@@ -59,6 +61,12 @@ def p90(values: list[float]) -> float | None:
     return float(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)])
 
 
+@lru_cache(maxsize=8192)
+def plus_months(day: date, months: int) -> date:
+    """Calendar months later (dateutil: 31 January + 1 month = 28 or 29 February), kept per day."""
+    return day + relativedelta(months=months)
+
+
 def pact_months(ctx: ServiceContext) -> int:
     rule = ctx.rule_for(ctx.workflow.pact_clock)
     return rule.amount if rule is not None and rule.unit == "calendar_months" else 3
@@ -73,12 +81,13 @@ def build_dashboard(conn: Connection, ctx: ServiceContext, actor: Actor, now: da
     today = local_date(now)
     period = period_from(first, last, today, config.months)
     school_year = config.school_year_of(min(today, period.end - relativedelta(days=1)))
-    return Dashboard(
-        scope, period, school_year,
-        now_tables(conn, ctx, scope, config, now),
-        history_tables(conn, ctx, scope, config, period, today),
-        school_tables(conn, scope, school_year),
-    )
+    with data.team_driven(conn):
+        return Dashboard(
+            scope, period, school_year,
+            now_tables(conn, ctx, scope, config, now),
+            history_tables(conn, ctx, scope, config, period, today),
+            school_tables(conn, scope, school_year),
+        )
 
 
 def now_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: FiguresConfig, now: datetime) -> list[Table]:
@@ -143,7 +152,9 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     signals = data.signals_received(conn, scope, start, end)
     for key, title, index, vocabulary in (("signalen_soort", "Nieuwe signalen per soort verzuim", 0, SIGNAL_KINDS),
                                           ("signalen_bron", "Nieuwe signalen per bron", 1, SIGNAL_SOURCES)):
-        counts = Counter((_month_of(s[2]), s[index]) for s in signals)
+        counts = Counter()
+        for row in signals:
+            counts[(_month_of(row[2]), row[index])] += row[3]
         keys = list(vocabulary)
         rows = [[label, *(counts[(m, k)] for k in keys), sum(counts[(m, k)] for k in keys)]
                 for m, label in zip(months, labels)]
@@ -159,10 +170,10 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     for p in periods:
         if p.offer_on is not None and start <= p.offer_on < end:
             to_offer[_month_of(p.offer_on)].append((p.offer_on - p.started_on).days)
-        due = p.started_on + relativedelta(months=pact)  # the last day of the three months
+        due = plus_months(p.started_on, pact)  # the last day of the three months
         if not (start <= due < end) or due >= today:
             continue
-        thuiszitter_on = p.started_on + relativedelta(days=config.thuiszitter_after_days)
+        thuiszitter_on = p.started_on + timedelta(days=config.thuiszitter_after_days)
         if p.ended_on is not None and p.ended_on < thuiszitter_on:
             continue  # back within four weeks: never a thuiszitter
         if p.offer_on is None and p.closed_on is not None and p.closed_on <= due:
@@ -191,11 +202,12 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     offer_days.chart_series = (2, 3)
     tables.append(offer_days)
 
-    stays = defaultdict(list)
-    for state, day, days in data.state_stays(conn, scope, start, end):
-        stays[(_month_of(day), state)].append(days)
+    stays = defaultdict(lambda: [0.0, 0])
+    for state, day, days, n in data.state_stays(conn, scope, start, end):
+        stays[(_month_of(day), state)][0] += days
+        stays[(_month_of(day), state)][1] += n
     state_names = list(wf.open_states)
-    rows = [[label, *(_mean(stays[(m, s)]) for s in state_names)] for m, label in zip(months, labels)]
+    rows = [[label, *(_ratio(*stays[(m, s)]) for s in state_names)] for m, label in zip(months, labels)]
     days_table = Table("dagen_per_fase", "Gemiddeld aantal dagen per fase",
                        (Column("Maand", TEXT), *(Column(wf.state_label(s), DAYS) for s in state_names)), rows,
                        chart="line", note="Verblijven in een fase die in deze maand eindigden, gemiddeld in dagen.")
@@ -203,7 +215,9 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
 
     closed = data.closed_cases(conn, scope, start, end)
     reasons = list(wf.closing_reasons)
-    counts = Counter((_month_of(c[1]), c[0]) for c in closed)
+    counts = Counter()
+    for reason, day, n, *_indicators in closed:
+        counts[(_month_of(day), reason)] += n
     rows = [[label, *(counts[(m, r)] for r in reasons)] for m, label in zip(months, labels)]
     tables.append(Table("afsluitredenen", "Redenen van afsluiten",
                         (Column("Maand", TEXT), *(Column(wf.closing_reasons[r] + ("" if r in DUO_CLOSING_REASONS
@@ -213,9 +227,11 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     tables[-1].chart_series = tuple(range(1, len(reasons) + 1))
 
     exits = Counter()
-    for to_state, day in data.nazorg_exits(conn, scope, wf.nazorg_state, start, end):
-        exits[(_month_of(day), "gehouden" if wf.is_final(to_state) else "terugval")] += 1
-    reopened = Counter(_month_of(d) for d in data.reopened_cases(conn, scope, start, end))
+    for to_state, day, n in data.nazorg_exits(conn, scope, wf.nazorg_state, start, end):
+        exits[(_month_of(day), "gehouden" if wf.is_final(to_state) else "terugval")] += n
+    reopened = Counter()
+    for day, n in data.reopened_cases(conn, scope, start, end):
+        reopened[_month_of(day)] += n
     rows = [[label, exits[(m, "gehouden")], exits[(m, "terugval")], reopened[m]] for m, label in zip(months, labels)]
     tables.append(Table("terugkeer", "Terugkeer na nazorg en terugval",
                         (Column("Maand", TEXT), Column("Terugkeer gehouden"), Column("Terugval tijdens nazorg"),
@@ -224,17 +240,13 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
                               "zorgtafel tijdens de nazorg. Heropend: een nieuw signaal opende een zaak na een "
                               "afgesloten zaak.")))
 
-    indicator = defaultdict(lambda: [0, 0, [], []])
-    for _reason, day, peer, youth, pros in closed:
+    indicator = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for _reason, day, *values in closed:
         row = indicator[_month_of(day)]
-        row[0] += 1
-        row[1] += 1 if peer == "ja" else 0
-        if youth is not None:
-            row[2].append(youth)
-        if pros is not None:
-            row[3].append(pros)
-    rows = [[label, indicator[m][0], indicator[m][1], _mean(indicator[m][2]), _mean(indicator[m][3])]
-            for m, label in zip(months, labels)]
+        for i, value in enumerate(values):
+            row[i] += value or 0
+    rows = [[label, indicator[m][0], indicator[m][1], _ratio(indicator[m][2], indicator[m][3]),
+             _ratio(indicator[m][4], indicator[m][5])] for m, label in zip(months, labels)]
     peer = Table("ervaringsdeskundige", "Ervaringsdeskundige en tevredenheid (bij afsluiten)",
                  (Column("Maand", TEXT), Column("Afgesloten"), Column("Contact met ervaringsdeskundige"),
                   Column("Tevredenheid jongere (1–5)", DAYS, base=1), Column("Tevredenheid professionals (1–5)",
@@ -245,19 +257,20 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     return tables
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
+def _ratio(total: float, n: int) -> float | None:
+    return round(total / n, 1) if n else None
 
 
 def school_tables(conn: Connection, scope: Scope, school_year: str) -> list[Table]:
     rows = data.school_figures(conn, scope.team_ids, school_year)
-    per_school = [[r.brin, r.school_name or "", EDUCATION_KINDS.get(r.education_kind, r.education_kind),
+    per_school = [[r.brin, r.school_name or "", EDUCATION_KIND_SHORT.get(r.education_kind, r.education_kind),
                    int(r.participants), int(r.leavers), _pct(r.leavers, r.participants)] for r in rows]
     schools = Table("vsv_per_school", f"Voortijdig schoolverlaters per school ({school_year})",
                     (Column("BRIN", TEXT), Column("School", TEXT), Column("Onderwijssoort", TEXT),
-                     Column("Deelnemers"), Column("Vsv'ers"), Column("Percentage", PERCENT, base=3)),
+                     Column("Deelnemers"), Column("Vsv'ers"), Column("Percentage", PERCENT, base=4)),
                     per_school, chart="bar", note="Uit het ingelezen deelnemers- en schoolverlatersbestand.")
     schools.chart_series = (5,)
+    schools.label_columns = (0, 2)
     kinds = defaultdict(lambda: [0, 0])
     for r in rows:
         kinds[r.education_kind][0] += int(r.participants)
@@ -265,7 +278,7 @@ def school_tables(conn: Connection, scope: Scope, school_year: str) -> list[Tabl
     per_kind = [[label, kinds[k][0], kinds[k][1], _pct(kinds[k][1], kinds[k][0])] for k, label in EDUCATION_KINDS.items()]
     kind_table = Table("vsv_per_onderwijssoort", f"Voortijdig schoolverlaters per onderwijssoort ({school_year})",
                        (Column("Onderwijssoort", TEXT), Column("Deelnemers"), Column("Vsv'ers"),
-                        Column("Percentage", PERCENT, base=1)), per_kind, chart="bar",
+                        Column("Percentage", PERCENT, base=2)), per_kind, chart="bar",
                        note="Uit het ingelezen deelnemers- en schoolverlatersbestand.")
     kind_table.chart_series = (3,)
     return [schools, kind_table]

@@ -3,7 +3,8 @@
 Every dashboard panel and every document is made of these tables; the page draws a chart
 beside each and the exports write them. What leaves the team has its small counts
 suppressed: a count from 1 to `small_count - 1` becomes "< 5", and a percentage or a day
-figure computed over fewer than `small_count` cases is not shown.
+figure computed over 1 to `small_count - 1` cases (a vsv percentage over fewer than five
+leavers) is not shown.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ class Table:
     note: str = ""  # how the figure is counted, and from which data
     series_from: int = 1  # the chart's series are the columns from this index on
     chart_series: tuple[int, ...] = ()  # or exactly these columns
+    label_columns: tuple[int, ...] = (0,)  # the columns whose values name a bar or point
+    percent_rows: dict[int, int] = field(default_factory=dict)  # a row of percentages -> the row of its base
+
+    def kind_of(self, row: int, column: int) -> str:
+        if row in self.percent_rows and column > 0:
+            return PERCENT
+        return self.columns[column].kind
 
     def chart_columns(self) -> list[int]:
         if self.chart_series:
@@ -66,14 +74,19 @@ def suppressed(table: Table, small_count: int) -> list[list[Any]]:
     """The rows as they may leave the team: small counts "< 5", figures over few cases hidden."""
     label = f"< {small_count}"
     out = []
-    for row in table.rows:
+    for r, row in enumerate(table.rows):
         cells = []
         for i, column in enumerate(table.columns):
             value = row[i]
-            if column.kind == COUNT and isinstance(value, int) and 0 < value < small_count:
+            if r in table.percent_rows and i > 0:
+                base = table.rows[table.percent_rows[r]][i]
+                few = isinstance(base, int) and 0 < base < small_count
+                cells.append(f"n.v.t. ({label})" if few and value is not None else
+                             None if value is None else round(value, 1))
+            elif column.kind == COUNT and isinstance(value, int) and 0 < value < small_count:
                 cells.append(label)
             elif column.kind in (PERCENT, DAYS) and column.base is not None and isinstance(row[column.base], int) \
-                    and row[column.base] < small_count and value is not None:
+                    and 0 < row[column.base] < small_count and value is not None:
                 cells.append(f"n.v.t. ({label})")
             elif column.kind == PERCENT and value is not None:
                 cells.append(round(value, 1))
