@@ -12,6 +12,7 @@ from sqlalchemy import and_, select
 from mas.models import Case, Organisation, Team
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, NotFound
+from mas.values import BadValue, parse_int
 from mas.workflows import Role
 
 _c, _t, _o = Case.__table__, Team.__table__, Organisation.__table__
@@ -90,11 +91,13 @@ def period_from(first: str | None, last: str | None, today: date, months: int) -
     def parse(value: str | None):
         if not value:
             return None
-        try:
-            year, month = (int(part) for part in value.split("-")[:2])
-            return date(year, month, 1)
-        except (ValueError, TypeError):
+        parts = str(value).split("-")
+        try:  # the school calendar knows 1970 on; a month beyond a few years from now is no figure
+            year = parse_int(parts[0], low=1970, high=today.year + 5)
+            month = parse_int(parts[1], low=1, high=12) if len(parts) > 1 else 1
+        except BadValue:
             return None
+        return date(year, month, 1)
 
     end = parse(last) or this_month
     start = parse(first) or (end - relativedelta(months=months - 1))
