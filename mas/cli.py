@@ -16,6 +16,15 @@ from mas.settings import SettingsError, load_settings
 from mas.workflows.roles import Role
 
 
+def _is_text(value: str) -> bool:
+    """Arguments that were not UTF-8 arrive with lone surrogates (Python's surrogateescape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _settings():
     try:
         return load_settings()
@@ -46,9 +55,15 @@ def user() -> None:
     """User accounts."""
 
 
+def _refuse(message: str) -> None:
+    """A Dutch message on standard error and exit code 2 (wrong input), never a traceback."""
+    click.echo(f"Fout: {message}", err=True)
+    raise SystemExit(2)
+
+
 @user.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--role", required=True, help=f"De rol: {', '.join(role.value for role in Role)}.")
 @click.option("--name", default=None, help="Weergavenaam (standaard het e-mailadres).")
 @click.option("--team", "team_name", default=None, help="Naam van het team (casusregisseur, coordinator).")
 @click.option("--org", "org_name", default=None, help="Naam van de organisatie (partner).")
@@ -61,18 +76,30 @@ def user_create(email: str, role: str, name: str | None, team_name: str | None, 
     from mas.services import accounts, auth, runtime
     from mas.services.errors import ValidationError
 
-    password = sys.stdin.readline().rstrip("\n")
+    for label, value in (("het e-mailadres", email), ("de naam", name), ("het team", team_name),
+                         ("de organisatie", org_name)):
+        if value is not None and not _is_text(value):
+            _refuse(f"{label} is geen geldige tekst (UTF-8).")
+    if role not in [r.value for r in Role]:
+        _refuse(f"onbekende rol '{role}'. Kies uit: {', '.join(r.value for r in Role)}.")
+    try:
+        password = sys.stdin.readline().rstrip("\n")
+    except UnicodeDecodeError:
+        _refuse("het wachtwoord is geen geldige tekst (UTF-8).")
     settings = _settings()
     database = runtime.open_database(settings)
     now = utcnow()
     try:
+        problem = runtime.schema_problem(database)
+        if problem:
+            _refuse(problem)
         with database.begin() as conn:
             user_id, secret = auth.create_user_by_names(conn, email=email, name=name or email, role=role,
                                                         password=password, now=now, team_name=team_name,
                                                         organisation_name=org_name)
             accounts.record_console_account(conn, runtime.open_context(settings), user_id, now)
     except ValidationError as exc:
-        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message) from None
+        _refuse("; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message)
     finally:
         database.dispose()
     click.echo(f"Gebruiker {user_id} aangemaakt: {email} ({role}).")
@@ -110,6 +137,86 @@ def token_create(email: str | None, org_name: str | None, name: str, scopes: tup
                f"scopes: {', '.join(sorted(set(scopes)))}.")
     click.echo("Bewaar het nu: het wordt niet nog eens getoond.")
     click.echo(made.token)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import files from schools and DUO."""
+
+
+@import_group.command("verzuim")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Alleen controleren en tellen; niets opslaan.")
+@click.option("--team", "team_name", default=None, help="Het team dat de meldingen ontvangt (nodig bij meer teams).")
+def import_verzuim(path: str, dry_run: bool, team_name: str | None) -> None:
+    """Import verzuimmeldingen (CSV: ; or , UTF-8 or Windows-1252, dd-mm-jjjj). Every bad row is
+    reported by line, field and reason and not imported; a melding already imported is skipped.
+    Exit status 1 if the file has bad rows or cannot be read."""
+    from mas.dates import utcnow
+    from mas.services import runtime, verzuim_import
+    from mas.services.actors import SYSTEM
+    from mas.services.csvfiles import FileProblem, read_bytes
+    from mas.services.errors import ValidationError
+
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings)
+    try:
+        with database.read() as conn:
+            team_id = verzuim_import.console_team(conn, team_name)
+        with open(path, "rb") as fh:
+            table = read_bytes(fh.read())
+        total = sum(1 for _ in table.rows())
+        with click.progressbar(length=total, label="Meldingen", file=sys.stderr) as bar:
+            report = verzuim_import.import_meldingen(database, ctx, SYSTEM, table, team_id=team_id, now=utcnow(),
+                                                     dry_run=dry_run, progress=bar.update)
+    except FileProblem as exc:
+        raise click.ClickException(f"Het bestand kan niet worden gelezen: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    for line in verzuim_import.describe(report):
+        click.echo(line)
+    if report.problems or report.file_problem:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("youths", type=click.Path(exists=True, dir_okay=False))
+@click.argument("enrollments", type=click.Path(exists=True, dir_okay=False))
+@click.argument("vrijstellingen", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--cutoff", required=True, help="De peildatum, dd-mm-jjjj of jjjj-mm-dd.")
+@click.option("--team", "team_name", default=None, help="Het team van deze ronde (nodig bij meer teams).")
+def vangnet(youths: str, enrollments: str, vrijstellingen: str | None, cutoff: str, team_name: str | None) -> None:
+    """The enrollment vangnet: every youth of leerplicht or kwalificatieplicht age in YOUTHS without
+    an enrollment or vrijstelling on the cutoff date goes on that round's list (a second run of
+    the same round adds only new misses). The list is on the page Vangnet."""
+    from mas.dates import utcnow
+    from mas.services import runtime, verzuim_import
+    from mas.services import vangnet as service
+    from mas.services.actors import SYSTEM
+    from mas.services.csvfiles import FileProblem, parse_date
+    from mas.services.errors import ValidationError
+
+    try:
+        cutoff_on = parse_date(cutoff)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cutoff") from None
+    settings = _settings()
+    database, ctx = runtime.open_database(settings), runtime.open_context(settings)
+    try:
+        with database.read() as conn:
+            team_id = verzuim_import.console_team(conn, team_name)
+        report = service.run_vangnet(database, ctx, SYSTEM, youths, enrollments, vrijstellingen, cutoff=cutoff_on,
+                                     team_id=team_id, now=utcnow())
+    except FileProblem as exc:
+        raise click.ClickException(f"Een bestand kan niet worden gelezen: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command()
@@ -278,6 +385,8 @@ def tick(now_text: str | None) -> None:
     click.echo(f"tijdstip: {now.isoformat()}")
     click.echo(f"treden verhoogd: {report.levels_raised} (waarvan alleen vastgelegd: {report.recorded_only})")
     click.echo(f"mijlpalen bereikt: {report.milestones}")
+    if report.handovers:
+        click.echo(f"overdrachten gepland (de plicht van de jongere verandert): {report.handovers}")
     if report.fallbacks or report.unreachable:
         click.echo(f"treden naar het vangnet: {report.fallbacks}, naar niemand: {report.unreachable}")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mas.clocks.ladder import Ladder, Ladders, load_ladders, milestone_ladder
+from mas.figures_config import figures_config
 from mas.models import Case
 from mas.settings import ClockRule, Settings, SettingsError
 from mas.workflows import WORKFLOW, ClockKind, Workflow, validate
@@ -63,7 +64,8 @@ def _column_problems(workflow: Workflow) -> list[str]:
     columns = set(Case.__table__.c.keys())
     problems = []
     for t in workflow.transitions:
-        named = [f.column for f in t.fields if f.column] + list(t.clears) + ([t.record] if t.record else [])
+        named = ([f.column for f in t.fields if f.column] + [f.dated_column for f in t.fields if f.dated_column]
+                 + list(t.clears)) + ([t.record] if t.record else [])
         problems += [f"{t.trigger}: the case has no column {name!r}" for name in named if name not in columns]
     problems += [f"case field {name!r} is no case column" for name in workflow.case_fields if name not in columns]
     return problems
@@ -82,6 +84,7 @@ def make_context(settings: Settings, workflow: Workflow = WORKFLOW, *, lazy_cale
     may find nothing to do); a long-running process checks it at start-up.
     """
     ladders = load_ladders(settings.config_dir)
+    figures_config(settings)  # read (and cached) at start-up, so a broken figures.toml stops it
     validate(workflow, settings.clocks, set(ladders.by_name))
     problems = _column_problems(workflow)
     if problems:

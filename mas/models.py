@@ -79,6 +79,16 @@ class User(SQLModel, table=True):
     created_at: datetime = _at()
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Login attempts per client address ("address:<ip>") and over all ("overall") in the
+    current window, shared by every web worker; counted with one atomic upsert per attempt."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=80)
+    window_started_at: datetime = _at()
+    attempts: int = 0
+
+
 class UserSession(SQLModel, table=True):
     """A server-side login session. The browser holds only the token; its hash is stored.
 
@@ -213,6 +223,12 @@ class ExtensionRequest(SQLModel, table=True):
     decision_note: str | None = None
     created_at: datetime = _at()
 
+    __table_args__ = (
+        # One open request per step, whoever asks at the same moment.
+        Index("uq_extension_request_open_step", "step_id", unique=True, sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
+
 
 class Youth(SQLModel, table=True):
     """A jongere as a key only: the BSN or onderwijsnummer that matches signals to one child.
@@ -243,7 +259,7 @@ class YouthRecord(SQLModel, table=True):
     team_id: int = _fk("team.id", nullable=False, index=False)
     given_name: str | None = None
     family_name: str | None = None
-    birth_on: date | None = None
+    birth_on: date | None = Field(default=None, index=True)  # the handover sweep reads a range of birth dates
     bsn: str | None = None  # as this team typed it (the key matched on it)
     onderwijsnummer: str | None = None
     municipality: str | None = None  # of the address
@@ -285,10 +301,16 @@ class Case(SQLModel, table=True):
     region: str  # vakantieregio, from the school's municipality or the team's default
     first_absent_on: date  # first day without education; may be backdated
     route: str | None = None  # vrijwillig | halt | civiel | strafrechtelijk
+    route_on: date | None = None  # the day the route was chosen (a Halt referral's date)
+    pv_on: date | None = None  # route strafrechtelijk: the day the proces-verbaal was made
     gesprek_report: str | None = None
     maatwerkplan: dict | None = _json()
     offer_started_on: date | None = None
     closing_reason: str | None = None
+    # Peer-expert indicators, recorded on closing: ja | nee, and satisfaction 1–5.
+    peer_contact: str | None = None
+    satisfaction_youth: int | None = None
+    satisfaction_professionals: int | None = None
     previous_case_id: int | None = _fk("case.id")
     has_suspensions: bool = False  # spares the hot path a query when there are none
     opened_at: datetime = _at()
@@ -317,6 +339,10 @@ Index(
     sqlite_where=OPEN_CASE,
     postgresql_where=OPEN_CASE,
 )
+
+
+# The figures read a team's cases by when they opened (signals, routes, the yearly report).
+Index("ix_case_team_opened", Case.__table__.c.team_id, Case.__table__.c.opened_at)
 
 
 class Signal(SQLModel, table=True):
@@ -351,11 +377,75 @@ class Signal(SQLModel, table=True):
         # The werkvoorraad's "signals awaiting your decision": a small range, never a scan.
         Index("ix_signal_pending", "case_id", sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
+        # The figures: the signals a team received, per month.
+        Index("ix_signal_team_received", "team_id", "received_at"),
     )
 
 
 # Signal.status 'pending' as a literal, so SQLite plans the werkvoorraad on ix_signal_pending.
 SIGNAL_PENDING = literal_column("'pending'")
+
+
+class Verzuimmelding(SQLModel, table=True):
+    """A verzuimmelding as a school or DUO sent it, imported once: the signal it became.
+
+    `identity_key` is DUO's melding number when the file has one, else (BSN or
+    onderwijsnummer, BRIN, first day, kind): unique, so a file (or an overlapping one)
+    imported again creates nothing new. Written in the transaction of its signal.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_key: str = Field(unique=True)
+    duo_number: str | None = None
+    team_id: int = _fk("team.id", nullable=False)  # the team that imported it (its export)
+    signal_id: int | None = _fk("signal.id", index=False)
+    bsn: str | None = None
+    onderwijsnummer: str | None = None
+    brin: str
+    first_on: date
+    kind: str
+    data: dict | None = _json()  # the melding's other fields (days missed, what the school did, …)
+    imported_at: datetime = _at()
+    imported_by_id: int | None = _fk("user.id", index=False)  # None: the command line
+
+
+class VangnetRound(SQLModel, table=True):
+    """One run of the enrollment vangnet for a team on a cutoff date (a second run joins it)."""
+
+    __tablename__ = "vangnet_round"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = _fk("team.id", nullable=False, index=False)  # uq_vangnet_round_team_cutoff leads with it
+    cutoff_on: date
+    created_at: datetime = _at()
+    created_by_id: int | None = _fk("user.id", index=False)
+    runs: int = 0
+    youths_checked: int = 0  # of the last run
+    in_age: int = 0
+    last_run_at: datetime | None = _at(nullable=True)
+
+    __table_args__ = (Index("uq_vangnet_round_team_cutoff", "team_id", "cutoff_on", unique=True),)
+
+
+class VangnetEntry(SQLModel, table=True):
+    """A youth of leerplicht or kwalificatieplicht age without enrollment or vrijstelling on the
+    round's cutoff date: open, turned into a signal of absoluut verzuim, or closed with a reason."""
+
+    __tablename__ = "vangnet_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("vangnet_round.id", nullable=False, index=False)  # uq_vangnet_entry_round_bsn leads
+    bsn: str
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_on: date
+    municipality: str | None = None
+    status: str = "open"  # open | gemeld (a signal of absoluut verzuim) | gesloten
+    reason: str | None = None
+    case_id: int | None = _fk("case.id", index=False)
+    found_at: datetime = _at()
+    decided_at: datetime | None = _at(nullable=True)
+    decided_by_id: int | None = _fk("user.id", index=False)
+
+    __table_args__ = (Index("uq_vangnet_entry_round_bsn", "round_id", "bsn", unique=True),)
 
 
 class CaseTransfer(SQLModel, table=True):
@@ -570,6 +660,28 @@ class MailHealth(SQLModel, table=True):
     paused_until: datetime | None = _at(nullable=True)
     last_error: str | None = None
     alerted_at: datetime | None = _at(nullable=True)  # the long failure was logged (once per episode)
+
+
+class SchoolFigure(SQLModel, table=True):
+    """Participants and early school leavers (vsv'ers) of one school and kind of education in
+    one school year, as a team imported them (the DUO participants and leavers files,
+    summed per school). The figures per school read these rows; they hold no personal data."""
+
+    __tablename__ = "school_figure"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = _fk("team.id", nullable=False, index=False)  # uq_school_figure leads with it
+    school_year: str  # "2025-2026"
+    brin: str
+    school_name: str | None = None
+    municipality: str | None = None
+    education_kind: str  # po | vo | vso | pro | mbo1 … mbo4 (mas.workflows.vocabulary.EDUCATION_KINDS)
+    participants: int
+    leavers: int
+    imported_at: datetime = _at()
+
+    __table_args__ = (
+        Index("uq_school_figure", "team_id", "school_year", "brin", "education_kind", unique=True),
+    )
 
 
 class RuntimeState(SQLModel, table=True):

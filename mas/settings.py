@@ -66,6 +66,28 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class LoginSettings:
+    """How logins are throttled (config/mas.toml [login]); all counted in the database, so
+    every web worker shares them."""
+
+    max_failed_logins: int = 5  # per account; the next attempt locks it
+    lockout_minutes: int = 15  # an account's lock, and the window of the two limits below
+    per_address: int = 30  # attempts per client address per window (a success gives its one back)
+    overall: int = 1000  # attempts over all addresses per window
+    trusted_proxies: int = 0  # reverse proxies in front of mas whose X-Forwarded-For is believed
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """What input mas accepts (config/mas.toml [input])."""
+
+    earliest_year: int = 1900  # no date before 1 January of this year
+    years_ahead: int = 5  # no date later than this many years from today
+    min_age: int = 4  # a youth younger than this at the report is refused
+    max_age: int = 23  # older than this: past the end of RMC
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     database_url: str
@@ -79,6 +101,10 @@ class Settings:
     terminology: Mapping[str, str]
     smtp: SmtpSettings
     mail: MailSettings = field(default_factory=MailSettings)
+    # config/mas.toml [obligation]: weeks before a youth's obligation changes that the handover clock starts
+    handover_weeks_before: int = 8
+    login: LoginSettings = field(default_factory=LoginSettings)
+    input: InputSettings = field(default_factory=InputSettings)
 
     @property
     def is_production(self) -> bool:
@@ -197,6 +223,46 @@ def _parse_mail(general: dict, env_vars: Mapping[str, str], path: Path) -> MailS
     return MailSettings(functional_mailbox=mailbox, **numbers)
 
 
+def _whole_numbers(section: str, spec: dict, defaults, path: Path, minimum: int = 1, skip: tuple = ()) -> dict:
+    """The whole numbers of one section of mas.toml, each >= `minimum`, no unknown keys."""
+    names = {f.name: f.default for f in defaults.__dataclass_fields__.values()}
+    unknown = set(spec) - set(names)
+    names = {k: v for k, v in names.items() if k not in skip}
+    if unknown:
+        raise SettingsError(f"{path}: [{section}] has unknown key(s) {', '.join(sorted(unknown))}")
+    numbers = {}
+    for key, default in names.items():
+        value = spec.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise SettingsError(f"{path}: [{section}] {key} must be a whole number >= {minimum}")
+        numbers[key] = value
+    return numbers
+
+
+def _parse_login(general: dict, env_vars: Mapping[str, str], path: Path) -> LoginSettings:
+    spec = dict(general.get("login", {}))
+    proxies = env_vars.get("MAS_TRUSTED_PROXIES")
+    if proxies is not None:
+        if not (proxies.isascii() and proxies.isdigit() and len(proxies) <= 2 and int(proxies) <= 10):
+            raise SettingsError("MAS_TRUSTED_PROXIES must be a whole number from 0 to 10 (0: no proxy)")
+        spec["trusted_proxies"] = int(proxies)
+    numbers = _whole_numbers("login", spec, LoginSettings, path, skip=("trusted_proxies",))
+    trusted = spec.get("trusted_proxies", 0)
+    if not isinstance(trusted, int) or isinstance(trusted, bool) or not 0 <= trusted <= 10:
+        raise SettingsError(f"{path}: [login] trusted_proxies must be a whole number from 0 to 10")
+    numbers["trusted_proxies"] = trusted
+    return LoginSettings(**numbers)
+
+
+def _parse_input(general: dict, path: Path) -> InputSettings:
+    numbers = _whole_numbers("input", general.get("input", {}), InputSettings, path)
+    if not 1 <= numbers["earliest_year"] <= 2000:
+        raise SettingsError(f"{path}: [input] earliest_year must be a year no later than 2000")
+    if numbers["min_age"] >= numbers["max_age"]:
+        raise SettingsError(f"{path}: [input] min_age must be below max_age")
+    return InputSettings(**numbers)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from the environment (MAS_*) and config/; keyword overrides win (tests)."""
     env_vars = os.environ if environ is None else environ
@@ -242,6 +308,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
 
     smtp = _parse_smtp(env_vars, overrides.pop("smtp", None))
     mail = overrides.pop("mail", None) or _parse_mail(general, env_vars, general_path)
+    handover_weeks = general.get("obligation", {}).get("handover_weeks_before", 8)
+    if not isinstance(handover_weeks, int) or isinstance(handover_weeks, bool) or not 1 <= handover_weeks <= 52:
+        raise SettingsError(f"{general_path}: [obligation] handover_weeks_before must be a whole number from 1 to 52")
+    login = overrides.pop("login", None) or _parse_login(general, env_vars, general_path)
+    input_settings = overrides.pop("input", None) or _parse_input(general, general_path)
 
     settings = Settings(
         env=env,
@@ -256,6 +327,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Sett
         terminology=dict(general.get("terminology", {})),
         smtp=smtp,
         mail=mail,
+        handover_weeks_before=handover_weeks,
+        login=login,
+        input=input_settings,
     )
     if overrides:
         raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")

@@ -121,3 +121,47 @@ def test_token_create_prints_a_token_once_that_the_api_accepts(tmp_path):
     unknown = runner.invoke(main, ["token", "create", "--user", "niemand@example.org", "--name", "x"], env=env)
     assert unknown.exit_code != 0 and "Onbekend account" in unknown.output
     db.dispose()
+
+
+def _mas(tmp_path, *args: bytes | str, stdin: bytes = b"een lang genoeg wachtwoord\n", migrated: bool = True):
+    """`mas` in a child process (so arguments can be bytes that are not UTF-8)."""
+    import os
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MAS_")}, **_env(tmp_path)}
+    if migrated:
+        assert subprocess.run([sys.executable, "-m", "mas.cli", "db", "upgrade"], env=env, capture_output=True).returncode == 0
+    return subprocess.run([sys.executable, "-m", "mas.cli", *args], env=env, input=stdin, capture_output=True)
+
+
+def _refused(result) -> str:
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, (result.returncode, err)
+    assert "Traceback" not in err and "Usage:" not in err and "Error" not in err, err
+    assert err.startswith("Fout: "), err
+    return err
+
+
+def test_user_create_refuses_an_address_that_is_not_utf8(tmp_path):
+    err = _refused(_mas(tmp_path, "user", "create", b"beheer\xff@example.org", "--role", "admin"))
+    assert "e-mailadres is geen geldige tekst" in err
+
+
+def test_user_create_refuses_an_unknown_role_in_dutch(tmp_path):
+    err = _refused(_mas(tmp_path, "user", "create", "beheer@example.org", "--role", "baas"))
+    assert "onbekende rol 'baas'" in err and "admin" in err
+
+
+def test_user_create_on_an_unmigrated_database(tmp_path):
+    err = _refused(_mas(tmp_path, "user", "create", "beheer@example.org", "--role", "admin", migrated=False))
+    assert "mas db upgrade" in err
+
+
+def test_user_create_refuses_a_bad_address_and_a_short_password(tmp_path):
+    err = _refused(_mas(tmp_path, "user", "create", "beheer@", "--role", "admin", stdin=b"kort\n"))
+    assert "email: Vul een geldig e-mailadres in" in err and "password: Kies een wachtwoord" in err
+
+
+def test_user_create_still_works(tmp_path):
+    result = _mas(tmp_path, "user", "create", "beheer@example.org", "--role", "admin")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "aangemaakt" in result.stdout.decode()

@@ -95,10 +95,10 @@ def invite_user(conn: Connection, ctx: ServiceContext, actor: Actor, *, email: s
         errors["name"] = "Vul een naam in."
     if errors:
         raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
-    user_id = conn.execute(_u.insert().returning(_u.c.id), {
+    user_id = auth.insert_user(conn, {
         "email": email, "name": name.strip(), "role": role, "team_id": team_id, "organisation_id": organisation_id,
         "password_hash": None, "totp_secret": None, "failed_logins": 0, "is_active": True, "created_at": now,
-    }).scalar_one()
+    })
     user = _user(conn, user_id)
     _send_link(conn, ctx, actor, user, now, is_renewal=False)
     _record(conn, ctx, actor, user, "aangemaakt", [_team_of(role, team_id)], now,
@@ -161,6 +161,15 @@ def set_active(conn: Connection, ctx: ServiceContext, actor: Actor, user_id: int
     if user is not None and user.is_active != is_active:
         _record(conn, ctx, actor, user, "ingeschakeld" if is_active else "uitgeschakeld",
                 [_team_of(user.role, user.team_id)], now, {"role": user.role})
+
+
+def unlock(conn: Connection, ctx: ServiceContext, actor: Actor, user_id: int, *, now: datetime) -> None:
+    """Lift a login lock before it runs out (mas.services.auth.unlock), logged."""
+    user = _user(conn, user_id) if actor.role == Role.ADMIN else None
+    auth.unlock(conn, actor, user_id)
+    if user is not None:
+        _record(conn, ctx, actor, user, "ontgrendeld", [_team_of(user.role, user.team_id)], now, {"role": user.role},
+                tell=False)
 
 
 # -- the person's own side ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mas.context import ServiceContext
 from mas.models import Organisation, Team, User
@@ -13,6 +14,7 @@ from mas.notifications import deadletters, outbox
 from mas.services.actors import Actor
 from mas.services.coverage import ladder_gaps
 from mas.services.errors import Forbidden, NotFound, ValidationError
+from mas.services.inputs import email_error, text_errors
 from mas.services.mail_status import mail_status
 from mas.settings import REGIONS
 from mas.workflows import Role
@@ -37,15 +39,22 @@ def create_team(conn: Connection, actor: Actor, *, name: str, default_region: st
         errors["name"] = "Er is al een team met deze naam."
     if default_region not in REGIONS:
         errors["default_region"] = "Kies een vakantieregio."
-    if bestuurlijk_contact_email and "@" not in bestuurlijk_contact_email:
-        errors["bestuurlijk_contact_email"] = "Vul een geldig e-mailadres in."
+    if email_error(bestuurlijk_contact_email):
+        errors["bestuurlijk_contact_email"] = email_error(bestuurlijk_contact_email)
+    errors.update({k: v for k, v in text_errors({"name": name, "bestuurlijk_contact_name": bestuurlijk_contact_name},
+                                                 {"name": 200, "bestuurlijk_contact_name": 200}).items() if k not in errors})
     if errors:
         raise ValidationError("Het team kan zo niet worden aangemaakt.", errors=errors)
-    return conn.execute(_t.insert().returning(_t.c.id), {
-        "name": name.strip(), "default_region": default_region, "municipalities": [m.strip() for m in municipalities if m.strip()],
-        "bestuurlijk_contact_name": bestuurlijk_contact_name, "bestuurlijk_contact_email": bestuurlijk_contact_email,
-        "created_at": now,
-    }).scalar_one()
+    try:
+        return conn.execute(_t.insert().returning(_t.c.id), {
+            "name": name.strip(), "default_region": default_region,
+            "municipalities": [m.strip() for m in municipalities if m.strip()],
+            "bestuurlijk_contact_name": bestuurlijk_contact_name, "bestuurlijk_contact_email": bestuurlijk_contact_email,
+            "created_at": now,
+        }).scalar_one()
+    except IntegrityError:  # the same name created at the same moment: the unique column decides
+        raise ValidationError("Het team kan zo niet worden aangemaakt.",
+                              errors={"name": "Er is al een team met deze naam."}) from None
 
 
 def _organisation_errors(name: str, kind: str, fields: dict) -> dict:
@@ -55,8 +64,11 @@ def _organisation_errors(name: str, kind: str, fields: dict) -> dict:
     if kind not in ORGANISATION_KINDS:
         errors["kind"] = "Kies een soort organisatie."
     for key in ("contact_email", "escalation_email"):
-        if fields.get(key) and "@" not in fields[key]:
-            errors[key] = "Vul een geldig e-mailadres in."
+        if email_error(fields.get(key)):
+            errors[key] = email_error(fields.get(key))
+    texts = {"name": name, **{k: fields.get(k) for k in _ORGANISATION_FIELDS if not k.endswith("email")}}
+    for key, message in text_errors(texts, {"name": 200, "brin": 20}).items():
+        errors.setdefault(key, message)
     return errors
 
 
@@ -87,8 +99,8 @@ def update_team(conn: Connection, actor: Actor, team_id: int, *, coordinator_id:
     if coordinator_id is not None and not conn.execute(select(_u.c.id).where(
             _u.c.id == coordinator_id, _u.c.team_id == team_id, _u.c.role == Role.COORDINATOR)).first():
         errors["coordinator_id"] = "Kies een coördinator uit dit team."
-    if bestuurlijk_contact_email and "@" not in bestuurlijk_contact_email:
-        errors["bestuurlijk_contact_email"] = "Vul een geldig e-mailadres in."
+    if email_error(bestuurlijk_contact_email):
+        errors["bestuurlijk_contact_email"] = email_error(bestuurlijk_contact_email)
     if errors:
         raise ValidationError("Het team kan zo niet worden opgeslagen.", errors=errors)
     conn.execute(_t.update().where(_t.c.id == team_id).values(
@@ -118,7 +130,8 @@ def overview(conn: Connection, actor: Actor) -> dict:
     return {
         # Never a password hash or a two-factor secret: only whether the person has enrolled.
         "users": conn.execute(select(_u.c.id, _u.c.name, _u.c.email, _u.c.role, _u.c.team_id, _u.c.organisation_id,
-                                     _u.c.is_active, _u.c.password_hash.is_not(None).label("is_enrolled"))
+                                     _u.c.is_active, _u.c.password_hash.is_not(None).label("is_enrolled"),
+                                     _u.c.locked_until)
                               .order_by(_u.c.role, _u.c.name)).all(),
         "teams": conn.execute(select(_t).order_by(_t.c.name)).all(),
         "organisations": conn.execute(select(_o).order_by(_o.c.kind, _o.c.name)).all(),

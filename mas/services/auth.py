@@ -16,23 +16,29 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, literal, null, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from mas.models import Organisation, Team, User, UserSession
+from mas.db import UTCDateTime
+from mas.models import LoginThrottle, Organisation, Team, User, UserSession
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, ValidationError
+from mas.services.inputs import email_error
+from mas.settings import LoginSettings
 from mas.workflows import Role
 from mas.workflows.roles import TEAM_ROLES
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILED_LOGINS = LoginSettings.max_failed_logins
+LOCKOUT = timedelta(minutes=LoginSettings.lockout_minutes)
+EMAIL_MAX = 254
 MIN_PASSWORD_LENGTH = 12
 TOUCH_EVERY = timedelta(seconds=60)  # spare a write on every request
 
 _u, _s, _t, _o = User.__table__, UserSession.__table__, Team.__table__, Organisation.__table__
+_lt = LoginThrottle.__table__
 _hasher = PasswordHasher()
 
 
@@ -62,13 +68,16 @@ def check_password_strength(password: str) -> None:
         raise ValidationError(f"Kies een wachtwoord van minstens {MIN_PASSWORD_LENGTH} tekens.", field="password")
 
 
+SWV_KIND = "swv"  # the organisation kind of a samenwerkingsverband (ORGANISATION_KINDS)
+
+
 def account_errors(conn: Connection, *, email: str, role: str, team_id: int | None, organisation_id: int | None,
                    user_id: int | None = None) -> dict[str, str]:
     """What is wrong with an account's address, role, team and organisation (`user_id`: the
     account being changed, whose own address is no duplicate)."""
     errors = {}
-    if "@" not in email:
-        errors["email"] = "Vul een geldig e-mailadres in."
+    if email_error(email):
+        errors["email"] = email_error(email)
     elif conn.execute(select(_u.c.id).where(func.lower(_u.c.email) == email, _u.c.id != (user_id or 0))).first():
         errors["email"] = "Er is al een account met dit e-mailadres."
     if role not in list(Role):
@@ -77,6 +86,9 @@ def account_errors(conn: Connection, *, email: str, role: str, team_id: int | No
         errors["organisation_id"] = "Een partner hoort bij een organisatie (en niet bij een team)."
     if role in TEAM_ROLES and (team_id is None or organisation_id is not None):
         errors["team_id"] = "Een casusregisseur of coördinator hoort bij een team."
+    if role == Role.SWV_RAPPORTEUR and (team_id is not None or organisation_id is None or conn.execute(
+            select(_o.c.id).where(_o.c.id == organisation_id, _o.c.kind != SWV_KIND)).first()):
+        errors["organisation_id"] = "Een rapporteur hoort bij een samenwerkingsverband (en niet bij een team)."
     if role == Role.ADMIN and (team_id is not None or organisation_id is not None):
         errors["role"] = "Een beheerder hoort niet bij een team of organisatie."
     if team_id is not None and not conn.execute(select(_t.c.id).where(_t.c.id == team_id)).first():
@@ -100,12 +112,22 @@ def create_user(conn: Connection, *, email: str, name: str, role: str, password:
     if errors:
         raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
     secret = pyotp.random_base32()
-    user_id = conn.execute(_u.insert().returning(_u.c.id), {
+    user_id = insert_user(conn, {
         "email": email, "name": (name or email).strip(), "role": role, "team_id": team_id,
         "organisation_id": organisation_id, "password_hash": _hasher.hash(password), "totp_secret": secret,
         "failed_logins": 0, "is_active": True, "created_at": now,
-    }).scalar_one()
+    })
     return user_id, secret
+
+
+def insert_user(conn: Connection, values: dict) -> int:
+    """Insert an account; the unique e-mail column decides between two at the same moment
+    (the check in account_errors only gives the usual case its friendly message first)."""
+    try:
+        return conn.execute(_u.insert().returning(_u.c.id), values).scalar_one()
+    except IntegrityError:
+        raise ValidationError("Het account kan zo niet worden aangemaakt.",
+                              field="email", errors={"email": "Er is al een account met dit e-mailadres."}) from None
 
 
 def create_user_by_names(conn: Connection, *, email: str, name: str, role: str, password: str, now: datetime,
@@ -142,40 +164,111 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def _fail(conn: Connection, user, now: datetime) -> None:
-    failed = user.failed_logins + 1
-    values = {"failed_logins": failed}
-    if failed >= MAX_FAILED_LOGINS:
-        values = {"failed_logins": 0, "locked_until": now + LOCKOUT}
-    conn.execute(update(_u).where(_u.c.id == user.id).values(**values))
+def _dialect_insert(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
-def authenticate(conn: Connection, *, email: str, password: str, code: str | None, now: datetime,
-                 require_totp: bool = True) -> int:
+def _count_attempt(conn: Connection, key: str, now: datetime, window: timedelta) -> int:
+    """One more attempt under `key` in the current window, atomically (one upsert); returns
+    the attempts in the window including this one. A window that ran out starts again at 1."""
+    insert = _dialect_insert(conn)
+    stale = _lt.c.window_started_at <= literal(now - window, UTCDateTime)
+    statement = insert(_lt).values(key=key, window_started_at=now, attempts=1)
+    statement = statement.on_conflict_do_update(index_elements=[_lt.c.key], set_={
+        "attempts": case((stale, 1), else_=_lt.c.attempts + 1),
+        "window_started_at": case((stale, literal(now, UTCDateTime)), else_=_lt.c.window_started_at),
+    }).returning(_lt.c.attempts)
+    return conn.execute(statement).scalar_one()
+
+
+def _give_back(conn: Connection, key: str) -> None:
+    """A successful login gives its attempt back (an office behind one address keeps its quota)."""
+    conn.execute(update(_lt).where(_lt.c.key == key, _lt.c.attempts > 0).values(attempts=_lt.c.attempts - 1))
+
+
+def _count_account_attempt(conn: Connection, email: str, now: datetime, limits: LoginSettings):
+    """Count one attempt on the account, atomically, before its password is checked; returns
+    its row (id, hash, secret, lock) or None for no such active account.
+
+    `failed_logins` counts the attempts since the last success; the one that goes past
+    `max_failed_logins` locks the account in the same statement. Concurrent attempts each
+    add their one (none overwrites another), and a lock that ran out starts the count again.
+    """
+    locked = and_(_u.c.locked_until.is_not(None), _u.c.locked_until > literal(now, UTCDateTime))
+    expired = and_(_u.c.locked_until.is_not(None), _u.c.locked_until <= literal(now, UTCDateTime))
+    count = case((expired, 1), else_=_u.c.failed_logins + 1)
+    statement = (
+        update(_u)
+        .where(func.lower(_u.c.email) == email, _u.c.is_active.is_(True), _u.c.is_service_account.is_(False))
+        .values(failed_logins=count, locked_until=case(
+            (locked, _u.c.locked_until),
+            (count > limits.max_failed_logins, literal(now + timedelta(minutes=limits.lockout_minutes), UTCDateTime)),
+            else_=null()))
+        .returning(_u.c.id, _u.c.password_hash, _u.c.totp_secret, _u.c.locked_until)
+    )
+    return conn.execute(statement).one_or_none()
+
+
+def _address_key(address: str | None) -> str:
+    return f"address:{(address or 'onbekend')[:64]}"
+
+
+def authenticate(db, *, email: str, password: str, code: str | None, now: datetime, address: str | None = None,
+                 require_totp: bool = True, limits: LoginSettings | None = None) -> int:
     """Check e-mail, password and code; returns the user id or raises LoginFailed.
 
-    The caller commits even on failure: the failed attempt must count.
+    Three short write transactions of its own, none open while argon2 works (on SQLite a
+    write transaction holds the one write lock): (1) count the attempt, atomically, for the
+    account, the client address and overall, and refuse what is over a limit; (2) outside any
+    transaction, check the password; (3) on success claim the TOTP step with a conditional
+    update (a code is good once, even for two logins at the same moment) and give the
+    attempt back.
     """
-    user = conn.execute(select(_u).where(func.lower(_u.c.email) == (email or "").strip().lower())).one_or_none()
-    if user is None or not user.is_active or not user.password_hash:
+    limits = limits or LoginSettings()
+    email = (email or "").strip().lower()
+    window = timedelta(minutes=limits.lockout_minutes)
+    with db.begin() as conn:
+        by_address = _count_attempt(conn, _address_key(address), now, window)
+        overall = _count_attempt(conn, "overall", now, window)
+        user = _count_account_attempt(conn, email, now, limits) if len(email) <= EMAIL_MAX else None
+    if by_address > limits.per_address or overall > limits.overall:
+        raise LoginFailed()
+    if user is None or not user.password_hash:
         _hasher.hash("timing equaliser")  # same work whether or not the account exists
         raise LoginFailed()
-    if user.locked_until is not None and user.locked_until > now:
+    if user.locked_until is not None:
         raise LoginFailed()
     try:
         _hasher.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        _fail(conn, user, now)
         raise LoginFailed() from None
     step = None
     if require_totp:
         step = _totp_step(user.totp_secret or "", code or "", now) if user.totp_secret else None
-        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-            _fail(conn, user, now)
+        if step is None:
             raise LoginFailed()
-    conn.execute(update(_u).where(_u.c.id == user.id).values(
-        failed_logins=0, locked_until=None, totp_last_step=step if step is not None else user.totp_last_step))
+    with db.begin() as conn:
+        if step is not None:
+            claimed = conn.execute(update(_u).where(
+                _u.c.id == user.id, or_(_u.c.totp_last_step.is_(None), _u.c.totp_last_step < step),
+            ).values(totp_last_step=step)).rowcount
+            if claimed != 1:
+                raise LoginFailed()  # this code was used already (perhaps at this very moment)
+        conn.execute(update(_u).where(_u.c.id == user.id).values(failed_logins=0, locked_until=None))
+        _give_back(conn, _address_key(address))
+        _give_back(conn, "overall")
     return user.id
+
+
+def unlock(conn: Connection, actor: Actor, user_id: int) -> None:
+    """An admin lifts a login lock before it runs out."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Alleen beheerders mogen dit doen.")
+    conn.execute(update(_u).where(_u.c.id == user_id).values(failed_logins=0, locked_until=None))
 
 
 def start_session(conn: Connection, user_id: int, now: datetime) -> str:
@@ -234,7 +327,10 @@ def change_password(conn: Connection, user_id: int, *, current: str, new: str, n
         _hasher.verify(user.password_hash or "", current or "")
     except (VerificationError, InvalidHashError):
         raise ValidationError("Het huidige wachtwoord klopt niet.", field="current") from None
-    check_password_strength(new)
+    try:
+        check_password_strength(new)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="new") from None
     conn.execute(update(_u).where(_u.c.id == user_id).values(password_hash=_hasher.hash(new)))
     end_all_sessions(conn, user_id, now, "wachtwoord gewijzigd")
 

@@ -18,6 +18,7 @@ from mas.context import ServiceContext
 from mas.dates import local_date, nl_date
 from mas.models import (
     Case,
+    CaseEvent,
     Organisation,
     ReferenceCounter,
     Signal,
@@ -36,7 +37,7 @@ from mas.services.errors import (
     NotFound,
     ValidationError,
 )
-from mas.services.inputs import SignalInput, YouthInput, validate_signal
+from mas.services.inputs import SignalInput, YouthInput, case_date_bounds, check_texts, validate_signal
 from mas.workflows import ClockEffect, MachineError, Role, Transition, next_state
 from mas.workflows.guards import clean_guard_data
 from mas.workflows.roles import TEAM_ROLES
@@ -44,6 +45,7 @@ from mas.workflows.roles import TEAM_ROLES
 _c, _sig, _org, _ref, _u = (
     Case.__table__, Signal.__table__, Organisation.__table__, ReferenceCounter.__table__, User.__table__,
 )
+_ev = CaseEvent.__table__
 
 # The statements of every signal and transition, built once at import: SQLAlchemy's compiled
 # cache then reuses their SQL.
@@ -60,7 +62,7 @@ _NEXT_REFERENCE = (
     update(_ref).where(_ref.c.year == bindparam("y")).values(last=_ref.c.last + 1).returning(_ref.c.last)
 )
 _INSERT_CASE = _c.insert().returning(_c.c.id)
-_INSERT_SIGNAL = _sig.insert()
+_INSERT_SIGNAL = _sig.insert().returning(_sig.c.id)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class SignalResult:
     joined: bool  # True: the signal joined the team's own open case of the youth
     previous_case_id: int | None = None
     routed: bool = False
+    signal_id: int | None = None  # the signal row written (an import links its melding to it)
 
 
 def get_case(conn: Connection, case_id: int):
@@ -152,7 +155,7 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     """
     _may_receive(actor, team_id)
     today = local_date(now)
-    youth = validate_signal(youth, signal, today, first_absent_on)
+    youth = validate_signal(youth, signal, today, first_absent_on, limits=ctx.settings.input)
     first_absent_on = first_absent_on or signal.period_first_on or today
     found = youth_records.match(conn, youth, team_id)
     youth_id, created = youth_records.key_for(conn, youth, found, now)
@@ -160,18 +163,19 @@ def receive_signal(conn: Connection, ctx: ServiceContext, actor: Actor, youth: Y
     latest = None if created else conn.execute(_LATEST_CASE_OF_YOUTH, {"youth_id": youth_id}).one_or_none()
     is_open = latest is not None and latest.closed_at is None
     if is_open and latest.team_id != team_id:  # by hand, by the API or an import alike
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now, status="pending"))
+        signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now,
+                                                             status="pending")).scalar_one()
         events.record(conn, latest.id, actor, "signaal_wacht", now,
                       data={"kind": signal.kind, "source": signal.source, "from_team_id": team_id})
-        return SignalResult(None, None, joined=False, routed=True)
+        return SignalResult(None, None, joined=False, routed=True, signal_id=signal_id)
     if is_open:
-        conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now))
+        signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, latest.id, youth_id, team_id, now)).scalar_one()
         data = {"kind": signal.kind, "source": signal.source}
         earlier = earlier_first_day(conn, latest.id, first_absent_on)
         if earlier is not None:  # proposed on the case page; the casusregisseur decides
             data["earlier_first_absent_on"] = earlier
         events.record(conn, latest.id, actor, "signaal_toegevoegd", now, data=data)
-        return SignalResult(latest.id, latest.reference, joined=True)
+        return SignalResult(latest.id, latest.reference, joined=True, signal_id=signal_id)
     return _open_case(conn, ctx, actor, youth, youth_id, signal, team_id=team_id, now=now,
                       casusregisseur_id=casusregisseur_id, first_absent_on=first_absent_on,
                       previous_case_id=latest.id if latest is not None else None, region=_region(ctx, found))
@@ -216,7 +220,7 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
         # A concurrent signal opened this youth's case a moment ago (uq_case_open_per_youth);
         # the caller's transaction rolls back whole.
         raise Conflict("Tegelijk werd een ander signaal verwerkt; het uwe is niet opgeslagen. Probeer het opnieuw.") from None
-    conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, team_id, now))
+    signal_id = conn.execute(_INSERT_SIGNAL, _signal_row(signal, case_id, youth_id, team_id, now)).scalar_one()
     opening = {"first_absent_on": first_absent_on}
     deadlines.start_first_generations(conn, ctx, [
         _state_clock(ctx, ctx.workflow.initial, today, region, (), opening, "opened"),
@@ -227,12 +231,13 @@ def _open_case(conn, ctx, actor, youth, youth_id, signal, *, team_id, now, casus
         "reference": reference, "signal_kind": signal.kind, "source": signal.source,
         "first_absent_on": first_absent_on, "previous_case_id": previous_case_id, "region": region,
     })
-    return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id)
+    return SignalResult(case_id, reference, joined=False, previous_case_id=previous_case_id, signal_id=signal_id)
 
 
-def _case_changes(transition: Transition, data: dict) -> dict:
+def _case_changes(transition: Transition, data: dict, today) -> dict:
     """The case columns a transition writes, as its definition says (fields, record, clears)."""
     changes = {f.column: data[f.name] for f in transition.fields if f.column and f.name in data}
+    changes.update({f.dated_column: today for f in transition.fields if f.dated_column and f.name in data})
     if transition.record:
         changes[transition.record] = events.jsonable(data)
     changes.update({column: None for column in transition.clears})
@@ -255,17 +260,38 @@ def _update_case_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-def bump(conn: Connection, case, changes: dict) -> None:
+_LAST_CHANGER = (
+    select(_ev.c.actor_id, _u.c.name).select_from(_ev.join(_u, _u.c.id == _ev.c.actor_id))
+    .where(_ev.c.case_id == bindparam("case_id")).order_by(_ev.c.id.desc()).limit(1)
+)
+
+
+def stale(conn: Connection, case_id: int, actor: Actor | None, current_version: int | None) -> Conflict:
+    """The conflict for a form built on an older version: it names who changed the case last."""
+    last = conn.execute(_LAST_CHANGER, {"case_id": case_id}).first()
+    if last is None:
+        who = "iemand anders"
+    elif actor is not None and last.actor_id == actor.id:
+        who = "uzelf (in een ander venster of tabblad)"
+    else:
+        who = last.name
+    return Conflict(f"De zaak is intussen door {who} gewijzigd.", current_version=current_version)
+
+
+def bump(conn: Connection, case, changes: dict, actor: Actor | None = None) -> None:
     """Write `changes` if the case is still at the version this request read; else Conflict."""
     columns = tuple(sorted(changes))
     if conn.execute(_update_case_statement(columns), {"w_id": case.id, "w_version": case.version, **changes}).rowcount != 1:
         current = conn.execute(select(_c.c.version).where(_c.c.id == case.id)).scalar_one_or_none()
-        raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=current)
+        raise stale(conn, case.id, actor, current)
 
 
-def check_version(case, expected_version: int | None) -> None:
+def check_version(conn: Connection, case, expected_version: int | None, actor: Actor | None = None) -> None:
+    """Refuse a form built on an older version of the case. Checked before anything about the
+    case's state: whoever changed it first may have moved it to where this form no longer fits,
+    and the person must hear that it changed (and by whom), not that the step is impossible."""
     if expected_version is not None and expected_version != case.version:
-        raise Conflict("De zaak is intussen door iemand anders gewijzigd.", current_version=case.version)
+        raise stale(conn, case.id, actor, case.version)
 
 
 def _semantic_errors(conn: Connection, ctx: ServiceContext, transition: Transition, data: dict, case,
@@ -311,7 +337,7 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     """
     case = get_case(conn, case_id)
     require_directs(actor, case)
-    check_version(case, expected_version)
+    check_version(conn, case, expected_version, actor)
     transition = _transition(ctx, case, trigger, actor)
     require_open(case)
     try:
@@ -319,15 +345,15 @@ def fire(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, trig
     except MachineError:
         raise InvalidTransition(f"'{transition.label}' kan niet vanuit de fase "
                                 f"'{ctx.workflow.state_label(case.state)}'.") from None
-    cleaned, errors = clean_guard_data(transition, data, reason)
     today = local_date(now)
+    cleaned, errors = clean_guard_data(transition, data, reason, bounds=case_date_bounds(ctx.settings.input, today))
     errors.update(_semantic_errors(conn, ctx, transition, cleaned, case, today) if not errors else {})
     if errors:
         raise GuardDataError("Niet alle gegevens voor deze stap zijn compleet of juist.", errors=errors)
-    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned)}
+    changes = {"state": dest, "updated_at": now, **_case_changes(transition, cleaned, today)}
     if ctx.workflow.is_final(dest):
         changes["closed_at"] = now  # closed_at IS NULL is what "open" means to the indexes
-    bump(conn, case, changes)
+    bump(conn, case, changes, actor)
     clock_log = _move_clocks(conn, ctx, case, transition, dest, cleaned, now, today)
     events.record(conn, case.id, actor, "overgang", now, from_state=case.state, to_state=dest,
                   reason=(reason or "").strip() or None, data={"trigger": trigger, **cleaned, "clocks": clock_log})
@@ -423,6 +449,7 @@ def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: da
     require_open(case)
     if not (text or "").strip():
         raise ValidationError("Een notitie mag niet leeg zijn.", field="text")
+    check_texts("De notitie kan zo niet worden opgeslagen.", text=text)
     events.record(conn, case.id, actor, "notitie", now, data={"text": text.strip()})
 
 
@@ -430,17 +457,18 @@ def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
                  expected_version: int | None, reason: str) -> None:
     case = get_case(conn, case_id)
     require_directs(actor, case)
+    check_version(conn, case, expected_version, actor)
     require_open(case)
-    check_version(case, expected_version)
     errors = {}
     if route not in ctx.workflow.routes:
         errors["route"] = "Kies een van de routes."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor het wijzigen van de route."
+    check_texts("De route kan zo niet worden gewijzigd.", reason=reason)
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    bump(conn, case, {"route": route, "updated_at": now})
+    bump(conn, case, {"route": route, "route_on": local_date(now), "updated_at": now}, actor)
     events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
 
 
@@ -449,14 +477,14 @@ def hand_over(conn: Connection, actor: Actor, case_id: int, to_user_id: int, *,
     """Hand the case to another casusregisseur of the same team."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
+    check_version(conn, case, expected_version, actor)
     require_open(case)
-    check_version(case, expected_version)
     target = conn.execute(select(_u.c.role, _u.c.team_id, _u.c.is_active).where(_u.c.id == to_user_id)).one_or_none()
     if (target is None or not target.is_active or target.role != Role.CASUSREGISSEUR
             or target.team_id != case.team_id):
         raise ValidationError("Kies een actieve casusregisseur uit het team van deze zaak.", field="to_user_id")
     if to_user_id == case.casusregisseur_id:
         raise ValidationError("Deze casusregisseur heeft de zaak al.", field="to_user_id")
-    bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now})
+    bump(conn, case, {"casusregisseur_id": to_user_id, "updated_at": now}, actor)
     events.record(conn, case.id, actor, "overgedragen", now, reason=(reason or "").strip() or None,
                   data={"from_user_id": case.casusregisseur_id, "to_user_id": to_user_id})

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mas.clocks.rules import (
@@ -21,6 +22,7 @@ from mas.clocks.rules import (
 )
 from mas.context import ServiceContext
 from mas.models import DEADLINE_OPEN, Case, Deadline, Suspension
+from mas.services.errors import Conflict
 
 _d = Deadline.__table__
 _s = Suspension.__table__
@@ -96,6 +98,17 @@ def start_generation(conn: Connection, ctx: ServiceContext, computed: Computed, 
         conn.execute(_INSERT_STEP_CLOCK, {**params, "g_step_id": step_id, "g_kind": computed.kind})
 
 
+def start_generation_once(conn: Connection, ctx: ServiceContext, computed: Computed, case_id: int, region: str,
+                          generation: int) -> bool:
+    """Insert generation `generation` of a case clock unless it exists (uq_deadline_case_clock_generation):
+    a sweep that runs twice, or two schedulers at once, create it once. True when this call did."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    params = {**_generation_row(ctx, computed, case_id, region, None, None), "generation": generation}
+    statement = insert(_d).values(params).on_conflict_do_nothing(
+        index_elements=["case_id", "kind", "generation"], index_where=_d.c.step_id.is_(None)).returning(_d.c.id)
+    return conn.execute(statement).first() is not None
+
+
 def start_first_generations(conn: Connection, ctx: ServiceContext, started: Iterable[Computed | None], case_id: int,
                             region: str) -> None:
     """The clocks of a case opened in this transaction: each is its clock's first generation."""
@@ -164,8 +177,10 @@ def move(conn: Connection, ctx: ServiceContext, old, new: Computed, region: str,
         conn.execute(update(_d).where(_d.c.id == old.id).values(due_at=new.due_at, inputs=new.inputs, next_at=next_at))
         change["in_place"] = True
         return change
-    conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == DEADLINE_OPEN)
-                 .values(status="closed", closed_at=now, closed_reason=reason))
+    closed = conn.execute(update(_d).where(_d.c.id == old.id, _d.c.status == DEADLINE_OPEN)
+                          .values(status="closed", closed_at=now, closed_reason=reason)).rowcount
+    if closed != 1:  # moved or closed by someone else since it was read: never two open generations
+        raise Conflict("Deze termijn is intussen al gewijzigd; bekijk hem opnieuw.")
     start_generation(conn, ctx, Computed(old.kind, new.started_on, new.due_at, new.rule, new.inputs), old.case_id,
                      region, old.step_id, old.organisation_id)
     return change

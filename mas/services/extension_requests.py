@@ -6,16 +6,20 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mas.context import ServiceContext
+from mas.dates import local_date
 from mas.models import DEADLINE_OPEN, Deadline, ExtensionRequest
 from mas.services import events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import NotFound, ValidationError
+from mas.services.inputs import case_date_bounds, check_texts
 from mas.services.steps import get_step, require_active_partner
 from mas.services.timekeeping import extend_deadline
+from mas.settings import InputSettings
 from mas.workflows import Role
 
 _x, _d = ExtensionRequest.__table__, Deadline.__table__
@@ -33,16 +37,25 @@ def request_extension(conn: Connection, actor: Actor, step_id: int, *, reason: s
         errors["step_id"] = "Deze stap is al afgerond."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor het uitstel."
+    check_texts("Het verzoek om uitstel kan zo niet worden ingediend.", reason=reason)
+    latest = case_date_bounds(InputSettings(), local_date(now))[1]
     if proposed_due_at.tzinfo is None or proposed_due_at <= max(now, step.due_at):
         errors["proposed_due_at"] = "De voorgestelde datum moet na de huidige uiterste datum liggen."
+    elif local_date(proposed_due_at) > latest:
+        errors["proposed_due_at"] = f"Een voorgestelde datum kan niet na {latest.strftime('%d-%m-%Y')} liggen."
+    already = "Er loopt al een verzoek om uitstel voor deze stap."
     if conn.execute(select(_x.c.id).where(_x.c.step_id == step.id, _x.c.status == "open")).first():
-        errors["step_id"] = "Er loopt al een verzoek om uitstel voor deze stap."
+        errors["step_id"] = already
     if errors:
         raise ValidationError("Het verzoek om uitstel kan zo niet worden ingediend.", errors=errors)
-    request_id = conn.execute(_x.insert().returning(_x.c.id), {
-        "step_id": step.id, "requested_by_id": actor.id, "reason": reason.strip(), "proposed_due_at": proposed_due_at,
-        "status": "open", "created_at": now,
-    }).scalar_one()
+    try:  # uq_extension_request_open_step: one open request per step, also for two at the same moment
+        request_id = conn.execute(_x.insert().returning(_x.c.id), {
+            "step_id": step.id, "requested_by_id": actor.id, "reason": reason.strip(),
+            "proposed_due_at": proposed_due_at, "status": "open", "created_at": now,
+        }).scalar_one()
+    except IntegrityError:
+        raise ValidationError("Het verzoek om uitstel kan zo niet worden ingediend.",
+                              errors={"step_id": already}) from None
     events.record(conn, step.case_id, actor, "uitstel_gevraagd", now, reason=reason.strip(),
                   data={"step_id": step.id, "request_id": request_id, "proposed_due_at": proposed_due_at})
     return request_id
@@ -56,13 +69,17 @@ def decide_extension(conn: Connection, ctx: ServiceContext, actor: Actor, reques
     step = get_step(conn, request.step_id, case_id)
     case = get_case(conn, step.case_id)
     require_directs(actor, case)
+    decided = "Over dit verzoek is al besloten."
     if request.status != "open":
-        raise ValidationError("Over dit verzoek is al besloten.", field="request_id")
+        raise ValidationError(decided, field="request_id")
     if not approve and not (note or "").strip():
         raise ValidationError("Geef aan waarom het uitstel wordt geweigerd.", field="note")
-    conn.execute(update(_x).where(_x.c.id == request.id, _x.c.status == "open").values(
+    check_texts("Het besluit kan zo niet worden opgeslagen.", note=note)
+    claimed = conn.execute(update(_x).where(_x.c.id == request.id, _x.c.status == "open").values(
         status="approved" if approve else "refused", decided_by_id=actor.id, decided_at=now,
-        decision_note=(note or "").strip() or None))
+        decision_note=(note or "").strip() or None)).rowcount
+    if claimed != 1:  # decided by someone else at the same moment: one decision only
+        raise ValidationError(decided, field="request_id")
     if approve:
         deadline_id = conn.execute(select(_d.c.id).where(_d.c.step_id == step.id, _d.c.status == DEADLINE_OPEN)
                                    .order_by(_d.c.id.desc())).scalars().first()

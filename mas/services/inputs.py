@@ -2,12 +2,81 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+
 from mas.bsn import bsn_problem, normalise_bsn
 from mas.services.errors import ValidationError
+from mas.settings import InputSettings
+from mas.values import BadValue, check_email, check_text, date_bounds
 from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
+
+# A reported absence counts at most four school weeks of full days (DUO's window of 4 weeks).
+HOURS_IN_FOUR_WEEKS = 4 * 5 * 8
+# The earliest day a clock may start on: the school calendar counts from 1970.
+CLOCK_EARLIEST = date(1971, 1, 1)
+# Lengths of the signal's text fields (the same as their columns and the form's maxlength).
+TEXT_LIMITS = {
+    "given_name": 100, "family_name": 100, "bsn": 20, "onderwijsnummer": 20, "municipality": 100,
+    "education_kind": 50, "education_level": 50, "reporter_name": 200, "reporter_function": 200,
+    "reporter_phone": 50, "reporter_email": 254, "description": 5000,
+    "guardian_name": 200, "guardian_relation": 50, "guardian_phone": 50, "guardian_email": 254,
+}
+# Every text field of every form, by the name the forms give it: the form shows it as
+# maxlength, the services refuse longer text (on SQLite too, which would store anything).
+FIELD_LIMITS = {
+    **TEXT_LIMITS,
+    "name": 200, "email": 254, "title": 200, "text": 5000, "note": 5000, "reason": 5000, "gesprek_report": 20_000,
+    "contact_name": 200, "contact_email": 254, "escalation_name": 200, "escalation_email": 254, "brin": 20,
+    "bestuurlijk_contact_name": 200, "bestuurlijk_contact_email": 254, "municipalities": 2000, "q": 200,
+    "decision_note": 5000, "completion_note": 5000,
+}
+
+
+def case_date_bounds(limits: InputSettings, today: date) -> tuple[date, date]:
+    """The dates a case accepts (a first day, a period, a suspension, a due date): the
+    configured range, and never before the school calendar's first years."""
+    earliest, latest = date_bounds(today, earliest_year=limits.earliest_year, years_ahead=limits.years_ahead)
+    return max(earliest, CLOCK_EARLIEST), latest
+
+
+def _out_of_range(day: date | None, bounds: tuple[date, date]) -> str | None:
+    if day is None or bounds[0] <= day <= bounds[1]:
+        return None
+    return f"Een datum tussen {bounds[0].strftime('%d-%m-%Y')} en {bounds[1].strftime('%d-%m-%Y')}."
+
+
+def text_errors(values: dict[str, str | None], limits: dict[str, int], prefix: str = "") -> dict[str, str]:
+    """NUL characters and texts longer than their column, per field."""
+    errors = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            check_text(str(value), max_length=limits.get(name, 5000))
+        except BadValue as exc:
+            errors[prefix + name] = exc.message
+    return errors
+
+
+def check_texts(message: str, **values: str | None) -> None:
+    """Refuse texts with a NUL or longer than their field (FIELD_LIMITS), keyed by field."""
+    errors = text_errors(values, FIELD_LIMITS)
+    if errors:
+        raise ValidationError(message, errors=errors)
+
+
+def email_error(value: str | None) -> str | None:
+    if not (value or "").strip():
+        return None
+    try:
+        check_email(value)
+    except BadValue as exc:
+        return exc.message
+    return None
 
 
 @dataclass(frozen=True)
@@ -32,8 +101,11 @@ class YouthInput:
     education_level: str | None = None
     guardians: tuple[GuardianInput, ...] = field(default_factory=tuple)
 
-    def cleaned(self, today: date) -> YouthInput:
-        errors: dict[str, str] = {}
+    def cleaned(self, today: date, limits: InputSettings | None = None) -> YouthInput:
+        limits = limits or InputSettings()
+        errors: dict[str, str] = text_errors({k: getattr(self, k) for k in (
+            "given_name", "family_name", "bsn", "onderwijsnummer", "municipality", "education_kind", "education_level")},
+            TEXT_LIMITS)
         if not (self.given_name or "").strip():
             errors["given_name"] = "Voornaam is verplicht."
         if not (self.family_name or "").strip():
@@ -42,6 +114,13 @@ class YouthInput:
             errors["birth_on"] = "Geboortedatum is verplicht."
         elif not isinstance(self.birth_on, date) or self.birth_on >= today:
             errors["birth_on"] = "Geboortedatum moet in het verleden liggen."
+        elif self.birth_on.year < limits.earliest_year:
+            errors["birth_on"] = f"Een geboortedatum vóór {limits.earliest_year} kan niet kloppen."
+        elif self.birth_on > today - relativedelta(years=limits.min_age):
+            errors["birth_on"] = f"Deze jongere zou jonger zijn dan {limits.min_age} jaar: kijk de geboortedatum na."
+        elif self.birth_on <= today - relativedelta(years=limits.max_age + 1):
+            errors["birth_on"] = (f"Deze jongere zou ouder zijn dan {limits.max_age} jaar (na het einde van de RMC-leeftijd): "
+                                  "kijk de geboortedatum na.")
         bsn = (self.bsn or "").strip() or None
         onderwijsnummer = (self.onderwijsnummer or "").strip() or None
         if bsn and bsn_problem(bsn):
@@ -51,8 +130,12 @@ class YouthInput:
         if not bsn and not onderwijsnummer:
             errors["bsn"] = "Vul een BSN of een onderwijsnummer in."
         for i, guardian in enumerate(self.guardians):
-            if not guardian.name.strip():
+            if not (guardian.name or "").strip():
                 errors[f"guardians.{i}.name"] = "Naam van de ouder/verzorger is verplicht."
+            errors.update(text_errors({"name": guardian.name, "relation": guardian.relation, "phone": guardian.phone},
+                                      {"name": 200, "relation": 50, "phone": 50}, prefix=f"guardians.{i}."))
+            if email_error(guardian.email):
+                errors[f"guardians.{i}.email"] = email_error(guardian.email)
         if errors:
             raise ValidationError("De gegevens van de jongere zijn niet compleet of niet juist.", errors=errors)
         return YouthInput(
@@ -76,42 +159,61 @@ class SignalInput:
     hours_missed: float | None = None
     description: str | None = None
 
-    def check(self) -> None:
-        errors: dict[str, str] = {}
+    def check(self, bounds: tuple[date, date] | None = None) -> None:
+        errors: dict[str, str] = text_errors({k: getattr(self, k) for k in (
+            "reporter_name", "reporter_function", "reporter_phone", "reporter_email", "description")}, TEXT_LIMITS)
+        if "reporter_email" not in errors and email_error(self.reporter_email):
+            errors["reporter_email"] = email_error(self.reporter_email)
+        if bounds is not None:
+            for name in ("period_first_on", "period_last_on"):
+                if _out_of_range(getattr(self, name), bounds):
+                    errors[name] = _out_of_range(getattr(self, name), bounds)
         if self.kind not in SIGNAL_KINDS:
             errors["kind"] = "Kies een soort verzuim."
         if self.source not in SIGNAL_SOURCES:
             errors["source"] = "Kies een bron."
         if self.period_first_on and self.period_last_on and self.period_last_on < self.period_first_on:
             errors["period_last_on"] = "De einddatum ligt vóór de begindatum."
-        if self.hours_missed is not None and self.hours_missed < 0:
+        hours = self.hours_missed
+        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours)):
+            errors["hours_missed"] = "Vul een aantal uren in, zoals 16 of 12,5."
+        elif hours is not None and hours < 0:
             errors["hours_missed"] = "Het aantal uren kan niet negatief zijn."
+        elif hours is not None and hours > HOURS_IN_FOUR_WEEKS:
+            errors["hours_missed"] = (f"Meer dan {HOURS_IN_FOUR_WEEKS} uur (vier schoolweken) kan één melding niet "
+                                      "bevatten.")
         if errors:
             raise ValidationError("De melding is niet compleet of niet juist.", errors=errors)
 
 
 def validate_signal(youth: YouthInput, signal: SignalInput, today: date, first_absent_on: date | None = None,
-                    errors: dict[str, str] | None = None) -> YouthInput:
+                    errors: dict[str, str] | None = None, limits: InputSettings | None = None) -> YouthInput:
     """Check the youth and the melding together, so one submit reports every wrong field.
 
     Returns the cleaned youth; raises ValidationError with all field errors (plus `errors`
     the caller already found, e.g. a date it could not read).
     """
+    limits = limits or InputSettings()
+    bounds = case_date_bounds(limits, today)
     found = dict(errors or {})
     cleaned = youth
     try:
-        cleaned = youth.cleaned(today)
+        cleaned = youth.cleaned(today, limits)
     except ValidationError as exc:
         found = {**exc.errors, **found}
     try:
-        signal.check()
+        signal.check(bounds)
     except ValidationError as exc:
         found = {**exc.errors, **found}
     # The clock starts at the first day without education: given, or the period's first day.
     effective = first_absent_on or signal.period_first_on
+    field = "first_absent_on" if first_absent_on is not None else "period_first_on"
     if effective is not None and effective > today:
-        field = "first_absent_on" if first_absent_on is not None else "period_first_on"
         found[field] = "De eerste dag zonder onderwijs kan niet in de toekomst liggen."
+    elif _out_of_range(effective, bounds):
+        found[field] = _out_of_range(effective, bounds)
+    elif effective is not None and isinstance(youth.birth_on, date) and effective < youth.birth_on:
+        found.setdefault(field, "De eerste dag zonder onderwijs ligt vóór de geboortedatum.")
     if found:
         raise ValidationError("De gegevens zijn niet compleet of niet juist.", errors=found)
     return cleaned

@@ -35,6 +35,28 @@ def upgrade_database(settings: Settings) -> str:
         database.dispose()
 
 
+def schema_problem(db: Database) -> str | None:
+    """Why this database cannot be used yet (in Dutch), or None: unreachable, never migrated,
+    or at another revision than this code's."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mas.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+    try:
+        with db.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        return f"De database is niet bereikbaar ({type(exc).__name__})."
+    if current is None:
+        return "De database is nog leeg: voer eerst 'mas db upgrade' uit."
+    if current != head:
+        return f"De database staat op versie {current}, deze mas verwacht {head}: voer eerst 'mas db upgrade' uit."
+    return None
+
+
 def is_healthy(db: Database) -> bool:
     """The database answers a query (the load balancer's health check)."""
     with db.read() as conn:

@@ -21,6 +21,7 @@ from mas.notifications.health import claim_alert
 from mas.services.delivery import DeliveryHooks
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
+from mas.services.handover import plan_handovers
 
 log = logging.getLogger("mas.scheduler")
 
@@ -39,6 +40,7 @@ class TickReport:
     dead: int = 0
     dropped: int = 0
     paused_until: datetime | None = None
+    handovers: int = 0
 
 
 class LazyTransport:
@@ -78,7 +80,10 @@ def run_sweep(db: Database, ctx: ServiceContext, now: datetime, report: TickRepo
 
 
 def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickReport | None = None) -> TickReport:
+    """The daily digest, and the handover clocks of youths whose obligation changes soon (both are
+    about days, not minutes)."""
     report = report or TickReport()
+    report.handovers += plan_handovers(db, ctx, now)
     report.digests_queued += queue_digests(db, ctx, now)
     return report
 

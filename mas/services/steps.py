@@ -21,6 +21,8 @@ from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import Conflict, NotFound, ValidationError
+from mas.services.inputs import case_date_bounds, check_texts
+from mas.settings import InputSettings
 from mas.workflows import Recipient, Role
 
 _st = Step.__table__
@@ -69,11 +71,14 @@ def _tell_organisation(conn: Connection, ctx: ServiceContext, org, case, step_id
     )])
 
 
-def _check_due(due_at: datetime, now: datetime) -> None:
+def _check_due(due_at: datetime, now: datetime, limits: InputSettings) -> None:
     if due_at.tzinfo is None:
         raise ValidationError("De uiterste datum heeft geen tijdzone.", field="due_at")
     if due_at <= now:
         raise ValidationError("De uiterste datum moet in de toekomst liggen.", field="due_at")
+    latest = case_date_bounds(limits, local_date(now))[1]
+    if local_date(due_at) > latest:
+        raise ValidationError(f"Een uiterste datum kan niet na {latest.strftime('%d-%m-%Y')} liggen.", field="due_at")
 
 
 def _bump_step(conn: Connection, step, expected_version: int | None, **values) -> None:
@@ -99,8 +104,9 @@ def assign_step(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: in
     case = _open_case_for(conn, actor, case_id)
     if not (title or "").strip():
         raise ValidationError("Geef de stap een omschrijving.", field="title")
+    check_texts("De stap kan zo niet worden toegewezen.", title=title, description=description)
     org = _check_org(conn, organisation_id)
-    _check_due(due_at, now)
+    _check_due(due_at, now, ctx.settings.input)
     step_id = conn.execute(_st.insert().returning(_st.c.id), {
         "case_id": case.id, "organisation_id": organisation_id, "title": title.strip(),
         "description": (description or "").strip() or None, "due_at": due_at, "status": "open",
@@ -128,6 +134,7 @@ def complete_step(conn: Connection, actor: Actor, step_id: int, *, now: datetime
     else:
         require_directs(actor, case)
     require_open(case)
+    check_texts("De stap kan zo niet worden afgerond.", note=note)
     if step.status != "open":
         raise ValidationError("Deze stap is al afgerond of vervallen.", field="status")
     _bump_step(conn, step, expected_version, status="done", completed_at=now, completed_by_id=actor.id,
@@ -146,7 +153,7 @@ def reassign_step(conn: Connection, ctx: ServiceContext, actor: Actor, step_id: 
     org = _check_org(conn, organisation_id)
     due = due_at or step.due_at
     if due_at is not None:
-        _check_due(due_at, now)
+        _check_due(due_at, now, ctx.settings.input)
     _bump_step(conn, step, expected_version, organisation_id=organisation_id, due_at=due)
     # A new assignee starts with a fresh ladder.
     deadlines.close_step_clock(conn, step.id, now, "stap overgedragen")

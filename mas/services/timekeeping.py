@@ -17,6 +17,7 @@ from mas.services.access import require_directs
 from mas.services.actors import SYSTEM, Actor
 from mas.services.cases import get_case, require_open
 from mas.services.errors import NotFound, ValidationError
+from mas.services.inputs import case_date_bounds, check_texts
 
 _d, _s, _c, _st = Deadline.__table__, Suspension.__table__, Case.__table__, Step.__table__
 
@@ -41,10 +42,14 @@ def extend_deadline(conn: Connection, ctx: ServiceContext, actor: Actor, deadlin
     kind = ctx.clock(row.kind)
     if kind is not None and not kind.extendable:
         errors["deadline_id"] = f"De termijn '{kind.label}' kan niet worden verlengd."
+    latest = case_date_bounds(ctx.settings.input, local_date(now))[1]
     if due_at.tzinfo is None or due_at <= now or (row.due_at is not None and due_at <= row.due_at):
         errors["due_at"] = "De nieuwe datum moet later liggen dan de huidige en in de toekomst."
+    elif local_date(due_at) > latest:
+        errors["due_at"] = f"Een termijn kan niet verder dan tot {latest.strftime('%d-%m-%Y')} worden verlengd."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor de verlenging."
+    check_texts("De termijn kan zo niet worden verlengd.", reason=reason)
     if errors:
         raise ValidationError("De termijn kan zo niet worden verlengd.", errors=errors)
     new = clocks.fixed_clock(row.kind, row.started_on, due_at, "verlengd", reason=reason.strip(),
@@ -94,7 +99,9 @@ def resume(conn: Connection, ctx: ServiceContext, actor: Actor, suspension_id: i
         raise ValidationError("Deze opschorting is al beëindigd.", field="suspension_id")
     if last_on < row.first_on or last_on > local_date(now):
         raise ValidationError("De laatste dag moet tussen de begindatum en vandaag liggen.", field="last_on")
-    conn.execute(update(_s).where(_s.c.id == row.id).values(last_on=last_on))
+    ended = conn.execute(update(_s).where(_s.c.id == row.id, _s.c.last_on.is_(None)).values(last_on=last_on)).rowcount
+    if ended != 1:  # ended by someone else at the same moment: once only
+        raise ValidationError("Deze opschorting is al beëindigd.", field="suspension_id")
     changes = deadlines.recompute_case(conn, ctx, case, now, "opschorting beëindigd", only_school_days=True)
     events.record(conn, case.id, actor, "hervat", now, data={"suspension_id": row.id, "last_on": last_on, "changes": changes})
 
@@ -108,7 +115,7 @@ def correct_first_day(conn: Connection, ctx: ServiceContext, actor: Actor, case_
     stays in the journal and is not sent again. Returns the clock changes.
     """
     case = _case_for_change(conn, actor, case_id)
-    cases.check_version(case, expected_version)
+    cases.check_version(conn, case, expected_version, actor)
     errors = {}
     if first_absent_on > local_date(now):
         errors["first_absent_on"] = "De eerste dag zonder onderwijs kan niet in de toekomst liggen."
@@ -118,7 +125,7 @@ def correct_first_day(conn: Connection, ctx: ServiceContext, actor: Actor, case_
         errors["reason"] = "Geef een reden voor de correctie."
     if errors:
         raise ValidationError("De eerste dag zonder onderwijs kan zo niet worden gecorrigeerd.", errors=errors)
-    cases.bump(conn, case, {"first_absent_on": first_absent_on, "updated_at": now})
+    cases.bump(conn, case, {"first_absent_on": first_absent_on, "updated_at": now}, actor)
     why = f"eerste dag zonder onderwijs gecorrigeerd: {reason.strip()}"
     suspensions = deadlines.suspensions_of(conn, case.id) if case.has_suspensions else []
     changes = []

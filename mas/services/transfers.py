@@ -38,8 +38,8 @@ def transfer_case(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: 
     """
     case = get_case(conn, case_id)
     require_directs(actor, case)
+    check_version(conn, case, expected_version, actor)
     require_open(case)
-    check_version(case, expected_version)
     errors = {}
     if to_team_id == case.team_id:
         errors["to_team_id"] = "De zaak is al van dit team."
@@ -50,7 +50,8 @@ def transfer_case(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: 
     if errors:
         raise ValidationError("De zaak kan zo niet worden overgedragen.", errors=errors)
     new_record = youth_records.copy_record(conn, case.record_id, to_team_id, now)
-    bump(conn, case, {"team_id": to_team_id, "casusregisseur_id": None, "record_id": new_record, "updated_at": now})
+    bump(conn, case, {"team_id": to_team_id, "casusregisseur_id": None, "record_id": new_record, "updated_at": now},
+         actor)
     event_id = conn.execute(_INSERT_EVENT, {
         "case_id": case.id, "at": now, "actor_id": actor.id, "actor_role": actor.role, "kind": "overgedragen_aan_team",
         "from_state": None, "to_state": None, "reason": reason.strip(),

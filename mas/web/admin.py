@@ -13,8 +13,9 @@ from mas.services import accounts
 from mas.services import admin as admin_service
 from mas.services import tokens as token_service
 from mas.services.errors import NotFound, ServiceError
+from mas.values import optional_int
 from mas.web import context as web
-from mas.web.forms import FormReader
+from mas.web.forms import FormReader, field_errors
 from mas.web.security import roles
 from mas.workflows import Role
 from mas.workflows.vocabulary import ORGANISATION_KINDS
@@ -47,7 +48,7 @@ def create_user():
                                  name=request.form.get("name", ""), role=request.form.get("role", ""), now=web.now(),
                                  team_id=team_id, organisation_id=org_id)
     except ServiceError as exc:
-        return _page("admin/users.html", exc.errors or {"form": exc.message}, 422)
+        return _page("admin/users.html", field_errors(exc), 422)
     flash("Account aangemaakt. De gebruiker krijgt een e-mail met een link om zelf een wachtwoord en "
           "tweestapsverificatie in te stellen.")
     return redirect(url_for("beheer.users"))
@@ -69,7 +70,7 @@ def edit_user(user_id: int):
         except NotFound:
             raise
         except ServiceError as exc:
-            errors, status = exc.errors or {"form": exc.message}, 422
+            errors, status = field_errors(exc), 422
         else:
             flash("Account opgeslagen.")
             return redirect(url_for("beheer.users"))
@@ -80,7 +81,7 @@ def edit_user(user_id: int):
         raise NotFound("Gebruiker niet gevonden.")
     values = request.form if errors else {k: v for k, v in account._mapping.items() if v is not None}
     return render_template("admin/user_edit.html", account=account, errors=errors, values=values,
-                           teams=data["teams"], organisations=data["organisations"]), status
+                           teams=data["teams"], organisations=data["organisations"], now=web.now()), status
 
 
 @bp.post("/users/<int:user_id>/reenrol")
@@ -96,6 +97,21 @@ def reenrol(user_id: int):
         return redirect(url_for("beheer.users"))
     flash("Het wachtwoord en de sleutel werken niet meer; de gebruiker krijgt een e-mail met een nieuwe link.")
     return redirect(url_for("beheer.users"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@roles(Role.ADMIN)
+def unlock(user_id: int):
+    try:
+        with web.db().begin() as conn:
+            accounts.unlock(conn, web.ctx(), web.actor(), user_id, now=web.now())
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(exc.message)
+        return redirect(url_for("beheer.users"))
+    flash("Het account is ontgrendeld; de gebruiker kan weer inloggen.")
+    return redirect(url_for("beheer.edit_user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -130,7 +146,7 @@ def create_team():
                 bestuurlijk_contact_name=form.get("bestuurlijk_contact_name") or None,
                 bestuurlijk_contact_email=form.get("bestuurlijk_contact_email") or None)
     except ServiceError as exc:
-        return _page("admin/teams.html", exc.errors or {"form": exc.message}, 422)
+        return _page("admin/teams.html", field_errors(exc), 422)
     flash("Team aangemaakt.")
     return redirect(url_for("beheer.teams"))
 
@@ -152,7 +168,7 @@ def create_organisation():
             admin_service.create_organisation(conn, web.actor(), name=form.get("name", ""), kind=form.get("kind", ""),
                                               now=web.now(), **fields)
     except ServiceError as exc:
-        return _page("admin/organisations.html", exc.errors or {"form": exc.message}, 422)
+        return _page("admin/organisations.html", field_errors(exc), 422)
     flash("Organisatie aangemaakt.")
     return redirect(url_for("beheer.organisations"))
 
@@ -173,7 +189,7 @@ def edit_organisation(org_id: int):
         except NotFound:
             raise
         except ServiceError as exc:
-            errors, status = exc.errors or {"form": exc.message}, 422
+            errors, status = field_errors(exc), 422
         else:
             flash("Organisatie opgeslagen.")
             return redirect(url_for("beheer.organisations"))
@@ -200,7 +216,7 @@ def edit_team(team_id: int):
         except NotFound:
             raise
         except ServiceError as exc:
-            errors, status = exc.errors or {"form": exc.message}, 422
+            errors, status = field_errors(exc), 422
         else:
             flash("Team opgeslagen.")
             return redirect(url_for("beheer.teams"))
@@ -224,7 +240,7 @@ def _mail_banner():
 
 
 def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() else 1
+    return optional_int(text, 1, low=1, high=100_000)
 
 
 @bp.get("/outbox")
@@ -254,7 +270,7 @@ def resend_many():
     if form.get("alles") == "1":
         ids = None
     else:
-        ids = [int(v) for v in form.getlist("bericht") if v.isdigit()]
+        ids = [i for i in (optional_int(v, low=1) for v in form.getlist("bericht")) if i is not None]
     with web.db().begin() as conn:
         count = admin_service.resend_dead(conn, web.actor(), web.ctx(), web.now(), ids=ids,
                                           template=form.get("soort") or None, recipient=form.get("aan") or None)
@@ -296,7 +312,7 @@ def create_token():
                 conn, web.actor(), organisation_id=organisation_id, name=request.form.get("name", ""),
                 scopes=request.form.getlist("scopes"), now=web.now(), days=days)
     except ServiceError as exc:
-        return _tokens_page(exc.errors or {"form": exc.message}, 422)
+        return _tokens_page(field_errors(exc), 422)
     return _tokens_page(made=made)
 
 

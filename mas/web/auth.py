@@ -18,6 +18,7 @@ from mas.services import accounts
 from mas.services import auth as auth_service
 from mas.services.errors import NotFound, ValidationError
 from mas.web import context as web
+from mas.web.forms import field_errors
 from mas.web.security import roles, safe_next
 from mas.workflows import Role
 
@@ -25,7 +26,8 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(role: str) -> str:
-    return {Role.PARTNER: url_for("partners.steps"), Role.ADMIN: url_for("beheer.users")}.get(role, url_for("cases.index"))
+    return {Role.PARTNER: url_for("partners.steps"), Role.ADMIN: url_for("beheer.users"),
+            Role.SWV_RAPPORTEUR: url_for("rapportage.swv")}.get(role, url_for("cases.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,15 +38,17 @@ def login():
                                next=safe_next(request.args.get("next")))
     email = request.form.get("email", "")
     target = safe_next(request.form.get("next"))
-    with web.db().begin() as conn:  # committed even on failure: the failed attempt counts
-        try:
-            user_id = auth_service.authenticate(conn, email=email, password=request.form.get("password", ""),
-                                                code=request.form.get("code"), now=web.now(),
-                                                require_totp=require_totp)
+    settings = current_app.extensions["mas"]["settings"]
+    try:  # each attempt is counted in the service's own transaction, committed even on failure
+        user_id = auth_service.authenticate(web.db(), email=email, password=request.form.get("password", ""),
+                                            code=request.form.get("code"), now=web.now(), address=request.remote_addr,
+                                            require_totp=require_totp, limits=settings.login)
+    except auth_service.LoginFailed as failed:
+        error = failed.message
+        user_id = None
+    else:
+        with web.db().begin() as conn:
             token = auth_service.start_session(conn, user_id, web.now())
-        except auth_service.LoginFailed as failed:
-            error = failed.message
-            user_id = None
     if user_id is None:
         return render_template("auth/login.html", require_totp=require_totp, email=email, error=error,
                                next=target), 401
@@ -117,7 +121,7 @@ def enrol(token: str):
     except NotFound as exc:
         return render_template("error.html", title="Link werkt niet", message=exc.message), 404
     except ValidationError as exc:
-        return _enrol_page(token, exc.errors or {"form": exc.message}, 422)
+        return _enrol_page(token, field_errors(exc), 422)
     session.clear()
     flash("Uw account is klaar. Log in met uw wachtwoord en een code uit uw app.")
     return redirect(url_for("auth.login"))

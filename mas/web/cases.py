@@ -15,8 +15,9 @@ from mas.services import extension_requests, queries, steps, timekeeping, transf
 from mas.services.audit import log_denied, who_looked
 from mas.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationError
 from mas.services.inputs import GuardianInput, SignalInput, YouthInput, validate_signal
+from mas.values import optional_int
 from mas.web import context as web
-from mas.web.forms import FormReader
+from mas.web.forms import FormReader, field_errors
 from mas.web.security import roles
 from mas.workflows import DIRECTORS, Role
 from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
@@ -26,11 +27,10 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 def _filters() -> queries.Filters:
     args = request.args
-    school = args.get("school", "")
-    page = args.get("page", "1")
     return queries.Filters(scope=args.get("scope", "mine"), state=args.get("state") or None,
-                         school_id=int(school) if school.isdigit() else None, overdue=args.get("overdue") == "1",
-                         q=(args.get("q") or "").strip() or None, page=int(page) if page.isdigit() else 1)
+                         school_id=optional_int(args.get("school"), low=1), overdue=args.get("overdue") == "1",
+                         q=(args.get("q") or "").strip()[:200] or None,
+                         page=optional_int(args.get("page"), 1, low=1, high=100_000))
 
 
 @bp.get("")
@@ -66,7 +66,8 @@ def _signal_from_form(form) -> tuple[YouthInput, SignalInput, dict]:
     )
     extra = {"first_absent_on": read.date("first_absent_on"), "casusregisseur_id": read.integer("casusregisseur_id")}
     # Every wrong field at once: what could not be read, and what the youth and melding rules refuse.
-    validate_signal(youth, signal, local_date(web.now()), extra["first_absent_on"], errors=read.errors)
+    validate_signal(youth, signal, local_date(web.now()), extra["first_absent_on"], errors=read.errors,
+                    limits=web.ctx().settings.input)
     return youth, signal, extra
 
 
@@ -82,7 +83,7 @@ def new():
                     conn, web.ctx(), web.actor(), youth, signal, team_id=web.actor().team_id, now=web.now(),
                     casusregisseur_id=extra["casusregisseur_id"], first_absent_on=extra["first_absent_on"])
         except ServiceError as exc:
-            errors, status = exc.errors or {"form": exc.message}, 422
+            errors, status = field_errors(exc), 422
         else:
             if result.routed:  # another team's case: the sender learns nothing of it
                 flash("Het signaal is ontvangen.")
@@ -125,7 +126,7 @@ def _act(reference: str, form_name: str, action, done: str, then: str | None = N
     except Conflict as exc:
         seen = request.form.get("seen_event_id", "0")
         with web.db().read() as conn:
-            changes = queries.changes_since(conn, web.actor(), case_id, int(seen) if seen.isdigit() else 0)
+            changes = queries.changes_since(conn, web.actor(), case_id, optional_int(seen, 0))
         return _render_case(reference, form=form_name, values=request.form, status=409,
                             conflict={"message": exc.message, "changes": changes})
     except ServiceError as exc:
@@ -134,15 +135,14 @@ def _act(reference: str, form_name: str, action, done: str, then: str | None = N
                 log_denied(conn, web.actor(), web.now(), path=request.path, method=request.method,
                            reference=reference, step_id=(request.view_args or {}).get("step_id"))
         return _render_case(reference, form=form_name, values=request.form, status=422,
-                            errors=exc.errors or {"form": exc.message})
+                            errors=field_errors(exc))
     flash(done)
     return redirect(then or url_for("cases.show", reference=reference))
 
 
 
 def _version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return optional_int(request.form.get("version"), low=1)
 
 
 @bp.post("/<reference>/transition/<trigger>")
@@ -330,10 +330,10 @@ def correct_youth(reference: str):
 @bp.get("/<reference>/access-log")
 @roles(Role.COORDINATOR)
 def access_log(reference: str):
-    page = request.args.get("page", "1")
+    page = optional_int(request.args.get("page"), 1, low=1, high=100_000)
     with web.db().begin() as conn:
         data = queries.case_page(conn, web.ctx(), web.actor(), reference, web.now())
         if data.get("handed_over"):  # the log is the directing team's
             raise NotFound("Zaak niet gevonden.")
-        log = who_looked(conn, data["case"].id, int(page) if page.isdigit() else 1)
+        log = who_looked(conn, data["case"].id, page)
     return render_template("cases/access_log.html", case=data["case"], **log)

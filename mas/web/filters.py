@@ -72,7 +72,9 @@ def register_filters(app) -> None:
 
     app.jinja_env.filters["zip"] = lambda left, right: list(zip(left, right))
     app.jinja_env.filters["in_sentence"] = in_sentence
-    app.jinja_env.globals.update(explain=explain, transition_facts=transition_facts, case_facts=case_facts,
+    from mas.services.inputs import FIELD_LIMITS
+
+    app.jinja_env.globals.update(field_limits=FIELD_LIMITS, explain=explain, transition_facts=transition_facts, case_facts=case_facts,
                                  clock_changes=clock_changes, plural=plural)
 
     @app.template_filter("nl_date")

@@ -8,7 +8,7 @@ from mas.services import extension_requests, queries
 from mas.services import steps as step_service
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
-from mas.web.forms import FormReader
+from mas.web.forms import FormReader, field_errors
 from mas.web.security import roles
 from mas.workflows import Role
 
@@ -37,7 +37,7 @@ def _act(form_name: str, action, done: str):
     except NotFound:
         raise
     except ServiceError as exc:
-        return _render(exc.errors or {"form": exc.message}, form_name, 409 if exc.code == "conflict" else 422)
+        return _render(field_errors(exc), form_name, 409 if exc.code == "conflict" else 422)
     flash(done)
     return redirect(url_for("partners.steps"))
 

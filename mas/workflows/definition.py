@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from mas.workflows.roles import DIRECTORS
-from mas.workflows.vocabulary import CLOSING_REASONS, ROUTES
+from mas.workflows.vocabulary import CLOSING_REASONS, HALT_ROUTE, PEER_CONTACT, PV_ROUTE, ROUTES
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,14 @@ class GuardField:
     column: str | None = None  # the case column the value is written to, if any
     not_future: bool = False  # a date that cannot lie after today
     not_before: tuple[str, ...] = ()  # case fields (dates) this date may not precede
+    # A value allowed only beside another field's value in the same form, e.g. a PV date only
+    # with the route strafrechtelijk: (field, value).
+    only_with: tuple[str, str] | None = None
+    min_value: int | None = None  # int fields: the smallest and largest allowed
+    max_value: int | None = None
+    # The case column that keeps the day this value was set (the route's referral date:
+    # Halt referrals are the route halt with this date).
+    dated_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ CASE_FIELDS = {
 STEP_CLOCK = "step"
 DOORZETTEN_CLOCK = "doorzetten"
 PACT_CLOCK = "thuiszitterspact"
+HANDOVER_CLOCK = "plichtovergang"
 
 _AT_STATE_START = "het begin van deze fase"
 
@@ -135,6 +144,11 @@ CLOCKS: tuple[ClockKind, ...] = (
     ClockKind(DOORZETTEN_CLOCK, "Doorgezette stap",
               "De casusregisseur heeft doorgezet: een korte termijn, en de escalatiecontactpersoon is ingelicht.",
               rule="fixed", start="de dag van doorzetten", ladder="doorzetten"),
+    ClockKind(HANDOVER_CLOCK, "Overdracht voorbereiden: de plicht van de jongere verandert",
+              "De jongere gaat van leerplicht naar kwalificatieplicht, of wordt 18 (RMC / Doorstroompunt): de "
+              "casusregisseur bereidt de overdracht voor, met school, ouders en jongere.",
+              rule="fixed", start="weken vóór de verandering (config/mas.toml [obligation])", ladder="plichtovergang",
+              extendable=False),
 )
 
 STATES: tuple[State, ...] = (
@@ -146,6 +160,8 @@ STATES: tuple[State, ...] = (
     State("afgesloten", "Afgesloten", is_final=True),
 )
 INITIAL = STATES[0].name
+OFFERED_STATES = ("aanbod",)
+NAZORG_STATE = "terugleiding"
 OPEN_STATES = tuple(s.name for s in STATES if not s.is_final)
 
 # When a case opens: the case's own clocks, counted from the first day without education.
@@ -160,6 +176,16 @@ _HOME_AGAIN = GuardField(
 )
 _CLOSING = GuardField("closing_reason", "Reden van afsluiten", "choice", choices=CLOSING_REASONS,
                       column="closing_reason")
+# Peer-expert indicators (the Krachtpunt pilot), asked on every closing form.
+_SATISFACTION_HELP = "1 = zeer ontevreden, 5 = zeer tevreden; leeg als het niet gevraagd is."
+_CLOSING_INDICATORS = (
+    GuardField("peer_contact", "Contact gehad met een ervaringsdeskundige", "choice", required=False,
+               choices=PEER_CONTACT, column="peer_contact"),
+    GuardField("satisfaction_youth", "Tevredenheid van de jongere (1–5)", "int", required=False,
+               min_value=1, max_value=5, help=_SATISFACTION_HELP, column="satisfaction_youth"),
+    GuardField("satisfaction_professionals", "Tevredenheid van de professionals (1–5)", "int", required=False,
+               min_value=1, max_value=5, help=_SATISFACTION_HELP, column="satisfaction_professionals"),
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
@@ -170,7 +196,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "naar_zorgtafel", ("gesprek",), "zorgtafel", "Gesprek gevoerd, naar de zorgtafel",
         fields=(
             GuardField("gesprek_report", "Verslag van het gesprek", "text", column="gesprek_report"),
-            GuardField("route", "Gekozen route", "choice", choices=ROUTES, column="route"),
+            GuardField("route", "Gekozen route", "choice", choices=ROUTES, column="route", dated_column="route_on"),
+            GuardField("pv_on", "Datum proces-verbaal", "date", required=False, column="pv_on", not_future=True,
+                       only_with=("route", PV_ROUTE),
+                       help="Alleen bij de route strafrechtelijk: de dag dat het proces-verbaal is opgemaakt."),
         ),
     ),
     Transition(
@@ -203,11 +232,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "nazorg_afgerond", ("terugleiding",), "afgesloten", "Nazorg afgerond, afsluiten",
-        fields=(_CLOSING,),
+        fields=(_CLOSING, *_CLOSING_INDICATORS),
     ),
     Transition(
         "sluiten", OPEN_STATES, "afgesloten", "Zaak afsluiten",
-        fields=(_CLOSING,), needs_reason=True,
+        fields=(_CLOSING, *_CLOSING_INDICATORS), needs_reason=True,
     ),
 )
 
@@ -222,11 +251,19 @@ class Workflow:
     step_clock: str = STEP_CLOCK  # the clock of a step assigned to a partner
     doorzetten_clock: str = DOORZETTEN_CLOCK  # the clock of escalating by hand
     pact_clock: str = PACT_CLOCK  # the clock the werkvoorraad counts down in calendar days
+    handover_clock: str = HANDOVER_CLOCK  # weeks before the youth's obligation changes (turning 18, …)
     case_fields: Mapping[str, str] = field(default_factory=lambda: dict(CASE_FIELDS))
     closing_reasons: dict[str, str] = field(default_factory=lambda: dict(CLOSING_REASONS))
     routes: dict[str, str] = field(default_factory=lambda: dict(ROUTES))
     # Roles that may direct a case in this flow (fire transitions, assign steps, …).
     directors: tuple[str, ...] = DIRECTORS
+    # What the figures read from the flow: the states in which an offer is agreed but has not
+    # started yet ("met aanbod"), and the state of nazorg after the return to school (leaving
+    # it for a final state is a return that held; for an open state, a relapse).
+    offered_states: tuple[str, ...] = OFFERED_STATES
+    nazorg_state: str = NAZORG_STATE
+    halt_route: str = HALT_ROUTE
+    pv_route: str = PV_ROUTE
 
     def _index(self, name: str, items, key) -> dict:
         cached = self.__dict__.get(name)

@@ -11,47 +11,29 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from mas.values import check_text, parse_date, parse_int
 from mas.workflows.definition import GuardField, Transition
 
 MAX_TEXT = 20_000
+MAX_REASON = 5000  # the same as every other reason field (mas.services.inputs.FIELD_LIMITS)
 
 
-def _clean_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError("Geen geldige datum (jjjj-mm-dd).") from None
-
-
-def _clean_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("Geen geheel getal.")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError("Geen geheel getal.") from None
-    if number < 0:
-        raise ValueError("Mag niet negatief zijn.")
-    return number
-
-
-def _clean(field: GuardField, value: Any) -> Any:
+def _clean(field: GuardField, value: Any, bounds: tuple[date, date] | None) -> Any:
     if field.kind == "text":
-        text = str(value).strip()
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"Te lang (maximaal {MAX_TEXT} tekens).")
-        return text
+        return check_text(str(value).strip(), max_length=MAX_TEXT)
     if field.kind == "choice":
         key = str(value).strip()
         if key not in (field.choices or {}):
             raise ValueError("Kies een van de mogelijkheden.")
         return key
     if field.kind == "date":
-        return _clean_date(value)
+        return parse_date(value, earliest=bounds[0] if bounds else None, latest=bounds[1] if bounds else None)
     if field.kind in ("int", "organisation"):
-        return _clean_int(value)
+        number = parse_int(value)
+        low, high = field.min_value, field.max_value
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"Kies een getal van {low} tot en met {high}.")
+        return number
     raise ValueError(f"onbekend veldtype {field.kind}")
 
 
@@ -59,8 +41,10 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def clean_guard_data(transition: Transition, data: Mapping[str, Any] | None, reason: str | None):
-    """Return (cleaned data, errors per field). Unknown keys are ignored, never stored."""
+def clean_guard_data(transition: Transition, data: Mapping[str, Any] | None, reason: str | None,
+                     bounds: tuple[date, date] | None = None):
+    """Return (cleaned data, errors per field). Unknown keys are ignored, never stored.
+    `bounds`: the dates accepted (mas.values.date_bounds)."""
     data = data or {}
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -71,9 +55,21 @@ def clean_guard_data(transition: Transition, data: Mapping[str, Any] | None, rea
                 errors[field.name] = f"{field.label} is verplicht."
             continue
         try:
-            cleaned[field.name] = _clean(field, value)
+            cleaned[field.name] = _clean(field, value, bounds)
         except ValueError as exc:
             errors[field.name] = str(exc)
+    for field in transition.fields:
+        if field.only_with and field.name in cleaned:
+            other, value = field.only_with
+            if cleaned.get(other) != value:
+                other_field = next((f for f in transition.fields if f.name == other), None)
+                shown = (other_field.choices or {}).get(value, value) if other_field else value
+                errors[field.name] = f"Vul dit alleen in bij {other_field.label.lower() if other_field else other} '{shown}'."
     if transition.needs_reason and _blank(reason):
         errors["reason"] = "Geef een reden op."
+    elif reason:
+        try:
+            check_text(str(reason), max_length=MAX_REASON)
+        except ValueError as exc:
+            errors["reason"] = str(exc)
     return cleaned, errors

@@ -17,6 +17,10 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"  # directs every case of the team; sees who read a case
     PARTNER = "partner"  # a partner organisation's worker: only the steps assigned to it
     ADMIN = "admin"  # accounts, teams, organisations, undelivered mail; never case content
+    # A samenwerkingsverband's worker (an account of an organisation of kind swv): produces the
+    # thuiszitters overview for the Inspectie over the teams in the SWV's area
+    # (config/figures.toml); counts only, never a case.
+    SWV_RAPPORTEUR = "swv_rapporteur"
 
 
 ROLE_LABELS = {
@@ -24,6 +28,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: "Coördinator",
     Role.PARTNER: "Partner",
     Role.ADMIN: "Beheerder",
+    Role.SWV_RAPPORTEUR: "Rapporteur samenwerkingsverband",
 }
 
 # The actor of what nobody did by hand: the scheduler's sweep, imports. Never a user's role.

@@ -13,7 +13,14 @@ ROUTES = {
     "strafrechtelijk": "Strafrechtelijk: proces-verbaal aan het OM",
 }
 
-# The seven DUO closing reasons, then the two municipal ones.
+# The routes the figures count: Halt referrals and processen-verbaal.
+HALT_ROUTE = "halt"
+PV_ROUTE = "strafrechtelijk"
+
+# Contact with an ervaringsdeskundige (peer expert), asked on closing.
+PEER_CONTACT = {"ja": "Ja", "nee": "Nee"}
+
+# The seven DUO closing reasons, then the two municipal ones (DUO_CLOSING_REASONS: which are DUO's).
 CLOSING_REASONS = {
     "terug_naar_school": "Terug naar school",
     "andere_opleiding": "Andere opleiding",
@@ -24,6 +31,14 @@ CLOSING_REASONS = {
     "legitiem_afwezig": "Legitiem afwezig",
     "vrijstelling": "Vrijstelling",
     "verhuisd": "Verhuisd",
+}
+DUO_CLOSING_REASONS = tuple(CLOSING_REASONS)[:7]
+
+# Kinds of education, as the figures per school group them.
+EDUCATION_KINDS = {
+    "po": "Primair onderwijs", "vo": "Voortgezet onderwijs", "vso": "Voortgezet speciaal onderwijs",
+    "pro": "Praktijkonderwijs", "mbo1": "mbo niveau 1", "mbo2": "mbo niveau 2", "mbo3": "mbo niveau 3",
+    "mbo4": "mbo niveau 4",
 }
 
 # Kinds of absence (verzuimsoort) a melding can report.
@@ -54,3 +69,8 @@ ORGANISATION_KINDS = {
     "zorgaanbieder": "Zorgaanbieder", "halt": "Halt", "rvdk": "Raad voor de Kinderbescherming", "om": "OM",
     "ervaringsdeskundige": "Ervaringsdeskundige", "overig": "Overig",
 }
+
+# The status the municipality reports back to DUO per melding (its own words).
+DUO_STATUS_OPEN = "in behandeling"
+DUO_STATUS_CLOSED = "afgesloten"
+DUO_STATUS_NOTED = "ter kennisneming"

@@ -11,7 +11,7 @@ from tests.browser.test_case_flow import expect_state, submit, transition_form
 
 pytestmark = pytest.mark.browser
 
-STALE = "De zaak is intussen door iemand anders gewijzigd."
+STALE = "De zaak is intussen door uzelf (in een ander venster of tabblad) gewijzigd."
 
 
 def _two_windows(open_page, live_server, name):
@@ -73,3 +73,39 @@ def test_stale_transition_is_refused_and_keeps_the_text(open_page, live_server):
     form = second.locator("details[open]", has=second.get_by_label("Reden van afsluiten"))
     expect(form.get_by_label("Reden", exact=True)).to_have_value(reason)
     expect(form.get_by_label("Reden van afsluiten")).to_have_value("verhuisd")
+
+
+def test_two_people_fire_the_same_step_the_second_keeps_the_report(open_page, live_server):
+    """The issue's case: the casusregisseur and the coordinator both have the case open in
+    'gesprek' and both send "Gesprek gevoerd, naar de zorgtafel". The second is told who got
+    there first (409) and finds the report it typed in the form, although the case is now past
+    that step."""
+    reference = live_server.open_case(given_name="Yara", family_name="Peters")
+    regisseur, coordinator = open_page("regisseur"), open_page("coordinator")
+    regisseur.goto(f"/cases/{reference}")
+    submit(transition_form(regisseur, "Contact gelegd, gesprek plannen"))
+    expect_state(regisseur, "Gesprek")
+    coordinator.goto(f"/cases/{reference}")
+
+    mine = transition_form(regisseur, "Gesprek gevoerd, naar de zorgtafel")
+    typed = "Gesprek met Yara en haar vader: ze wil terug naar school, maar niet naar haar oude klas."
+    mine.get_by_label("Verslag van het gesprek").fill(typed)
+    mine.get_by_label("Gekozen route").select_option("vrijwillig")
+
+    theirs = transition_form(coordinator, "Gesprek gevoerd, naar de zorgtafel")
+    theirs.get_by_label("Verslag van het gesprek").fill("Kort verslag van de coördinator.")
+    theirs.get_by_label("Gekozen route").select_option("vrijwillig")
+    submit(theirs)
+    expect_state(coordinator, "Zorgtafel")
+
+    with regisseur.expect_response(lambda r: r.request.method == "POST") as response:
+        mine.locator("form button[type=submit]").click()
+    assert response.value.status == 409
+    alert = regisseur.get_by_role("alert").first
+    expect(alert).to_contain_text("De zaak is intussen door Karin Coördinator gewijzigd.")
+    expect(alert.get_by_role("listitem").first).to_contain_text("Fase gewijzigd → Zorgtafel")
+    expect_state(regisseur, "Zorgtafel")
+    kept = regisseur.locator("details[open]", has=regisseur.get_by_label("Verslag van het gesprek"))
+    expect(kept.get_by_label("Verslag van het gesprek")).to_have_value(typed)
+    expect(kept).to_contain_text("Deze stap past niet meer bij de fase zorgtafel")
+    check_axe(regisseur, "zaakpagina na 409, stap voorbij")

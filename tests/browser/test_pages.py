@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from mas.dates import utcnow
 from tests.browser.conftest import check_axe, screenshot
 
 pytestmark = pytest.mark.browser
@@ -114,3 +115,38 @@ def test_account_and_not_found_pages(open_page):
     assert page.goto("/cases/MAS-1999-999999").status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Niet gevonden")
     check_axe(page, "niet gevonden")
+
+
+def test_import_page_with_its_preview_and_bad_rows(open_page, tmp_path):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    page = open_page("regisseur")
+    page.goto("/import/verzuim")
+    check_axe(page, "import")
+    page.get_by_label("CSV-bestand").set_input_files(str(examples / "verzuimmeldingen-met-fouten.csv"))
+    page.get_by_role("button", name="Controleren").click()
+    expect(page.get_by_role("table", name="Fouten per regel")).to_contain_text("De einddatum ligt vóór de begindatum.")
+    screenshot(page, "13-import-voorbeeld")
+    check_axe(page, "import met voorbeeld en fouten")
+
+
+def test_vangnet_page(open_page, live_server, tmp_path):
+    from datetime import date
+
+    from mas.services import vangnet
+    from mas.services.actors import SYSTEM
+    from tests.factories import valid_bsn
+
+    youths, enrollments = tmp_path / "j.csv", tmp_path / "i.csv"
+    youths.write_text("bsn;voornaam;achternaam;geboortedatum\n"
+                      + "".join(f"{valid_bsn()};Sem;Vangnet{i};14-05-2011\n" for i in range(3)))
+    enrollments.write_text("bsn;inschrijfdatum\n")
+    report = vangnet.run_vangnet(live_server.db, live_server.ctx, SYSTEM, youths, enrollments,
+                                 cutoff=date(2026, 10, 1), team_id=live_server.team_id, now=utcnow())
+    page = open_page("regisseur")
+    page.goto("/import/vangnet")
+    check_axe(page, "vangnet rondes")
+    page.goto(f"/import/vangnet/{report.round_id}")
+    screenshot(page, "14-vangnet")
+    check_axe(page, "vangnet lijst")

@@ -163,6 +163,34 @@ def test_a_stale_version_is_refused_and_changes_nothing(db, ctx, world, now):
     assert (count(db, CaseEvent.__table__), deadlines_of(db, case_id)) == before
 
 
+def test_the_same_transition_twice_from_one_page_is_a_conflict_naming_who(db, ctx, world, now):
+    """Two people fire "Gesprek gevoerd, naar de zorgtafel" from the same page: the second hears
+    that the case changed and by whom (409), not that the step cannot be taken from 'zorgtafel'."""
+    case_id = open_case(db, ctx, world, now).case_id
+    fire(db, ctx, world, case_id, "plan_gesprek", now)
+    data = {"gesprek_report": "Gesprek met moeder en Sem", "route": "vrijwillig"}
+    with db.begin() as conn:
+        cases.fire(conn, ctx, world.coordinator_a, case_id, "naar_zorgtafel", now=now, expected_version=2, data=data)
+    before = (count(db, CaseEvent.__table__), deadlines_of(db, case_id))
+    with pytest.raises(Conflict) as err, db.begin() as conn:
+        cases.fire(conn, ctx, world.regisseur_a, case_id, "naar_zorgtafel", now=now, expected_version=2, data=data)
+    assert err.value.message == "De zaak is intussen door coordinator.a gewijzigd."
+    assert err.value.current_version == 3
+    assert (count(db, CaseEvent.__table__), deadlines_of(db, case_id)) == before
+    # The same person in two windows is told it was they themselves.
+    with pytest.raises(Conflict) as err, db.begin() as conn:
+        cases.fire(conn, ctx, world.coordinator_a, case_id, "naar_zorgtafel", now=now, expected_version=2, data=data)
+    assert "door uzelf (in een ander venster of tabblad)" in err.value.message
+    # Version before state, for every change that carries a version: a closed case too.
+    with db.begin() as conn:
+        cases.fire(conn, ctx, world.regisseur_a, case_id, "sluiten", now=now, expected_version=3,
+                   data={"closing_reason": "verhuisd"}, reason="Verhuisd naar Groningen")
+    with pytest.raises(Conflict), db.begin() as conn:
+        cases.change_route(conn, ctx, world.regisseur_a, case_id, "halt", now=now, expected_version=3, reason="x")
+    with pytest.raises(Conflict), db.begin() as conn:
+        cases.hand_over(conn, world.regisseur_a, case_id, world.regisseur_a2.id, now=now, expected_version=3)
+
+
 def test_missing_guard_data_names_the_fields_and_changes_nothing(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     fire(db, ctx, world, case_id, "plan_gesprek", now)

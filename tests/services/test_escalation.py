@@ -199,3 +199,32 @@ def test_passed_during_an_outage_only_when_more_than_one_sweep_interval_late(db,
     recorded_only = [e for e in ladder_events(db, case_id) if e.data.get("recorded_only")]
     assert {e.rung for e in recorded_only} == {"herinnering", "team"}
     assert all(e.data["during_outage"] is outage for e in recorded_only)
+
+
+def test_a_batch_gives_way_when_a_row_moved_under_it(db, ctx, world, now, monkeypatch):
+    """The climb moves a row only from the level the sweep read; a row that another writer
+    moved after the sweep read it rolls the whole batch back (events, mail and all)."""
+    from sqlalchemy import update
+
+    from mas.models import Deadline
+    from mas.services import escalation
+
+    cases = [open_case(db, ctx, world, now).case_id for _ in range(7)]
+    d = Deadline.__table__
+    moved = open_deadline(db, cases[3], "signaal").id
+    real = escalation.raised_levels
+
+    def another_writer(conn, rows):
+        conn.execute(update(d).where(d.c.id == moved).values(rung="herinnering"))
+        return real(conn, rows)
+
+    monkeypatch.setattr(escalation, "raised_levels", another_writer)
+    with pytest.raises(RuntimeError, match="changed under the sweep"):
+        sweep(db, ctx, local(2026, 3, 6, 8))
+    assert outbox(db) == [] and all(ladder_events(db, c) == [] for c in cases)
+    assert {open_deadline(db, c, "signaal").rung for c in cases} == {None}  # the writer's change rolled back too
+    monkeypatch.setattr(escalation, "raised_levels", real)
+    result = sweep(db, ctx, local(2026, 3, 6, 8))
+    assert (result.deadlines, result.levels_raised, result.messages_queued) == (7, 7, 1)  # one bundle to her
+    assert {open_deadline(db, c, "signaal").rung for c in cases} == {"herinnering"}
+    assert {open_deadline(db, c, "signaal").next_at for c in cases} == {end_of_day(date(2026, 3, 10))}

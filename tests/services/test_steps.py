@@ -127,3 +127,30 @@ def test_a_child_object_named_under_another_case_is_not_found(db, ctx, world, no
         with pytest.raises(NotFound), db.begin() as conn:
             call(conn)
     assert _step(db, step_b).organisation_id == world.wijkteam
+
+
+def test_far_future_due_dates_are_refused(db, ctx, world, now):
+    """A step or an extension due decades ahead is a typo (config/mas.toml [input] years_ahead)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from mas.dates import end_of_day
+    from mas.models import Deadline
+    from mas.services import timekeeping
+
+    case_id = open_case(db, ctx, world, now).case_id
+    with pytest.raises(ValidationError) as err, db.begin() as conn:
+        steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.wijkteam, title="Huisbezoek",
+                          due_at=end_of_day(date(2040, 1, 1)), now=now)
+    assert err.value.errors == {"due_at": "Een uiterste datum kan niet na 03-03-2031 liggen."}
+    with db.begin() as conn:
+        step_id = steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.wijkteam,
+                                    title="Huisbezoek", due_at=end_of_day(date(2026, 3, 20)), now=now)
+    d = Deadline.__table__
+    with db.read() as conn:
+        deadline_id = conn.execute(select(d.c.id).where(d.c.step_id == step_id)).scalar_one()
+    with pytest.raises(ValidationError) as err, db.begin() as conn:
+        timekeeping.extend_deadline(conn, ctx, world.regisseur_a, deadline_id, due_at=end_of_day(date(9999, 12, 31)),
+                                    reason="x", now=now)
+    assert "03-03-2031" in err.value.errors["due_at"]

@@ -40,7 +40,7 @@ def _url(rule, two_cases, db, world=None):
             Deadline.__table__.c.case_id == two_cases["a"].case_id)).scalars().first()
     values = {"reference": two_cases["a"].reference, "trigger": "plan_gesprek", "step_id": two_cases["step_a"],
               "deadline_id": deadline_id, "suspension_id": 1, "request_id": 1, "message_pk": 1, "org_id": two_cases_org(db), "team_id": 1,
-              "token_id": 1,
+              "token_id": 1, "round_id": 1, "key": "open_per_fase", "fmt": "csv", "school_year": "2025-2026", "peildatum": "2026-01-01",
               "user_id": world.partner_ggd.id if world else 1,  # an account nobody in the sweep uses
               "filename": "mas.css", "signal_id": 1, "token": "geen-geldige-link"}  # no enrolment, no signed link
     return rule.rule.replace("<int:", "<").format(**{}) if not rule.arguments else \
@@ -162,9 +162,27 @@ def test_stale_form_is_refused_and_keeps_what_was_typed(web_app, login, two_case
                            data={"version": "1", "seen_event_id": "0", "gesprek_report": typed, "route": "halt"})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "intussen door iemand anders gewijzigd" in html and typed in html and "Fase gewijzigd" in html
+    assert "intussen door uzelf (in een ander venster of tabblad) gewijzigd" in html
+    assert typed in html and "Fase gewijzigd" in html
     with db.read() as conn:
         assert conn.execute(select(Case.__table__.c.state).where(Case.__table__.c.id == two_cases["a"].case_id)).scalar_one() == "gesprek"
+
+
+def test_two_people_fire_the_same_transition_the_second_keeps_the_report(web_app, login, two_cases, db):
+    regisseur, coordinator = login("regisseur_a"), login("coordinator_a")
+    ref = two_cases["a"].reference
+    assert regisseur.post(f"/cases/{ref}/transition/plan_gesprek", data={"version": "1"}).status_code == 302
+    page = regisseur.get(f"/cases/{ref}").get_data(as_text=True)
+    seen = page.split('name="seen_event_id" value="')[1].split('"')[0]
+    first = {"version": "2", "seen_event_id": seen, "gesprek_report": "Verslag van Karin", "route": "vrijwillig"}
+    assert coordinator.post(f"/cases/{ref}/transition/naar_zorgtafel", data=first).status_code == 302
+    typed = "Mijn eigen verslag van het gesprek, net getypt"
+    response = regisseur.post(f"/cases/{ref}/transition/naar_zorgtafel",
+                              data={**first, "gesprek_report": typed, "route": "halt"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "De zaak is intussen door coordinator.a gewijzigd." in html
+    assert typed in html and "Fase gewijzigd" in html and "kan niet vanuit de fase" not in html
 
 
 def test_form_errors_show_beside_the_field_and_keep_input(web_app, login):

@@ -25,8 +25,9 @@ def _value(field, world):
         return key, label
     if field.kind == "organisation":
         return world.ggd, "GGD regio Utrecht"
-    if field.kind == "int":
-        return "7", "7"
+    if field.kind == "int":  # within the field's range (satisfaction is 1-5)
+        number = str(field.max_value if field.max_value is not None else 7)
+        return number, number
     return f"Tekst voor {field.label.lower()}", f"Tekst voor {field.label.lower()}"
 
 
@@ -127,3 +128,12 @@ def test_the_journal_says_tijdens_storing_only_for_levels_passed_during_an_outag
     escalation.sweep(db, ctx, datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc), sweep_interval=timedelta(weeks=4))
     page = _text(login("regisseur_a").get(f"/cases/{slow.reference}"))
     assert "tijdens storing" not in page and page.count("samen met een hogere trede bereikt") == 2
+
+
+def test_case_page_shows_the_obligation_today_and_when_it_changes(db, ctx, world, now, login):
+    # Born 31 July 2010: leerplicht until the end of school year 2025-2026, then kwalificatieplicht.
+    case = open_case(db, ctx, world, now, birth_on=date(2010, 7, 31))
+    page = re.sub(r"<[^>]+>", " ", _text(login("regisseur_a").get(f"/cases/{case.reference}")))
+    page = re.sub(r"\s+", " ", page)
+    assert "Plicht vandaag Leerplicht (tot en met vrijdag 31 juli 2026: einde van het schooljaar waarin de jongere 16 wordt)" in page
+    assert "vanaf zaterdag 1 augustus 2026: Kwalificatieplicht" in page

@@ -1,0 +1,86 @@
+"""The handover step when a youth's obligation changes: from leerplicht to kwalificatieplicht,
+or at 18 (to RMC / Doorstroompunt).
+
+Weeks before (config/mas.toml [obligation]), the casusregisseur of an open case gets the clock
+"Overdracht voorbereiden" (the workflow's handover clock, ladder `plichtovergang`), due at the
+end of the last day before the change. The scheduler runs `plan_handovers`; it reads the open
+cases whose record's birth date lies in the ranges that can change soon (an index range on
+youth_record.birth_on, never a scan of all cases), and creates each clock once: the change
+decides the generation (1: leerplicht ends; 2: 18th birthday), and the deadline's unique
+(case, kind, generation) makes a second sweep, or a second scheduler, create nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Connection
+
+from mas.clocks import obligation as rules
+from mas.clocks.rules import fixed_clock
+from mas.context import ServiceContext
+from mas.dates import end_of_day, local_date, nl_date
+from mas.db import Database
+from mas.models import OPEN_CASE, Case, YouthRecord
+from mas.services import deadlines, events
+from mas.services.actors import SYSTEM
+from mas.services.obligation import school_day_test
+
+_c, _r = Case.__table__, YouthRecord.__table__
+LEERPLICHT_ENDS, TURNS_18 = 1, 2
+WHAT = {LEERPLICHT_ENDS: "de leerplicht eindigt; kwalificatieplicht tot 18 jaar of een startkwalificatie",
+        TURNS_18: "de jongere wordt 18: geen kwalificatieplicht meer, RMC / Doorstroompunt tot 23 jaar"}
+
+
+def weeks_before(ctx: ServiceContext) -> int:
+    return ctx.settings.handover_weeks_before
+
+
+def changes(birth_on: date, region_test) -> dict[int, date]:
+    """The days the obligation changes, by generation: leerplicht's end + 1, the 18th birthday."""
+    found = {p.kind: p for p in rules.periods(birth_on, is_school_day=region_test)}
+    out = {TURNS_18: rules.birthday(birth_on, 18)}
+    if rules.LEERPLICHT in found and rules.KWALIFICATIEPLICHT in found:
+        out[LEERPLICHT_ENDS] = found[rules.LEERPLICHT].last_on + timedelta(days=1)
+    return out
+
+
+def _birth_ranges(today: date, horizon: date):
+    """Birth dates whose 18th birthday, or whose leerplicht's end, falls in (today, horizon]."""
+    eighteen = and_(_r.c.birth_on >= rules.birthday(today, -18) - timedelta(days=1),
+                    _r.c.birth_on <= rules.birthday(horizon, -18) + timedelta(days=1))
+    ranges = [eighteen]
+    for year in range(rules.school_year_start(today), rules.school_year_start(horizon) + 1):
+        # leerplicht ends 31 July (year + 1) for a 16th birthday in school year `year`
+        if today < date(year + 1, 8, 1) <= horizon:
+            ranges.append(and_(_r.c.birth_on >= date(year - 16, 8, 1) - timedelta(days=1),
+                               _r.c.birth_on <= date(year - 15, 7, 31)))
+    return or_(*ranges)
+
+
+def _candidates(conn: Connection, today: date, horizon: date):
+    return conn.execute(
+        select(_c.c.id, _c.c.region, _r.c.birth_on).join(_r, _r.c.id == _c.c.record_id)
+        .where(_birth_ranges(today, horizon), OPEN_CASE)).all()
+
+
+def plan_handovers(db: Database, ctx: ServiceContext, now: datetime) -> int:
+    """Create every handover clock that has come within its weeks; returns how many were made."""
+    today = local_date(now)
+    horizon = today + timedelta(weeks=weeks_before(ctx))
+    kind = ctx.workflow.handover_clock
+    made = 0
+    with db.begin() as conn:
+        for case_id, region, birth_on in _candidates(conn, today, horizon):
+            for generation, change_on in sorted(changes(birth_on, school_day_test(ctx, region)).items()):
+                if not today < change_on <= horizon:
+                    continue
+                due_at = end_of_day(change_on - timedelta(days=1))
+                computed = fixed_clock(kind, today, due_at, f"de dag vóór {nl_date(change_on)}: {WHAT[generation]}",
+                                       change_on=change_on.isoformat(), weeks_before=weeks_before(ctx))
+                if deadlines.start_generation_once(conn, ctx, computed, case_id, region, generation):
+                    events.record(conn, case_id, SYSTEM, "overdracht_gepland", now,
+                                  data={"change_on": change_on, "what": WHAT[generation], "due_at": due_at})
+                    made += 1
+    return made

@@ -1,0 +1,62 @@
+"""The handover clock weeks before a youth on an open case leaves leerplicht or turns 18:
+created by the scheduler's job once, due the day before the change, reaching the casusregisseur."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from mas.models import CaseEvent, Deadline
+from mas.services.handover import plan_handovers
+from mas.services.scheduling import run_digest
+from mas.workflows import WORKFLOW
+from tests.factories import fire, open_case
+
+KIND = WORKFLOW.handover_clock
+
+
+def clocks(db):
+    d = Deadline.__table__
+    with db.read() as conn:
+        return conn.execute(select(d.c.case_id, d.c.generation, d.c.due_at, d.c.next_at, d.c.inputs)
+                            .where(d.c.kind == KIND).order_by(d.c.case_id, d.c.generation)).all()
+
+
+def test_turning_18_within_eight_weeks_gives_one_clock_due_the_day_before(db, ctx, world, now):
+    # now: Tue 3 Mar 2026. Born 20 Apr 2008: 18 on Mon 20 Apr 2026, 7 weeks less a day away.
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))
+    far = open_case(db, ctx, world, now, birth_on=date(2008, 6, 1))  # 18 on 1 Jun 2026: 13 weeks away
+    assert plan_handovers(db, ctx, now) == 1
+    assert plan_handovers(db, ctx, now) == 0  # the next sweep creates nothing
+    [found] = clocks(db)
+    assert (found.case_id, found.generation) == (case.case_id, 2)
+    assert found.due_at == datetime(2026, 4, 19, 21, 59, 59, tzinfo=timezone.utc)  # 23:59:59 CEST, Sun 19 Apr
+    assert found.inputs["change_on"] == "2026-04-20" and found.next_at is not None
+    with db.read() as conn:
+        kinds = conn.execute(select(CaseEvent.__table__.c.kind).where(CaseEvent.__table__.c.case_id == case.case_id)
+                             ).scalars().all()
+    assert "overdracht_gepland" in kinds
+    # seven weeks later the other one comes within its weeks
+    assert plan_handovers(db, ctx, now + timedelta(weeks=7)) == 1
+    assert [c.case_id for c in clocks(db)] == [case.case_id, far.case_id]
+
+
+def test_leaving_leerplicht_at_the_end_of_the_school_year(db, ctx, world, now):
+    # Born 31 Jul 2010: leerplicht ends 31 Jul 2026 -> kwalificatieplicht from Sat 1 Aug 2026.
+    case = open_case(db, ctx, world, now, birth_on=date(2010, 7, 31))
+    born_1_aug = open_case(db, ctx, world, now, birth_on=date(2010, 8, 1))  # a school year later
+    june = datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)
+    assert plan_handovers(db, ctx, june) == 1
+    [found] = clocks(db)
+    assert (found.case_id, found.generation, found.inputs["change_on"]) == (case.case_id, 1, "2026-08-01")
+    assert born_1_aug.case_id != found.case_id
+
+
+def test_closed_cases_get_none_and_the_digest_job_runs_it(db, ctx, world, now):
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))
+    fire(db, ctx, world, case.case_id, "plan_gesprek", now)
+    fire(db, ctx, world, case.case_id, "sluiten", now)
+    assert run_digest(db, ctx, now).handovers == 0
+    open_case(db, ctx, world, now, birth_on=date(2008, 4, 21))
+    assert run_digest(db, ctx, now).handovers == 1

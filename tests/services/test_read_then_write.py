@@ -1,0 +1,180 @@
+"""Every read-then-write of the services, raced on PostgreSQL (where a lost update really
+happens: SQLite's one writer hides it).
+
+The race is made deterministic: the first call runs in a thread and is held just before its
+first write, after it has read what it decides on; the second call then runs whole and
+commits; then the first goes on. Whatever the first read is stale by then, and the
+statement it writes with must notice (a conditional update checked by rowcount, a unique
+index), so that exactly one of the two takes effect and the other is refused in Dutch.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from mas.dates import end_of_day
+from mas.models import TABLES, Deadline, ExtensionRequest, Suspension, Team, User
+from mas.services import accounts, admin, steps, timekeeping
+from mas.services import extension_requests as ext
+from mas.services.errors import ServiceError
+from tests.factories import open_case
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def database_url(pg_database_url):
+    """PostgreSQL only (this module's reason to exist); a fresh set of tables per test."""
+    from mas.db import Database
+
+    db = Database(pg_database_url)
+    names = ", ".join(f'"{t.name}"' for t in TABLES.sorted_tables)
+    with db.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.dispose()
+    return pg_database_url
+
+
+def race(db, first, second):
+    """Run `first(conn)` held before its first write while `second(conn)` runs and commits.
+    Returns (outcome of first, outcome of second): the value, or the ServiceError raised."""
+    held, go = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread().name == "first" and not held.is_set() and \
+                statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            held.set()
+            assert go.wait(30), "the second call did not finish"
+
+    def run_first():
+        try:
+            with db.begin() as conn:
+                outcome["first"] = first(conn)
+        except ServiceError as exc:
+            outcome["first"] = exc
+        finally:
+            held.set()
+
+    event.listen(db.engine, "before_cursor_execute", hold)
+    try:
+        thread = threading.Thread(target=run_first, name="first")
+        thread.start()
+        assert held.wait(30)
+        try:
+            with db.begin() as conn:
+                outcome["second"] = second(conn)
+        except ServiceError as exc:
+            outcome["second"] = exc
+        go.set()
+        thread.join(30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", hold)
+    return outcome["first"], outcome["second"]
+
+
+def _count(db, table, *where):
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+@pytest.fixture
+def step(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    with db.begin() as conn:
+        step_id = steps.assign_step(conn, ctx, world.regisseur_a, case_id, organisation_id=world.wijkteam,
+                                    title="Huisbezoek", due_at=end_of_day(date(2026, 3, 10)), now=now)
+    return case_id, step_id
+
+
+def _ask(world, step_id, now, day):
+    return lambda conn: ext.request_extension(conn, world.partner_wijkteam, step_id, reason="Wachtlijst",
+                                              proposed_due_at=end_of_day(day), now=now)
+
+
+def test_two_extension_requests_at_once_leave_one_open(db, ctx, world, now, step):
+    _, step_id = step
+    first, second = race(db, _ask(world, step_id, now, date(2026, 3, 20)), _ask(world, step_id, now, date(2026, 3, 27)))
+    assert isinstance(second, int)
+    assert isinstance(first, ServiceError) and first.errors == {"step_id": "Er loopt al een verzoek om uitstel voor deze stap."}
+    x = ExtensionRequest.__table__
+    assert _count(db, x, x.c.step_id == step_id, x.c.status == "open") == 1
+
+
+def test_one_decision_on_an_extension_request(db, ctx, world, now, step):
+    case_id, step_id = step
+    with db.begin() as conn:
+        request_id = _ask(world, step_id, now, date(2026, 3, 20))(conn)
+    later = now + timedelta(hours=1)
+
+    def approve(conn):
+        return ext.decide_extension(conn, ctx, world.regisseur_a, request_id, approve=True, now=later)
+
+    def refuse(conn):
+        return ext.decide_extension(conn, ctx, world.coordinator_a, request_id, approve=False, now=later,
+                                    note="Niet nodig")
+
+    first, second = race(db, approve, refuse)
+    assert second is None and isinstance(first, ServiceError) and "al besloten" in first.message
+    d = Deadline.__table__
+    assert _count(db, d, d.c.step_id == step_id, d.c.status == "open") == 1
+    assert _count(db, d, d.c.step_id == step_id) == 1  # the refusal won: no second generation
+
+
+def test_two_extensions_of_one_deadline_leave_one_open_generation(db, ctx, world, now, step):
+    case_id, step_id = step
+    d = Deadline.__table__
+    with db.read() as conn:
+        deadline_id = conn.execute(select(d.c.id).where(d.c.step_id == step_id)).scalar_one()
+
+    def extend(day):
+        return lambda conn: timekeeping.extend_deadline(conn, ctx, world.regisseur_a, deadline_id,
+                                                        due_at=end_of_day(day), reason="Ziek", now=now)
+
+    first, second = race(db, extend(date(2026, 3, 20)), extend(date(2026, 3, 27)))
+    assert second is None and isinstance(first, ServiceError)
+    assert _count(db, d, d.c.step_id == step_id, d.c.status == "open") == 1
+
+
+def test_one_end_of_a_suspension(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    with db.begin() as conn:
+        suspension_id = timekeeping.suspend(conn, ctx, world.regisseur_a, case_id, first_on=date(2026, 2, 20), last_on=None,
+                                            reason="Ziekenhuisopname", now=now)
+
+    def resume(day):
+        return lambda conn: timekeeping.resume(conn, ctx, world.regisseur_a, suspension_id, last_on=day, now=now)
+
+    first, second = race(db, resume(date(2026, 2, 25)), resume(date(2026, 2, 27)))
+    assert second is None and isinstance(first, ServiceError) and first.errors == {
+        "suspension_id": "Deze opschorting is al beëindigd."}
+    s = Suspension.__table__
+    with db.read() as conn:
+        assert conn.execute(select(s.c.last_on).where(s.c.id == suspension_id)).scalar_one() == date(2026, 2, 27)
+
+
+def test_two_teams_with_one_name_at_once(db, world, now):
+    def create(conn):
+        return admin.create_team(conn, world.admin, name="Leerplicht Amersfoort", default_region="midden",
+                                 municipalities=["Amersfoort"], now=now)
+
+    first, second = race(db, create, create)
+    assert isinstance(second, int)
+    assert isinstance(first, ServiceError) and first.errors == {"name": "Er is al een team met deze naam."}
+    t = Team.__table__
+    assert _count(db, t, t.c.name == "Leerplicht Amersfoort") == 1
+
+
+def test_two_invitations_of_one_address_at_once(db, ctx, world, now):
+    def invite(conn):
+        return accounts.invite_user(conn, ctx, world.admin, email="nieuw@example.org", name="Nieuw", role="partner",
+                               organisation_id=world.wijkteam, now=now)
+
+    first, second = race(db, invite, invite)
+    assert isinstance(first, ServiceError) and first.errors == {"email": "Er is al een account met dit e-mailadres."}
+    u = User.__table__
+    assert _count(db, u, u.c.email == "nieuw@example.org") == 1
