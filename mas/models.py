@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, false, literal_column, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, false, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from mas.db import UTCDateTime
@@ -31,11 +31,24 @@ def _json() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+def team_name_key(name: str) -> str:
+    """A team's name as people compare names: "Leerplicht Zwolle" and " leerplicht zwolle" are one."""
+    return " ".join(name.split()).casefold()
+
+
+def _name_key_default(context) -> str:
+    return team_name_key(context.get_current_parameters()["name"])
+
+
 class Team(SQLModel, table=True):
     """A leerplicht team and its werkgebied."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
+    # Unique, so two admins creating one name in two spellings at once leave one team (the
+    # check in admin.create_team reads first; this decides). Filled from `name` on insert.
+    name_key: str | None = Field(default=None, sa_column=Column(String, nullable=True, unique=True, index=True,
+                                                                 default=_name_key_default))
     municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     default_region: str = "midden"
     coordinator_id: int | None = _fk("user.id", index=False, name="fk_team_coordinator_id_user", use_alter=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from mas.context import ServiceContext
-from mas.models import Organisation, Team, User
+from mas.models import Organisation, Team, User, team_name_key
 from mas.notifications import deadletters, outbox
 from mas.services.actors import Actor
 from mas.services.coverage import ladder_gaps
@@ -35,7 +35,7 @@ def create_team(conn: Connection, actor: Actor, *, name: str, default_region: st
     errors = {}
     if not (name or "").strip():
         errors["name"] = "Geef het team een naam."
-    elif conn.execute(select(_t.c.id).where(func.lower(_t.c.name) == name.strip().lower())).first():
+    elif conn.execute(select(_t.c.id).where(_t.c.name_key == team_name_key(name))).first():
         errors["name"] = "Er is al een team met deze naam."
     if default_region not in REGIONS:
         errors["default_region"] = "Kies een vakantieregio."
@@ -47,7 +47,7 @@ def create_team(conn: Connection, actor: Actor, *, name: str, default_region: st
         raise ValidationError("Het team kan zo niet worden aangemaakt.", errors=errors)
     try:
         return conn.execute(_t.insert().returning(_t.c.id), {
-            "name": name.strip(), "default_region": default_region,
+            "name": name.strip(), "name_key": team_name_key(name), "default_region": default_region,
             "municipalities": [m.strip() for m in municipalities if m.strip()],
             "bestuurlijk_contact_name": bestuurlijk_contact_name, "bestuurlijk_contact_email": bestuurlijk_contact_email,
             "created_at": now,

@@ -20,7 +20,7 @@ from mas.services import deadlines, events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import get_case, require_open
-from mas.services.errors import ValidationError
+from mas.services.errors import Conflict, ValidationError
 from mas.services.recipients import Addressee, FallbackChain, team_coordinator
 from mas.services.steps import get_step
 from mas.workflows import Recipient
@@ -67,8 +67,13 @@ def doorzetten(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int
         raise ValidationError("Doorzetten kan zo niet.", errors=errors)
     step, organisation_id = _target(conn, case, step_id)
     if step is not None:
+        # The version read above: a step completed (or moved) meanwhile is a conflict, not a ghost clock.
+        if conn.execute(update(_st).where(_st.c.id == step.id, _st.c.version == step.version,
+                                          _st.c.status == "open")
+                        .values(due_at=due_at, version=_st.c.version + 1)).rowcount != 1:
+            raise Conflict("De stap is intussen gewijzigd; bekijk hem opnieuw voordat u doorzet.",
+                           current_version=step.version)
         deadlines.close_step_clock(conn, step.id, now, f"doorgezet: {reason.strip()}")
-        conn.execute(update(_st).where(_st.c.id == step.id).values(due_at=due_at, version=_st.c.version + 1))
     else:
         deadlines.close_clock(conn, case.id, ctx.workflow.doorzetten_clock, now,
                               f"opnieuw doorgezet: {reason.strip()}")

@@ -19,7 +19,7 @@ from mas.services import auth as auth_service
 from mas.services import runtime
 from mas.settings import Settings, load_settings
 from mas.values import BadValue, parse_id
-from mas.web import security
+from mas.web import bodies, security
 from mas.web.context import now as request_now
 from mas.workflows import RECIPIENT_LABELS, ROLE_LABELS, WORKFLOW, Role, Workflow
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         "require_totp": require_totp,
     }
     app.url_map.converters["int"] = StrictId  # before any route: every <int:…> is a strict id
+    bodies.register(app)  # before CSRF: it reads the form under the page's own limit
     CSRFProtect(app)
     login = LoginManager(app)
     login.session_protection = "basic"
@@ -160,9 +161,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     @app.errorhandler(413)
     def _too_large(error):
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        own = bodies.refused_by_view()
+        if own is not None:
+            return own
         return render_template("error.html", title="Te veel tekst of een te groot bestand",
-                               message=f"Wat u verstuurde is groter dan de grens van {limit // (1024 * 1024)} MB "
+                               message=f"Wat u verstuurde is groter dan de grens van {bodies.limit_mb()} MB "
                                        f"en is niet opgeslagen. Ga terug met de knop Vorige van uw browser: "
                                        f"meestal staat wat u typte er nog. Maak de tekst korter en verstuur "
                                        f"opnieuw."), 413

@@ -11,6 +11,7 @@ from mas.services import verzuim_export, verzuim_import
 from mas.services.csvfiles import FileProblem, read_bytes
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
+from mas.web.bodies import body_limit
 from mas.web.security import roles
 from mas.workflows.roles import DIRECTORS
 from mas.workflows.vocabulary import SIGNAL_KINDS
@@ -37,19 +38,24 @@ def upload_page():
     return _page()
 
 
+def _upload_limit_mb() -> int:
+    return verzuim_import.load_config(web.ctx()).upload_limit_mb
+
+
+def _too_big():
+    return _page(413, errors={"file": f"Het bestand is groter dan de grens van {_upload_limit_mb()} MB voor deze "
+                                      "pagina. Splits het bestand, of importeer het met `mas import verzuim "
+                                      "BESTAND` (daar geldt geen grens)."})
+
+
 @bp.post("/verzuim")
+@body_limit(_upload_limit_mb, _too_big)
 @roles(*DIRECTORS)
 def preview():
-    limit_mb = verzuim_import.load_config(web.ctx()).upload_limit_mb
-    too_big = {"file": f"Het bestand is groter dan de grens van {limit_mb} MB voor deze pagina. Splits het bestand, "
-                       "of importeer het met `mas import verzuim BESTAND` (daar geldt geen grens)."}
-    request.max_content_length = limit_mb * 1024 * 1024 + 64 * 1024  # the form's own fields besides the file
-    if request.content_length and request.content_length > request.max_content_length:
-        return _page(413, errors=too_big)
     try:
         upload = request.files.get("file")
-    except RequestEntityTooLarge:
-        return _page(413, errors=too_big)
+    except RequestEntityTooLarge:  # where CSRF is off, the form is first read here
+        return _too_big()
     data = upload.read() if upload else b""
     if not upload or not upload.filename:
         return _page(422, errors={"file": "Kies een CSV-bestand."})

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from mas.dates import end_of_day
-from mas.models import TABLES, Deadline, ExtensionRequest, Suspension, Team, User
+from mas.models import TABLES, Deadline, ExtensionRequest, Step, Suspension, Team, User
 from mas.services import accounts, admin, steps, timekeeping
+from mas.services import doorzetten as dz
 from mas.services import extension_requests as ext
 from mas.services.errors import ServiceError
 from tests.factories import open_case
@@ -140,6 +141,29 @@ def test_two_extensions_of_one_deadline_leave_one_open_generation(db, ctx, world
     assert _count(db, d, d.c.step_id == step_id, d.c.status == "open") == 1
 
 
+def test_doorzetten_on_a_step_completed_meanwhile_is_a_conflict(db, ctx, world, now, step):
+    """The partner completes the step while the casusregisseur pushes it on: the push must not
+    move a done step's date nor start a clock for it."""
+    case_id, step_id = step
+    later = now + timedelta(hours=1)
+
+    def push(conn):
+        return dz.doorzetten(conn, ctx, world.regisseur_a, case_id, reason="Geen reactie", step_id=step_id,
+                             due_at=end_of_day(date(2026, 3, 20)), now=later)
+
+    def complete(conn):
+        return steps.complete_step(conn, world.partner_wijkteam, step_id, now=later, expected_version=None)
+
+    first, second = race(db, push, complete)
+    assert second is None
+    assert isinstance(first, ServiceError) and "intussen gewijzigd" in first.message
+    st, d = Step.__table__, Deadline.__table__
+    with db.read() as conn:
+        assert conn.execute(select(st.c.status, st.c.due_at).where(st.c.id == step_id)).one() == \
+            ("done", end_of_day(date(2026, 3, 10)))
+    assert _count(db, d, d.c.step_id == step_id, d.c.status == "open") == 0
+
+
 def test_one_end_of_a_suspension(db, ctx, world, now):
     case_id = open_case(db, ctx, world, now).case_id
     with db.begin() as conn:
@@ -167,6 +191,18 @@ def test_two_teams_with_one_name_at_once(db, world, now):
     assert isinstance(first, ServiceError) and first.errors == {"name": "Er is al een team met deze naam."}
     t = Team.__table__
     assert _count(db, t, t.c.name == "Leerplicht Amersfoort") == 1
+
+
+def test_two_teams_whose_names_differ_only_in_case_at_once(db, world, now):
+    def create(name):
+        return lambda conn: admin.create_team(conn, world.admin, name=name, default_region="midden",
+                                              municipalities=["Amersfoort"], now=now)
+
+    first, second = race(db, create("Leerplicht Amersfoort"), create("leerplicht amersfoort"))
+    assert isinstance(second, int)
+    assert isinstance(first, ServiceError) and first.errors == {"name": "Er is al een team met deze naam."}
+    t = Team.__table__
+    assert _count(db, t, func.lower(t.c.name) == "leerplicht amersfoort") == 1
 
 
 def test_two_invitations_of_one_address_at_once(db, ctx, world, now):

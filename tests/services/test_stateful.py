@@ -342,7 +342,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             reason = "" if blank else "Halt past beter."
             expected_version = self.version(case, which)
             if case is not None and case["state"] == FINAL:
-                expect = closed_errors(actor, case)
+                expect = closed_errors(actor, case, stale=which == "stale")
             else:
                 access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))
@@ -367,7 +367,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             to_id = to_user.id if to_user else MISSING
             expected_version = self.version(case, which)
             if case is not None and case["state"] == FINAL:
-                expect = closed_errors(actor, case)
+                expect = closed_errors(actor, case, stale=which == "stale")
             else:
                 access = access_errors(actor, case)
                 bad_target = case is not None and (to_user is None or to_user.role != "casusregisseur"
@@ -461,7 +461,7 @@ def make_machine(db, ctx, world, start: datetime, stats: Counter | None = None):
             if step is None:
                 expect = (NotFound,)
             elif case["state"] == FINAL:
-                expect = closed_errors(actor, case)
+                expect = closed_errors(actor, case, stale=which == "stale")
             else:
                 access = access_errors(actor, case)
                 expect = (Expect().fail(access is not None, *(access or ()))

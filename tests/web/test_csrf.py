@@ -53,7 +53,7 @@ def test_every_post_without_token_is_refused(csrf_app, clock, db, ctx, world, no
     clients = {role: _login(csrf_app, clock, name) for role, name in ROLE_USERS.items()}
     values = {"reference": case.reference, "trigger": "plan_gesprek", "step_id": 1, "deadline_id": 1,
               "suspension_id": 1, "org_id": world.ggd, "team_id": world.team_a, "request_id": 1, "message_pk": 1, "user_id": world.partner_ggd.id,
-              "token_id": 1, "signal_id": 1, "token": "geen-geldige-link"}
+              "token_id": 1, "signal_id": 1, "round_id": 1, "token": "geen-geldige-link"}
     before = _counts(db)
     posts = [r for r in csrf_app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) >= 15

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, and_, case, func, literal_column, or_, select
+from sqlalchemy import Date, Float, and_, case, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -127,6 +127,10 @@ def _open(query):
     return query.with_hint(_c, _OPEN_CASES_HINT, "sqlite")
 
 
+_PLAN_FROM_CASES = (text("SET LOCAL enable_hashjoin = off"), text("SET LOCAL enable_seqscan = off"))
+_PLAN_RESET = (text("RESET enable_hashjoin"), text("RESET enable_seqscan"))
+
+
 @contextmanager
 def team_driven(conn: Connection):
     """PostgreSQL: plan the figures' statements from the team's cases outwards (index lookups
@@ -137,13 +141,13 @@ def team_driven(conn: Connection):
     if conn.dialect.name != "postgresql":
         yield
         return
-    conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    for statement in _PLAN_FROM_CASES:
+        conn.execute(statement)
     try:
         yield
     finally:
-        conn.exec_driver_sql("RESET enable_hashjoin")
-        conn.exec_driver_sql("RESET enable_seqscan")
+        for statement in _PLAN_RESET:
+            conn.execute(statement)
 
 
 def open_cases_per_state(conn: Connection, scope: Scope) -> dict[str, int]:
