@@ -31,6 +31,12 @@ def _json() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+# Lengths of the text columns a form fills: the form shows them as maxlength and the services
+# refuse longer text with a field error (mas.services.inputs.FIELD_LIMITS is read from here), so
+# the column never has to (PostgreSQL would refuse; SQLite would store anything).
+PERSON_NAME, NAME, EMAIL, PLACE, CODE, SHORT, TEXT, REPORT = 100, 200, 254, 100, 20, 50, 5000, 20_000
+
+
 def team_name_key(name: str) -> str:
     """A team's name as people compare names: "Leerplicht Zwolle" and " leerplicht zwolle" are one."""
     return " ".join(name.split()).casefold()
@@ -44,7 +50,7 @@ class Team(SQLModel, table=True):
     """A leerplicht team and its werkgebied."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)
+    name: str = Field(unique=True, max_length=NAME)
     # Unique, so two admins creating one name in two spellings at once leave one team (the
     # check in admin.create_team reads first; this decides). Filled from `name` on insert.
     name_key: str | None = Field(default=None, sa_column=Column(String, nullable=True, unique=True, index=True,
@@ -52,8 +58,8 @@ class Team(SQLModel, table=True):
     municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     default_region: str = "midden"
     coordinator_id: int | None = _fk("user.id", index=False, name="fk_team_coordinator_id_user", use_alter=True)
-    bestuurlijk_contact_name: str | None = None
-    bestuurlijk_contact_email: str | None = None
+    bestuurlijk_contact_name: str | None = Field(default=None, max_length=NAME)
+    bestuurlijk_contact_email: str | None = Field(default=None, max_length=EMAIL)
     created_at: datetime = _at()
 
 
@@ -61,22 +67,22 @@ class Organisation(SQLModel, table=True):
     """A partner agency (school, SWV, GGD, wijkteam, Halt, RvdK, OM, …)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str
+    name: str = Field(max_length=NAME)
     kind: str = Field(index=True)
-    brin: str | None = Field(default=None, index=True)  # schools only
-    municipality: str | None = None
-    contact_name: str | None = None
-    contact_email: str | None = None
-    escalation_name: str | None = None
-    escalation_email: str | None = None
+    brin: str | None = Field(default=None, index=True, max_length=CODE)  # schools only
+    municipality: str | None = Field(default=None, max_length=PLACE)
+    contact_name: str | None = Field(default=None, max_length=NAME)
+    contact_email: str | None = Field(default=None, max_length=EMAIL)
+    escalation_name: str | None = Field(default=None, max_length=NAME)
+    escalation_email: str | None = Field(default=None, max_length=EMAIL)
     is_active: bool = True
     created_at: datetime = _at()
 
 
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(unique=True)
-    name: str
+    email: str = Field(unique=True, max_length=EMAIL)
+    name: str = Field(max_length=NAME)
     role: str = Field(index=True)  # casusregisseur | coordinator | partner | admin
     team_id: int | None = _fk("team.id")
     organisation_id: int | None = _fk("organisation.id")
@@ -130,7 +136,7 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True)
     prefix: str  # the first characters, so a list can name a token without showing it
-    name: str  # what the token is for ("Leerlingadministratie Het Baken")
+    name: str = Field(max_length=NAME)  # what the token is for ("Leerlingadministratie Het Baken")
     user_id: int = _fk("user.id", nullable=False)
     scopes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # read | write
     created_at: datetime = _at()
@@ -228,12 +234,12 @@ class ExtensionRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     step_id: int = _fk("step.id", nullable=False)
     requested_by_id: int = _fk("user.id", nullable=False, index=False)
-    reason: str
+    reason: str = Field(max_length=TEXT)
     proposed_due_at: datetime = _at()
     status: str = "open"  # open | approved | refused
     decided_by_id: int | None = _fk("user.id", index=False)
     decided_at: datetime | None = _at(nullable=True)
-    decision_note: str | None = None
+    decision_note: str | None = Field(default=None, max_length=TEXT)
     created_at: datetime = _at()
 
     __table_args__ = (
@@ -270,15 +276,15 @@ class YouthRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     youth_id: int = _fk("youth.id", nullable=False)
     team_id: int = _fk("team.id", nullable=False, index=False)
-    given_name: str | None = None
-    family_name: str | None = None
+    given_name: str | None = Field(default=None, max_length=PERSON_NAME)
+    family_name: str | None = Field(default=None, max_length=PERSON_NAME)
     birth_on: date | None = Field(default=None, index=True)  # the handover sweep reads a range of birth dates
-    bsn: str | None = None  # as this team typed it (the key matched on it)
-    onderwijsnummer: str | None = None
-    municipality: str | None = None  # of the address
+    bsn: str | None = Field(default=None, max_length=CODE)  # as this team typed it (the key matched on it)
+    onderwijsnummer: str | None = Field(default=None, max_length=CODE)
+    municipality: str | None = Field(default=None, max_length=PLACE)  # of the address
     school_id: int | None = _fk("organisation.id")
-    education_kind: str | None = None  # po, vo, mbo, vso, …
-    education_level: str | None = None  # vmbo-b, havo, mbo-2, …
+    education_kind: str | None = Field(default=None, max_length=SHORT)  # po, vo, mbo, vso, …
+    education_level: str | None = Field(default=None, max_length=SHORT)  # vmbo-b, havo, mbo-2, …
     copied_from_id: int | None = _fk("youth_record.id", index=False)
     created_at: datetime = _at()
 
@@ -286,10 +292,10 @@ class YouthRecord(SQLModel, table=True):
 class Guardian(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     record_id: int = _fk("youth_record.id", nullable=False)
-    name: str
-    relation: str  # moeder, vader, voogd, pleegouder, …
-    phone: str | None = None
-    email: str | None = None
+    name: str = Field(max_length=NAME)
+    relation: str = Field(max_length=SHORT)  # moeder, vader, voogd, pleegouder, …
+    phone: str | None = Field(default=None, max_length=SHORT)
+    email: str | None = Field(default=None, max_length=EMAIL)
     has_custody: bool = True
 
 
@@ -316,7 +322,7 @@ class Case(SQLModel, table=True):
     route: str | None = None  # vrijwillig | halt | civiel | strafrechtelijk
     route_on: date | None = None  # the day the route was chosen (a Halt referral's date)
     pv_on: date | None = None  # route strafrechtelijk: the day the proces-verbaal was made
-    gesprek_report: str | None = None
+    gesprek_report: str | None = Field(default=None, max_length=REPORT)
     maatwerkplan: dict | None = _json()
     offer_started_on: date | None = None
     closing_reason: str | None = None
@@ -373,18 +379,18 @@ class Signal(SQLModel, table=True):
     status: str = Field(default="joined", sa_column_kwargs={"server_default": text("'joined'")})  # joined | pending | returned
     kind: str  # absoluut, relatief, lrv, signaal, luxe, te_laat
     source: str  # school, duo, ouder, wijkteam, …
-    reporter_name: str | None = None
-    reporter_function: str | None = None
-    reporter_phone: str | None = None
-    reporter_email: str | None = None
+    reporter_name: str | None = Field(default=None, max_length=NAME)
+    reporter_function: str | None = Field(default=None, max_length=NAME)
+    reporter_phone: str | None = Field(default=None, max_length=SHORT)
+    reporter_email: str | None = Field(default=None, max_length=EMAIL)
     period_first_on: date | None = None
     period_last_on: date | None = None
     hours_missed: float | None = None
-    description: str | None = None
+    description: str | None = Field(default=None, max_length=TEXT)
     received_at: datetime = _at()
     decided_at: datetime | None = _at(nullable=True)
     decided_by_id: int | None = _fk("user.id", index=False)
-    decision_reason: str | None = None
+    decision_reason: str | None = Field(default=None, max_length=TEXT)
 
     __table_args__ = (
         # The werkvoorraad's "signals awaiting your decision": a small range, never a scan.
@@ -452,7 +458,7 @@ class VangnetEntry(SQLModel, table=True):
     birth_on: date
     municipality: str | None = None
     status: str = "open"  # open | gemeld (a signal of absoluut verzuim) | gesloten
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=TEXT)
     case_id: int | None = _fk("case.id", index=False)
     found_at: datetime = _at()
     decided_at: datetime | None = _at(nullable=True)
@@ -478,7 +484,7 @@ class CaseTransfer(SQLModel, table=True):
     to_record_id: int = _fk("youth_record.id", nullable=False, index=False)
     event_id: int = _fk("case_event.id", nullable=False, index=False)
     by_user_id: int | None = _fk("user.id", index=False)
-    reason: str
+    reason: str = Field(max_length=TEXT)
     at: datetime = _at()
 
 
@@ -488,8 +494,8 @@ class Step(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = _fk("case.id", nullable=False)
     organisation_id: int = _fk("organisation.id", nullable=False)
-    title: str
-    description: str | None = None
+    title: str = Field(max_length=NAME)
+    description: str | None = Field(default=None, max_length=TEXT)
     due_at: datetime = _at()
     status: str = Field(default="open", index=True)  # open | done | cancelled
     version: int = 1
@@ -497,7 +503,7 @@ class Step(SQLModel, table=True):
     created_at: datetime = _at()
     completed_at: datetime | None = _at(nullable=True)
     completed_by_id: int | None = _fk("user.id", index=False)
-    completion_note: str | None = None
+    completion_note: str | None = Field(default=None, max_length=TEXT)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -598,7 +604,7 @@ class Suspension(SQLModel, table=True):
     case_id: int = _fk("case.id", nullable=False)
     first_on: date
     last_on: date | None = None  # None: still running
-    reason: str
+    reason: str = Field(max_length=TEXT)
     created_by_id: int | None = _fk("user.id", index=False)
     created_at: datetime = _at()
 

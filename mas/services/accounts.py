@@ -27,6 +27,7 @@ from mas.services import auth
 from mas.services.actors import Actor
 from mas.services.admin import require_admin
 from mas.services.errors import Forbidden, NotFound, ValidationError
+from mas.services.inputs import FIELD_LIMITS, text_errors
 from mas.services.team_contacts import coordinator_recipients
 from mas.workflows import ROLE_LABELS, Role
 from mas.workflows.roles import TEAM_ROLES
@@ -93,6 +94,7 @@ def invite_user(conn: Connection, ctx: ServiceContext, actor: Actor, *, email: s
     errors = auth.account_errors(conn, email=email, role=role, team_id=team_id, organisation_id=organisation_id)
     if not (name or "").strip():
         errors["name"] = "Vul een naam in."
+    errors.update({k: v for k, v in text_errors({"name": name}, FIELD_LIMITS).items() if k not in errors})
     if errors:
         raise ValidationError("Het account kan zo niet worden aangemaakt.", errors=errors)
     user_id = auth.insert_user(conn, {

@@ -14,7 +14,7 @@ from mas.notifications import deadletters, outbox
 from mas.services.actors import Actor
 from mas.services.coverage import ladder_gaps
 from mas.services.errors import Forbidden, NotFound, ValidationError
-from mas.services.inputs import email_error, text_errors
+from mas.services.inputs import FIELD_LIMITS, email_error, text_errors
 from mas.services.mail_status import mail_status
 from mas.settings import REGIONS
 from mas.workflows import Role
@@ -42,7 +42,7 @@ def create_team(conn: Connection, actor: Actor, *, name: str, default_region: st
     if email_error(bestuurlijk_contact_email):
         errors["bestuurlijk_contact_email"] = email_error(bestuurlijk_contact_email)
     errors.update({k: v for k, v in text_errors({"name": name, "bestuurlijk_contact_name": bestuurlijk_contact_name},
-                                                 {"name": 200, "bestuurlijk_contact_name": 200}).items() if k not in errors})
+                                                 FIELD_LIMITS).items() if k not in errors})
     if errors:
         raise ValidationError("Het team kan zo niet worden aangemaakt.", errors=errors)
     try:
@@ -67,7 +67,7 @@ def _organisation_errors(name: str, kind: str, fields: dict) -> dict:
         if email_error(fields.get(key)):
             errors[key] = email_error(fields.get(key))
     texts = {"name": name, **{k: fields.get(k) for k in _ORGANISATION_FIELDS if not k.endswith("email")}}
-    for key, message in text_errors(texts, {"name": 200, "brin": 20}).items():
+    for key, message in text_errors(texts, FIELD_LIMITS).items():
         errors.setdefault(key, message)
     return errors
 
@@ -101,6 +101,9 @@ def update_team(conn: Connection, actor: Actor, team_id: int, *, coordinator_id:
         errors["coordinator_id"] = "Kies een coördinator uit dit team."
     if email_error(bestuurlijk_contact_email):
         errors["bestuurlijk_contact_email"] = email_error(bestuurlijk_contact_email)
+    errors.update({k: v for k, v in text_errors({"bestuurlijk_contact_name": bestuurlijk_contact_name,
+                                                 "bestuurlijk_contact_email": bestuurlijk_contact_email},
+                                                FIELD_LIMITS).items() if k not in errors})
     if errors:
         raise ValidationError("Het team kan zo niet worden opgeslagen.", errors=errors)
     conn.execute(_t.update().where(_t.c.id == team_id).values(

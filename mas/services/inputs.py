@@ -9,6 +9,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from mas.bsn import bsn_problem, normalise_bsn
+from mas.models import Case, ExtensionRequest, Guardian, Organisation, Signal, Step, Team, User, YouthRecord
 from mas.services.errors import ValidationError
 from mas.settings import InputSettings
 from mas.values import BadValue, check_email, check_text, date_bounds
@@ -18,21 +19,33 @@ from mas.workflows.vocabulary import SIGNAL_KINDS, SIGNAL_SOURCES
 HOURS_IN_FOUR_WEEKS = 4 * 5 * 8
 # The earliest day a clock may start on: the school calendar counts from 1970.
 CLOCK_EARLIEST = date(1971, 1, 1)
-# Lengths of the signal's text fields (the same as their columns and the form's maxlength).
+
+
+def _length(model, name: str) -> int:
+    return model.__table__.c[name].type.length
+
+
+# Lengths of the signal's text fields: their columns' (mas.models), shown by the form as maxlength.
 TEXT_LIMITS = {
-    "given_name": 100, "family_name": 100, "bsn": 20, "onderwijsnummer": 20, "municipality": 100,
-    "education_kind": 50, "education_level": 50, "reporter_name": 200, "reporter_function": 200,
-    "reporter_phone": 50, "reporter_email": 254, "description": 5000,
-    "guardian_name": 200, "guardian_relation": 50, "guardian_phone": 50, "guardian_email": 254,
+    **{name: _length(YouthRecord, name) for name in ("given_name", "family_name", "bsn", "onderwijsnummer",
+                                                     "municipality", "education_kind", "education_level")},
+    **{name: _length(Signal, name) for name in ("reporter_name", "reporter_function", "reporter_phone",
+                                                "reporter_email", "description")},
+    **{f"guardian_{name}": _length(Guardian, name) for name in ("name", "relation", "phone", "email")},
 }
 # Every text field of every form, by the name the forms give it: the form shows it as
 # maxlength, the services refuse longer text (on SQLite too, which would store anything).
+# A field with a column has that column's length; the rest are kept in the journal's JSON
+# data (a note, a transition's reason) or read only (a search), with the length given here.
 FIELD_LIMITS = {
     **TEXT_LIMITS,
-    "name": 200, "email": 254, "title": 200, "text": 5000, "note": 5000, "reason": 5000, "gesprek_report": 20_000,
-    "contact_name": 200, "contact_email": 254, "escalation_name": 200, "escalation_email": 254, "brin": 20,
-    "bestuurlijk_contact_name": 200, "bestuurlijk_contact_email": 254, "municipalities": 2000, "q": 200,
-    "decision_note": 5000, "completion_note": 5000,
+    **{name: _length(Organisation, name) for name in ("name", "contact_name", "contact_email", "escalation_name",
+                                                      "escalation_email", "brin")},
+    **{name: _length(Team, name) for name in ("bestuurlijk_contact_name", "bestuurlijk_contact_email")},
+    "email": _length(User, "email"), "title": _length(Step, "title"),
+    "completion_note": _length(Step, "completion_note"), "decision_note": _length(ExtensionRequest, "decision_note"),
+    "reason": _length(ExtensionRequest, "reason"), "gesprek_report": _length(Case, "gesprek_report"),
+    "text": 5000, "note": 5000, "municipalities": 2000, "q": 200,
 }
 
 
@@ -133,7 +146,8 @@ class YouthInput:
             if not (guardian.name or "").strip():
                 errors[f"guardians.{i}.name"] = "Naam van de ouder/verzorger is verplicht."
             errors.update(text_errors({"name": guardian.name, "relation": guardian.relation, "phone": guardian.phone},
-                                      {"name": 200, "relation": 50, "phone": 50}, prefix=f"guardians.{i}."))
+                                      {k: TEXT_LIMITS[f"guardian_{k}"] for k in ("name", "relation", "phone")},
+                                      prefix=f"guardians.{i}."))
             if email_error(guardian.email):
                 errors[f"guardians.{i}.email"] = email_error(guardian.email)
         if errors:

@@ -23,6 +23,7 @@ from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.cases import bump, check_version, earlier_first_day, get_case, require_open
 from mas.services.errors import Conflict, NotFound, ValidationError
+from mas.services.inputs import FIELD_LIMITS, check_texts, text_errors
 from mas.services.team_contacts import coordinator_recipients
 
 _t, _sig, _tr, _e = Team.__table__, Signal.__table__, CaseTransfer.__table__, CaseEvent.__table__
@@ -47,6 +48,7 @@ def transfer_case(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: 
         errors["to_team_id"] = "Kies een bestaand team."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor de overdracht."
+    errors.update({k: v for k, v in text_errors({"reason": reason}, FIELD_LIMITS).items() if k not in errors})
     if errors:
         raise ValidationError("De zaak kan zo niet worden overgedragen.", errors=errors)
     new_record = youth_records.copy_record(conn, case.record_id, to_team_id, now)
@@ -83,6 +85,7 @@ def decide_signal(conn: Connection, actor: Actor, case_id: int, signal_id: int, 
     if row.status != "pending":
         raise Conflict("Over dit signaal is al besloten.")
     reason = (reason or "").strip() or None
+    check_texts("Het signaal kan zo niet worden afgehandeld.", reason=reason)
     if join:
         require_open(case)
     elif reason is None:

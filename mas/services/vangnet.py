@@ -31,7 +31,7 @@ from mas.services import cases
 from mas.services.actors import Actor
 from mas.services.csvfiles import FileProblem, Table, normalise_header, open_path, parse_date
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
-from mas.services.inputs import SignalInput, YouthInput
+from mas.services.inputs import SignalInput, YouthInput, check_texts
 from mas.services.obligation import age_bounds
 from mas.services.verzuim_import import require_importer
 from mas.settings import config_file
@@ -275,6 +275,7 @@ def close_entry(conn: Connection, actor: Actor, entry_id: int, *, reason: str, n
     if not (reason or "").strip():
         raise ValidationError("Geef een reden (bijv. verhuisd, school in het buitenland, fout in de gegevens).",
                               field="reason")
+    check_texts("De melding kan zo niet worden gesloten.", reason=reason)
     _claim(conn, actor, entry_id, now, status=CLOSED, reason=reason.strip())
 
 

@@ -153,3 +153,50 @@ def test_a_too_short_new_password_shows_its_error(web_app, login):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Kies een wachtwoord van minstens 12 tekens." in html and 'id="new-error"' in html
+
+
+# A form field, and the column it is stored in.
+STORED_IN = {
+    "given_name": ("youth_record", "given_name"), "family_name": ("youth_record", "family_name"),
+    "reporter_name": ("signal", "reporter_name"), "reporter_email": ("signal", "reporter_email"),
+    "description": ("signal", "description"), "guardian_name": ("guardian", "name"),
+    "guardian_phone": ("guardian", "phone"), "title": ("step", "title"),
+}
+
+
+def test_a_text_field_has_the_same_length_in_the_form_and_in_the_migrated_column(web_app, login, world, db, ctx, now):
+    import re
+
+    from sqlalchemy import inspect
+
+    inspector = inspect(db.engine)
+    lengths = {(table, c["name"]): getattr(c["type"], "length", None) for table in {t for t, _ in STORED_IN.values()}
+               for c in inspector.get_columns(table)}
+    case = open_case(db, ctx, world, now)
+    client = login("regisseur_a")
+    pages = client.get("/cases/new").get_data(as_text=True) + client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    shown = {}
+    for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", pages):
+        name, limit = re.search(r'name="([^"]+)"', tag), re.search(r'maxlength="(\d+)"', tag)
+        if name and limit:
+            shown[name.group(1)] = int(limit.group(1))
+    for field, column in STORED_IN.items():
+        assert field in shown, field
+        assert shown[field] == lengths[column], (field, shown[field], lengths[column])
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_a_longer_text_than_the_column_allows(pg_database_url):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DataError
+
+    from mas.db import Database, upgrade
+
+    db = Database(pg_database_url)
+    try:
+        upgrade(db)
+        with pytest.raises(DataError), db.begin() as conn:
+            conn.execute(text("INSERT INTO team (name, municipalities, default_region, created_at) "
+                              "VALUES (:name, '[]', 'midden', now())"), {"name": "x" * 201})
+    finally:
+        db.dispose()
