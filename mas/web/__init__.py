@@ -85,6 +85,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
         "require_totp": require_totp,
     }
     app.url_map.converters["int"] = StrictId  # before any route: every <int:…> is a strict id
+
+    @app.before_request
+    def _body_limit():
+        """A view that takes more than the app's limit (an upload page) names its own as
+        `body_limit`: set here, before CSRF and the NUL check read the form and would refuse it."""
+        limit = getattr(app.view_functions.get(request.endpoint), "body_limit", None)
+        if limit is not None:
+            request.max_content_length = limit()
+
     CSRFProtect(app)
     login = LoginManager(app)
     login.session_protection = "basic"
@@ -160,7 +169,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable = utcnow, re
 
     @app.errorhandler(413)
     def _too_large(error):
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        # the form is read (CSRF) before login is: the view's own refusal only for whom it is open
+        view = app.view_functions.get(request.endpoint)
+        g.mas_user = current_user.session_user if current_user.is_authenticated else None
+        if getattr(view, "too_large", None) is not None and security.may_visit(request.endpoint):
+            return view.too_large()
+        limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
         return render_template("error.html", title="Te veel tekst of een te groot bestand",
                                message=f"Wat u verstuurde is groter dan de grens van {limit // (1024 * 1024)} MB "
                                        f"en is niet opgeslagen. Ga terug met de knop Vorige van uw browser: "

@@ -37,19 +37,25 @@ def upload_page():
     return _page()
 
 
+def _limit_mb() -> int:
+    return verzuim_import.load_config(web.ctx()).upload_limit_mb
+
+
+def _too_big():
+    return _page(413, errors={"file": f"Het bestand is groter dan de grens van {_limit_mb()} MB voor deze pagina. "
+                                      "Splits het bestand, of importeer het met `mas import verzuim BESTAND` (daar "
+                                      "geldt geen grens)."})
+
+
 @bp.post("/verzuim")
 @roles(*DIRECTORS)
 def preview():
-    limit_mb = verzuim_import.load_config(web.ctx()).upload_limit_mb
-    too_big = {"file": f"Het bestand is groter dan de grens van {limit_mb} MB voor deze pagina. Splits het bestand, "
-                       "of importeer het met `mas import verzuim BESTAND` (daar geldt geen grens)."}
-    request.max_content_length = limit_mb * 1024 * 1024 + 64 * 1024  # the form's own fields besides the file
     if request.content_length and request.content_length > request.max_content_length:
-        return _page(413, errors=too_big)
+        return _too_big()
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _page(413, errors=too_big)
+        return _too_big()
     data = upload.read() if upload else b""
     if not upload or not upload.filename:
         return _page(422, errors={"file": "Kies een CSV-bestand."})
@@ -61,6 +67,11 @@ def preview():
         return _page(422, errors={"file": report.file_problem})
     token = verzuim_import.keep_upload(web.ctx(), web.actor(), data) if report.imported else None
     return _page(report=report, token=token, filename=upload.filename)
+
+
+# the page's own limit, read before the form is (mas.web: _body_limit), and its own refusal
+preview.body_limit = lambda: _limit_mb() * 1024 * 1024 + 64 * 1024  # the form's own fields besides the file
+preview.too_large = _too_big
 
 
 @bp.post("/verzuim/bevestig")
