@@ -88,25 +88,42 @@ def _config(ctx: ServiceContext) -> dict:
         return tomllib.load(fh)
 
 
+class _Days(dict):
+    """Date text as written -> the day (ValueError for what is no date), each spelling parsed once:
+    a population file repeats a few thousand birth and enrollment dates millions of times, so a
+    dict hit is all a row costs. `window` maps the day through a function first (the youths: the
+    day itself inside the age bounds, else None). Bounded, so a file of junk cannot grow it."""
+
+    LIMIT = 200_000
+
+    def __init__(self, window=None):
+        super().__init__()
+        self.window = window
+
+    def __missing__(self, text: str):
+        day = parse_date(text)
+        value = day if self.window is None else self.window(day)
+        if len(self) < self.LIMIT:
+            self[text] = value
+        return value
+
+
 def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: VangnetReport) -> set[int]:
     """The BSNs with a row valid on the cutoff (first day on or before it, last day empty or on/after it)."""
     cols = _columns(section, table.header, ("bsn", "first_on"), name)
     b, f, last = cols["bsn"], cols["first_on"], cols.get("last_on")
-    on = f"{cutoff:%Y%m%d}"
+    days = _Days()
     keys: set[int] = set()
     add = keys.add
     handle, reader = table.reader()
     with handle:
         for cells in reader:
             try:
-                t = cells[f]
-                first = t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP else _day_key(t)
-                if first > on:
+                if days[cells[f]] > cutoff:
                     continue
                 if last is not None and last < len(cells):
                     t = cells[last]
-                    if t and (t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP
-                              else _day_key(t)) < on:
+                    if t and days[t] < cutoff:
                         continue
                 add(int(cells[b]))
             except (ValueError, IndexError):
@@ -115,24 +132,10 @@ def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: Va
     return keys
 
 
-_SEP = "-/."
-
-
 def _problem(report: VangnetReport, text: str) -> None:
     report.bad_rows += 1
     if len(report.problems) < MAX_REPORTED_PROBLEMS:
         report.problems.append(text)
-
-
-def _day_key(text: str) -> str:
-    """dd-mm-jjjj as jjjjmmdd (compared as text); other spellings through parse_date; ValueError
-    for what is no date. The fast path checks every character it slices (digits, separators)."""
-    if len(text) == 10 and text[2] in "-/." and text[5] in "-/.":
-        key = text[6:10] + text[3:5] + text[0:2]
-        if key.isdigit() and "01" <= key[4:6] <= "12" and "01" <= key[6:] <= "31":
-            return key
-    day = parse_date(text)
-    return f"{day:%Y%m%d}"
 
 
 def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str, vrijstellingen: Path | str | None,
@@ -151,31 +154,30 @@ def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str
     b, bd = cols["bsn"], cols["birth_on"]
     gn, fn, mun = cols.get("given_name"), cols.get("family_name"), cols.get("municipality")
     after, up_to = age_bounds(ctx, cutoff, region)
-    low, high = f"{after:%Y%m%d}", f"{up_to:%Y%m%d}"
+    births = _Days(lambda day: day if after < day <= up_to else None)
     misses = []
     youths_read = in_age = 0
     handle, reader = table.reader()
     with handle:
         for cells in reader:
             try:
-                t = cells[bd]
-                day = t[6:10] + t[3:5] + t[0:2] if len(t) == 10 and t[2] in _SEP and t[5] in _SEP else _day_key(t)
-                youths_read += 1
-                if not (low < day <= high):
-                    continue
-                in_age += 1
-                bsn = int(cells[b])
+                born = births[cells[bd]]
             except (ValueError, IndexError):
                 if cells and "".join(cells).strip():  # an empty line is no youth
                     youths_read += 1
-                    _problem(report, f"jongeren regel {reader.line_num}: BSN of geboortedatum niet te lezen.")
+                    _problem(report, f"jongeren regel {reader.line_num}: geboortedatum niet te lezen of geen "
+                                     "bestaande datum.")
+                continue
+            youths_read += 1
+            if born is None:  # not of leerplicht or kwalificatieplicht age
+                continue
+            in_age += 1
+            try:
+                bsn = int(cells[b])
+            except (ValueError, IndexError):
+                _problem(report, f"jongeren regel {reader.line_num}: BSN niet te lezen.")
                 continue
             if bsn in enrolled:
-                continue
-            try:
-                born = date(int(day[:4]), int(day[4:6]), int(day[6:]))
-            except ValueError:  # not a day of the calendar (31-02-…, letters)
-                _problem(report, f"jongeren regel {reader.line_num}: geboortedatum '{t}' bestaat niet.")
                 continue
             misses.append({"bsn": f"{bsn:09d}", "birth_on": born, "given_name": _cell(cells, gn),
                            "family_name": _cell(cells, fn), "municipality": _cell(cells, mun)})

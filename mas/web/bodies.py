@@ -43,14 +43,19 @@ def register(app: Flask) -> None:
 
 
 def refused_by_view() -> object | None:
-    """The page's own answer to a body over its limit, for a logged-in user (anyone else gets
-    the general page: the upload page is not theirs to see)."""
+    """The page's own answer to a body over its limit, for whom the page is open (anyone else
+    gets the general page: it must not learn that the page exists). The form is read (CSRF)
+    before the login is checked, so the role is checked here."""
+    from flask import g
     from flask_login import current_user
 
+    from mas.web import security
+
     refused = getattr(_view(), "body_refused", None)
-    if refused is None or not current_user.is_authenticated:
+    if refused is None:
         return None
-    return refused()
+    g.mas_user = current_user.session_user if current_user.is_authenticated else None
+    return refused() if security.may_visit(request.endpoint) else None
 
 
 def limit_mb() -> int:

@@ -96,3 +96,19 @@ def test_unreadable_rows_are_counted_not_fatal(db, ctx, world, now, tmp_path):
     report = vangnet.run_vangnet(db, ctx, SYSTEM, youths, enrollments, cutoff=CUTOFF, team_id=world.team_a, now=now)
     assert (report.misses, report.bad_rows) == (1, 3)
     assert any("regel 3" in p for p in report.problems)
+
+
+def test_each_spelling_of_a_date_is_judged_once_and_alike_on_every_row(db, ctx, world, now, tmp_path):
+    """Dates are parsed once per spelling (a population repeats them): a day that does not exist
+    is refused on every row that has it, d-m-jjjj and jjjj-mm-dd read like dd-mm-jjjj."""
+    enrolled, late, odd = valid_bsn(), valid_bsn(), valid_bsn()
+    youths = write(tmp_path / "j.csv", "bsn;geboortedatum", [
+        f"{enrolled};14-05-2011", f"{late};4-5-2011", f"{odd};2011-05-14", f"{valid_bsn()};31-02-2012",
+        f"{valid_bsn()};31-02-2012", f"{valid_bsn()}; 14-05-2011 "])
+    enrollments = write(tmp_path / "i.csv", "bsn;inschrijfdatum;uitschrijfdatum", [
+        f"{enrolled};01-08-2023;", f"{late};02-10-2026;", f"{odd};30-02-2020;"])
+    report = vangnet.run_vangnet(db, ctx, SYSTEM, youths, enrollments, cutoff=CUTOFF, team_id=world.team_a, now=now)
+    assert (report.youths, report.in_age, report.enrolled_keys) == (6, 4, 1)
+    assert (report.misses, report.bad_rows) == (3, 3)  # late (enrolled after the cutoff), odd, the spaced one
+    assert sum("regel 5" in p or "regel 6" in p for p in report.problems) == 2
+    assert any("inschrijvingen regel 4" in p for p in report.problems)

@@ -71,3 +71,30 @@ def test_every_post_without_token_is_refused(csrf_app, clock, db, ctx, world, no
     token = _token(client.get(f"/cases/{case.reference}").get_data(as_text=True))
     response = client.post(f"/cases/{case.reference}/notes", data={"text": "Met token", "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_the_upload_page_s_own_limit_holds_with_csrf_on(csrf_app, clock, db, world):
+    """CSRF reads the form before the view: the upload page's limit (10 MB) must already hold
+    then, for a file of 3 MB (over the app's 2 MB) and for the refusal of 11 MB naming the page's
+    limit; a partner is not told the page exists."""
+    import io
+    from pathlib import Path
+
+    def post(client, data: bytes, token: str = ""):
+        boundary = "grens"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.csv\"\r\n\r\n").encode()
+        body += data + f"\r\n--{boundary}--\r\n".encode()
+        return client.post("/import/verzuim", input_stream=io.BytesIO(body), content_length=len(body),
+                           content_type=f"multipart/form-data; boundary={boundary}")
+
+    client = _login(csrf_app, clock, "regisseur_a")
+    token = _token(client.get("/import/verzuim").get_data(as_text=True))
+    sample = (Path(__file__).resolve().parents[2] / "examples" / "verzuimmeldingen.csv").read_bytes()
+    page = post(client, sample + b"\r\n" * (3 * 1024 * 1024 // 2), token)
+    assert page.status_code == 200 and 'id="count-new">20<' in page.get_data(as_text=True)
+    big = post(client, b"x" * (11 * 1024 * 1024), token)
+    text = big.get_data(as_text=True)
+    assert big.status_code == 413 and "grens van 10 MB" in text and "mas import verzuim" in text
+    partner = post(_login(csrf_app, clock, "partner_wijkteam"), b"x" * (11 * 1024 * 1024))
+    assert partner.status_code == 413 and "mas import verzuim" not in partner.get_data(as_text=True)
