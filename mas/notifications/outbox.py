@@ -92,6 +92,33 @@ def queue(conn: Connection, rows: Iterable[dict], items: Iterable[dict] = ()) ->
     return len(rows)
 
 
+def _unless_taken(conn: Connection, table, column: str):
+    """INSERT … ON CONFLICT (column) DO NOTHING, in the connection's dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=[column])
+
+
+def queue_once(conn: Connection, message: dict, items: Iterable[dict] = ()) -> bool:
+    """Insert a message unless its idempotency key is taken, with those of its items whose key
+    is not taken either; a message none of whose items is new is not kept. The unique keys
+    decide, so two writers at once (a lease that ran out) leave one message: no read first.
+    Returns whether the message was queued."""
+    message_pk = conn.execute(_unless_taken(conn, _o, "idempotency_key").values(status="pending", attempts=0)
+                              .returning(_o.c.id), message).scalar_one_or_none()
+    items = list(items)
+    if message_pk is None or not items:
+        return message_pk is not None
+    rows = [{"message_pk": message_pk, "key": i["key"], "case_id": i["case_id"], "deadline_id": i["deadline_id"],
+             "rung": i["rung"]} for i in items]
+    added = conn.execute(_unless_taken(conn, _i, "key").returning(_i.c.id), rows).all()
+    if not added:  # every rung it would carry already went to this address in another message
+        conn.execute(_o.delete().where(_o.c.id == message_pk))
+        return False
+    return True
+
+
 def case_link(ctx: ServiceContext, reference: str) -> str:
     return f"{ctx.settings.base_url}/cases/{reference}"
 

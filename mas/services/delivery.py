@@ -257,18 +257,12 @@ class DeliveryHooks:
     def _copy_to(self, conn, row: Claimed, found: list, to: Addressee, team_id: int | None, now: datetime) -> None:
         template, context = _readdressed_context(self.ctx, row, to, now)
         key = f"{row.idempotency_key}:vangnet:{to.address}"
-        if conn.execute(select(_o.c.id).where(_o.c.idempotency_key == key)).first() is not None:
-            return
         message = outbox.row(self.ctx, key=key, template=template, recipient=to.address, context=context,
                              case_id=row.case_id, now=now, not_before=now, role=str(to.role), user_id=to.user_id,
                              organisation_id=to.organisation_id, team_id=team_id)
-        fresh = [i for i in found if conn.execute(select(_i.c.id).where(
-            _i.c.key == _item_key(i.key, to.address))).first() is None]
-        if found and not fresh:
-            return
-        outbox.queue(conn, [message], [outbox.item(message_key=key, key=_item_key(i.key, to.address),
-                                                   case_id=i.case_id, deadline_id=i.deadline_id, rung=i.rung)
-                                       for i in fresh])
+        outbox.queue_once(conn, message, [outbox.item(message_key=key, key=_item_key(i.key, to.address),
+                                                      case_id=i.case_id, deadline_id=i.deadline_id, rung=i.rung)
+                                          for i in found])
 
     # -- given up --
 
@@ -303,13 +297,11 @@ class DeliveryHooks:
         else:
             link = f"{self.ctx.settings.base_url}/cases"
         key = f"niet-bezorgd:{row.id}:{to.address}"
-        if conn.execute(select(_o.c.id).where(_o.c.idempotency_key == key)).first() is not None:
-            return
         context = {"references": list(references), "kind": outbox.TEMPLATE_LABELS.get(row.template, row.template),
                    "recipient": row.recipient,
                    "role_label": Recipient(row.recipient_role).label if row.recipient_role else "ontvanger",
                    "reason": row.last_error or "onbekend", "link": link}
-        outbox.queue(conn, [outbox.row(self.ctx, key=key, template="niet_bezorgd", recipient=to.address,
-                                       context=context, case_id=case_ids[0] if len(case_ids) == 1 else None, now=now,
-                                       not_before=now, role=str(to.role), user_id=to.user_id,
-                                       organisation_id=to.organisation_id, team_id=team_id)])
+        outbox.queue_once(conn, outbox.row(self.ctx, key=key, template="niet_bezorgd", recipient=to.address,
+                                           context=context, case_id=case_ids[0] if len(case_ids) == 1 else None,
+                                           now=now, not_before=now, role=str(to.role), user_id=to.user_id,
+                                           organisation_id=to.organisation_id, team_id=team_id))

@@ -214,3 +214,34 @@ def test_two_invitations_of_one_address_at_once(db, ctx, world, now):
     assert isinstance(first, ServiceError) and first.errors == {"email": "Er is al een account met dit e-mailadres."}
     u = User.__table__
     assert _count(db, u, u.c.email == "nieuw@example.org") == 1
+
+
+def test_one_copy_of_a_message_to_a_fallback_when_two_dispatchers_make_it_at_once(db, ctx, world, now, step):
+    """delivery._copy_to and _notice (a lease ran out, two dispatchers handle one message): the
+    unique keys decide, not a read first. The same copy twice leaves one message; a copy whose
+    every rung already went to that address (in another message) is not kept."""
+    from mas.models import OutboxItem, OutboxMessage
+    from mas.notifications import outbox
+
+    case_id, step_id = step
+    d, o, i = Deadline.__table__, OutboxMessage.__table__, OutboxItem.__table__
+    with db.read() as conn:
+        deadline_id = conn.execute(select(d.c.id).where(d.c.step_id == step_id)).scalar_one()
+
+    def copy(message_key, item_key):
+        message = outbox.row(ctx, key=message_key, template="rung", recipient="beheer2@example.org", context={},
+                             case_id=case_id, now=now, not_before=now, role="admin", user_id=None,
+                             organisation_id=None, team_id=world.team_a)
+        item = outbox.item(message_key=message_key, key=item_key, case_id=case_id, deadline_id=deadline_id,
+                           rung="eerste")
+        return lambda conn: outbox.queue_once(conn, message, [item])
+
+    first, second = race(db, copy("m:1:vangnet:beheer2", "k:1:beheer2"), copy("m:1:vangnet:beheer2", "k:1:beheer2"))
+    assert sorted([first, second]) == [False, True]
+    first, second = race(db, copy("m:2:vangnet:beheer2", "k:2:beheer2"), copy("m:3:vangnet:beheer2", "k:2:beheer2"))
+    assert sorted([first, second]) == [False, True]
+    with db.read() as conn:
+        keys = conn.execute(select(o.c.idempotency_key).where(o.c.recipient == "beheer2@example.org")
+                            .order_by(o.c.idempotency_key)).scalars().all()
+        items = conn.execute(select(i.c.key).order_by(i.c.key)).scalars().all()
+    assert len(keys) == 2 and keys[0] == "m:1:vangnet:beheer2" and items == ["k:1:beheer2", "k:2:beheer2"]
