@@ -441,6 +441,8 @@ class VangnetRound(SQLModel, table=True):
     youths_checked: int = 0  # of the last run
     in_age: int = 0
     last_run_at: datetime | None = _at(nullable=True)
+    # The last run's vrijstellingen among the youths of the age: [{"article", "municipality", "count"}].
+    exemptions: list | None = _json()
 
     __table_args__ = (Index("uq_vangnet_round_team_cutoff", "team_id", "cutoff_on", unique=True),)
 

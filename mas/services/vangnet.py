@@ -14,7 +14,9 @@ open entry, so two officers never both act on one.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -54,6 +56,8 @@ class VangnetReport:
     exempt_keys: int = 0
     misses: int = 0
     new_entries: int = 0
+    # (article, municipality) -> youths of the age exempt on the cutoff (the figures count them)
+    exemptions: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     bad_rows: int = 0
 
@@ -108,10 +112,12 @@ class _Days(dict):
         return value
 
 
-def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: VangnetReport) -> set[int]:
-    """The BSNs with a row valid on the cutoff (first day on or before it, last day empty or on/after it)."""
+def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: VangnetReport,
+                articles: dict[int, str] | None = None) -> set[int]:
+    """The BSNs with a row valid on the cutoff (first day on or before it, last day empty or on/after it).
+    With `articles` (vrijstellingen), each BSN's article of the Leerplichtwet is kept there too."""
     cols = _columns(section, table.header, ("bsn", "first_on"), name)
-    b, f, last = cols["bsn"], cols["first_on"], cols.get("last_on")
+    b, f, last, art = cols["bsn"], cols["first_on"], cols.get("last_on"), cols.get("article")
     days = _Days()
     keys: set[int] = set()
     add = keys.add
@@ -126,10 +132,22 @@ def _valid_keys(table: Table, section: dict, cutoff: date, name: str, report: Va
                     if t and days[t] < cutoff:
                         continue
                 add(int(cells[b]))
+                if articles is not None:
+                    articles[int(cells[b])] = article(cells[art] if art is not None and art < len(cells) else "")
             except (ValueError, IndexError):
                 if cells and "".join(cells).strip():
                     _problem(report, f"{name} regel {reader.line_num}: BSN of datum niet te lezen.")
     return keys
+
+
+UNKNOWN_ARTICLE = "onbekend"
+
+
+def article(text: str) -> str:
+    """An article of the Leerplichtwet as files write it ("Art. 5 onder a", "5a", "artikel 15") -> "5a", "15";
+    "onbekend" when the file does not say."""
+    compact = re.sub(r"artikel|art\.?|onder|sub|lid|[\s.()]", "", (text or "").lower())
+    return compact or UNKNOWN_ARTICLE
 
 
 def _problem(report: VangnetReport, text: str) -> None:
@@ -144,8 +162,10 @@ def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str
     config = _config(ctx)
     enrolled = _valid_keys(open_path(enrollments), config["enrollments"], cutoff, "inschrijvingen", report)
     report.enrolled_keys = len(enrolled)
+    articles: dict[int, str] = {}
     if vrijstellingen is not None:
-        exempt = _valid_keys(open_path(vrijstellingen), config["vrijstellingen"], cutoff, "vrijstellingen", report)
+        exempt = _valid_keys(open_path(vrijstellingen), config["vrijstellingen"], cutoff, "vrijstellingen", report,
+                             articles)
         report.exempt_keys = len(exempt)
         enrolled |= exempt
         del exempt
@@ -178,6 +198,8 @@ def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str
                 _problem(report, f"jongeren regel {reader.line_num}: BSN niet te lezen.")
                 continue
             if bsn in enrolled:
+                if articles and bsn in articles:  # of the age and exempt: counted per article and municipality
+                    report.exemptions[(articles[bsn], _cell(cells, mun))] += 1
                 continue
             misses.append({"bsn": f"{bsn:09d}", "birth_on": born, "given_name": _cell(cells, gn),
                            "family_name": _cell(cells, fn), "municipality": _cell(cells, mun)})
@@ -212,7 +234,9 @@ def run_vangnet(db: Database, ctx: ServiceContext, actor: Actor, youths, enrollm
                       "runs": 0, "youths_checked": 0, "in_age": 0})
         round_id = conn.execute(
             update(_r).where(_r.c.team_id == team_id, _r.c.cutoff_on == cutoff)
-            .values(runs=_r.c.runs + 1, youths_checked=report.youths, in_age=report.in_age, last_run_at=now)
+            .values(runs=_r.c.runs + 1, youths_checked=report.youths, in_age=report.in_age, last_run_at=now,
+                    exemptions=[{"article": a, "municipality": m, "count": n}
+                                for (a, m), n in sorted(report.exemptions.items(), key=str)])
             .returning(_r.c.id)).scalar_one()
         before = _count(conn, round_id)
         for start in range(0, len(misses), 1000):

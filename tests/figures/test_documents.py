@@ -101,7 +101,8 @@ def test_the_swv_overview_on_a_peildatum(db, ctx, world, dataset, rapporteur):
     # A, F: offer started; D1 closed; D2, H later.
     assert rows[0] == [2, 2]  # enrolled, > 4 weeks: B, E
     assert rows[1] == [0, 0]  # absoluut verzuim
-    assert rows[2] == ["niet beschikbaar", "niet beschikbaar"]
+    assert rows[2] == ["niet beschikbaar", "niet beschikbaar"]  # no vangnet round in the year before
+    assert "geen vangnetcontrole" in overview.notes[0]
     assert rows[3] == [2, 2] and rows[4] == [0, 0]  # with / without an offer
     assert rows[5] == [0, 0] and rows[6] == [0, 0]  # > 3 months (B: 5 Jan + 3 months = 5 Apr)
     assert [c.label for c in overview.tables[0].columns] == ["Categorie", "Totaal", "Leerplicht Utrecht"]
@@ -124,3 +125,38 @@ def test_a_rapporteur_account_belongs_to_a_samenwerkingsverband(db, world):
         with_team = auth.account_errors(conn, email="r@example.org", role="swv_rapporteur", team_id=world.team_a,
                                         organisation_id=None)
     assert "samenwerkingsverband" in wrong_kind["organisation_id"] and "organisation_id" in with_team
+
+
+def _vangnet_round(db, ctx, world, tmp_path, cutoff, rows):
+    """A vangnet round of team A on `cutoff` whose vrijstellingen file holds `rows` (bsn, birth, article, place)."""
+    from mas.services import vangnet
+    from mas.services.actors import SYSTEM
+
+    youths = tmp_path / f"jongeren-{cutoff}.csv"
+    youths.write_text("BSN;Geboortedatum;Woongemeente\n" + "".join(f"{b};{born};{place}\n" for b, born, _, place in rows))
+    enrollments = tmp_path / "inschrijvingen.csv"
+    enrollments.write_text("BSN;Inschrijfdatum\n")
+    exempt = tmp_path / f"vrijstellingen-{cutoff}.csv"
+    exempt.write_text("BSN;Begindatum;Artikel\n" + "".join(f"{b};01-08-2020;{a}\n" for b, _, a, _ in rows))
+    vangnet.run_vangnet(db, ctx, SYSTEM, youths, enrollments, exempt, cutoff=cutoff, team_id=world.team_a, now=NOW)
+
+
+def test_vrijstellingen_come_from_the_latest_vangnet_round_of_the_period(db, ctx, world, dataset, rapporteur, tmp_path):
+    from tests.factories import valid_bsn
+
+    _vangnet_round(db, ctx, world, tmp_path, date(2025, 9, 1), [(valid_bsn(), "01-01-2012", "5a", "Utrecht")] * 1)
+    _vangnet_round(db, ctx, world, tmp_path, date(2026, 3, 1), [
+        (valid_bsn(), "01-01-2012", "5a", "Utrecht"), (valid_bsn(), "01-02-2012", "Art. 5 onder a", "Utrecht"),
+        (valid_bsn(), "01-03-2012", "5a", "Amersfoort"), (valid_bsn(), "01-04-2012", "5b", "Utrecht")])
+    with db.begin() as conn:
+        overview = documents.swv_overview(conn, ctx, rapporteur, date(2026, 4, 1), NOW)
+        report = documents.yearly_report(conn, ctx, world.coordinator_a, "2025-2026", NOW)
+        earlier = documents.yearly_report(conn, ctx, world.coordinator_a, "2024-2025", NOW)
+    # The overview: 5a in the SWV's area (Utrecht, Stichtse Vecht, Zeist) from the 1 March round, not Amersfoort.
+    assert list(_table(overview, "thuiszitters_swv").values())[2] == [2, 2]
+    assert "Leerplicht Utrecht op 01-03-2026" in overview.notes[0]
+    measures = _table(report, "maatregelen")
+    # Columns: Totaal, Utrecht, Overig / onbekend (Amersfoort is not a municipality of team A).
+    assert measures["Vrijstelling artikel 5 onder a (lichamelijk of psychisch niet geschikt)"] == [3, 2, 1]
+    assert measures["Vrijstelling artikel 5 onder b (bedenkingen tegen de richting)"] == [1, 1, 0]
+    assert not any(label.startswith("Vrijstelling artikel") for label in _table(earlier, "maatregelen"))

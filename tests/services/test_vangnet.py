@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from mas.models import Case, Signal, VangnetEntry
+from mas.models import Case, Signal, VangnetEntry, VangnetRound
 from mas.services import vangnet
 from mas.services.actors import SYSTEM
 from mas.services.errors import Conflict, NotFound, ValidationError
@@ -112,3 +112,27 @@ def test_each_spelling_of_a_date_is_judged_once_and_alike_on_every_row(db, ctx, 
     assert (report.misses, report.bad_rows) == (3, 3)  # late (enrolled after the cutoff), odd, the spaced one
     assert sum("regel 5" in p or "regel 6" in p for p in report.problems) == 2
     assert any("inschrijvingen regel 4" in p for p in report.problems)
+
+
+def test_vrijstellingen_of_the_age_are_counted_per_article_and_municipality(db, ctx, world, now, files, tmp_path):
+    people, youths, enrollments, _ = files
+    exemptions = write(tmp_path / "vrijstellingen-artikel.csv", "BSN;Begindatum;Einddatum;Artikel", [
+        f"{people['exempt'][0]};01-08-2025;31-07-2027;Art. 5 onder a",
+        f"{people['missing'][0]};01-08-2025;;5c",  # exempt after all: off the list, counted under 5c
+        f"{people['too_old'][0]};01-08-2025;;5a",  # 18 on the cutoff: not of the age, not counted
+        f"{people['left_school'][0]};01-08-2024;31-07-2026;5a",  # ended before the cutoff
+    ])
+    report = vangnet.run_vangnet(db, ctx, SYSTEM, youths, enrollments, exemptions, cutoff=CUTOFF, team_id=world.team_a,
+                                 now=now)
+    assert set(entries(db)) == {"left_school", "just_18_tomorrow", "too_young"}
+    assert dict(report.exemptions) == {("5a", "Utrecht"): 1, ("5c", "Utrecht"): 1}
+    with db.read() as conn:
+        stored = conn.execute(select(VangnetRound.__table__.c.exemptions)
+                              .where(VangnetRound.__table__.c.id == report.round_id)).scalar_one()
+    assert stored == [{"article": "5a", "municipality": "Utrecht", "count": 1},
+                      {"article": "5c", "municipality": "Utrecht", "count": 1}]
+
+
+def test_articles_as_files_write_them():
+    assert [vangnet.article(t) for t in ("Art. 5 onder a", "5a", "artikel 15", "5 sub b", "", " 5C ")] == \
+        ["5a", "5a", "15", "5b", "onbekend", "5c"]

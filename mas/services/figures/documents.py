@@ -3,9 +3,9 @@ samenwerkingsverband per peildatum, and the yearly leerplicht report (art. 25 Le
 for a school year, per municipality the team serves. Both are tables (small counts are
 suppressed when they are written), and every one produced is logged in the access log.
 
-Vrijstellingen: the vangnet (mas.services.vangnet) reads a vrijstellingen file to check
-enrollments but keeps none of it, so neither document can count vrijstellingen yet; both
-say so in words instead of printing a number.
+Vrijstellingen come from the enrollment vangnet (mas.services.vangnet): each run counts the
+youths of the age exempt on its cutoff, per article and municipality; a document counts each
+team's latest round in its period and says which, or says that there is none.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from mas.models import Team
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import Forbidden, ValidationError
-from mas.services.figures import data
+from mas.services.figures import data, exemptions
 from mas.services.figures.dashboard import pact_months
 from mas.services.figures.schools import SCHOOL_YEAR
 from mas.services.figures.scope import Scope, swv_scope
@@ -35,8 +35,15 @@ from mas.workflows.vocabulary import EDUCATION_KINDS, SIGNAL_KINDS
 
 _t = Team.__table__
 NOT_KEPT = "niet beschikbaar"
-VRIJSTELLING_NOTE = ("Vrijstellingen: mas bewaart het vrijstellingenbestand van de vangnetcontrole niet, dus dit "
-                     "aantal is hier (nog) niet te tellen.")
+
+
+def _exemption_note(cutoffs: dict, teams: dict) -> str:
+    if not cutoffs:
+        return ("Vrijstellingen: geen vangnetcontrole met een vrijstellingenbestand in deze periode, dus dit aantal "
+                "is hier niet te tellen.")
+    return "Vrijstellingen: uit de vangnetcontrole van " + ", ".join(
+        f"{teams[t][0]} op {day:%d-%m-%Y}" for t, day in sorted(cutoffs.items())) + \
+        " (jongeren in de leeftijd van leer- of kwalificatieplicht met een vrijstelling op die dag)."
 ABSOLUUT = "absoluut"  # the kind of absence of a youth who is not enrolled (SIGNAL_KINDS)
 VRIJSTELLING_REASON = "vrijstelling"  # the municipal closing reason (CLOSING_REASONS)
 
@@ -105,10 +112,18 @@ def _swv_overview(conn, ctx, actor, peildatum, now) -> Document:
         ("over_without", f"Van hen: langer dan {months} maanden thuis zonder aanbod"),
     )
     team_ids = list(teams)
+    counted = exemptions.latest_counts(conn, team_ids, peildatum - relativedelta(years=1) + relativedelta(days=1),
+                                       peildatum)
+    area = {m.lower() for m in municipalities}
+    for (team, article, place), n in counted.counts.items():
+        if article == "5a" and (place is None or place.lower() in area):
+            counts["vrijstelling"][team] += n
+            counts["vrijstelling"]["all"] += n
     rows = []
     for key, label in labels:
         if key == "vrijstelling":
-            rows.append([label, NOT_KEPT, *(NOT_KEPT for _ in team_ids)])
+            rows.append([label, counts[key]["all"] if counted.cutoffs else NOT_KEPT,
+                         *(counts[key][t] if t in counted.cutoffs else NOT_KEPT for t in team_ids)])
         else:
             rows.append([label, counts[key]["all"], *(counts[key][t] for t in team_ids)])
     table = Table("thuiszitters_swv", f"Thuiszitters op peildatum {peildatum:%d-%m-%Y}",
@@ -117,8 +132,8 @@ def _swv_overview(conn, ctx, actor, peildatum, now) -> Document:
                                     "Jongeren die op de peildatum thuis zaten zonder gestart aanbod."))
     log_access(conn, actor, "export", now, basis="swv", detail={
         "what": "thuiszitters_swv", "peildatum": peildatum.isoformat(), "team_ids": team_ids})
-    return Document(f"Thuiszittersoverzicht {name}", f"Peildatum {peildatum:%d-%m-%Y}", [table], [VRIJSTELLING_NOTE],
-                    config.small_count)
+    return Document(f"Thuiszittersoverzicht {name}", f"Peildatum {peildatum:%d-%m-%Y}", [table],
+                    [_exemption_note(counted.cutoffs, teams)], config.small_count)
 
 
 def _team_scope(actor: Actor) -> Scope:
@@ -175,11 +190,17 @@ def _yearly_report(conn, ctx, actor, school_year, now) -> Document:
         measures[("closed_vrijstelling", municipality(place))] += 1
     tables.append(grid("Zaken per route", "routes", list(wf.routes.items()), routes,
                        "Zaken waarvan de route in het schooljaar gekozen of gewijzigd is (de dag van de keuze)."))
+    counted = exemptions.latest_counts(conn, scope.team_ids, start, end - relativedelta(days=1))
+    articles = sorted({article for (_team, article, _place) in counted.counts}, key=lambda a: (len(a), a))
+    for (_team, article, place), n in counted.counts.items():
+        measures[(f"vrijstelling:{article}", municipality(place))] += n
+    teams = _teams(conn, scope.team_ids)
     tables.append(grid("Halt-verwijzingen, processen-verbaal en vrijstellingen", "maatregelen", [
         ("halt", "Halt-verwijzingen (route Halt, naar de dag van verwijzen)"),
         ("pv", "Processen-verbaal (route strafrechtelijk, naar de datum van het proces-verbaal)"),
         ("closed_vrijstelling", "Zaken afgesloten met reden vrijstelling"),
-    ], measures, VRIJSTELLING_NOTE))
+        *((f"vrijstelling:{a}", exemptions.article_label(a)) for a in articles),
+    ], measures, _exemption_note(counted.cutoffs, teams)))
     tables.append(_thuiszitters_year(conn, ctx, scope, config, start, end, today, municipality, columns_for))
     tables.append(_vsv_per_school(conn, scope, school_year))
     log_access(conn, actor, "export", now, basis="team", detail={
