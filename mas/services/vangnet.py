@@ -201,6 +201,10 @@ def find_misses(ctx: ServiceContext, youths: Path | str, enrollments: Path | str
                 if articles and bsn in articles:  # of the age and exempt: counted per article and municipality
                     report.exemptions[(articles[bsn], _cell(cells, mun))] += 1
                 continue
+            text = cells[b].strip()
+            if not (text.isascii() and text.isdigit() and 0 < bsn < 10**9):  # int() also reads "-5", "1_000"
+                _problem(report, f"jongeren regel {reader.line_num}: BSN niet te lezen.")
+                continue
             misses.append({"bsn": f"{bsn:09d}", "birth_on": born, "given_name": _cell(cells, gn),
                            "family_name": _cell(cells, fn), "municipality": _cell(cells, mun)})
     report.youths, report.in_age, report.misses = youths_read, in_age, len(misses)

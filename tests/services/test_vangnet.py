@@ -91,10 +91,11 @@ def test_entries_become_signals_or_are_closed_with_a_reason(db, ctx, world, now,
 
 
 def test_unreadable_rows_are_counted_not_fatal(db, ctx, world, now, tmp_path):
-    youths = write(tmp_path / "j.csv", "bsn;geboortedatum", [f"{valid_bsn()};14-05-2011", "abc;14-05-2011", "x;y"])
+    youths = write(tmp_path / "j.csv", "bsn;geboortedatum", [f"{valid_bsn()};14-05-2011", "abc;14-05-2011", "x;y",
+                                                             "-5;14-05-2011", "1_000;14-05-2011", "1234567890;14-05-2011"])
     enrollments = write(tmp_path / "i.csv", "bsn;inschrijfdatum", ["nope;01-01-2020"])
     report = vangnet.run_vangnet(db, ctx, SYSTEM, youths, enrollments, cutoff=CUTOFF, team_id=world.team_a, now=now)
-    assert (report.misses, report.bad_rows) == (1, 3)
+    assert (report.misses, report.bad_rows) == (1, 6)  # int() reads "-5" and "1_000"; neither is a BSN
     assert any("regel 3" in p for p in report.problems)
 
 
