@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, and_, case, func, literal_column, or_, select
+from sqlalchemy import Date, Float, and_, case, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -137,13 +137,13 @@ def team_driven(conn: Connection):
     if conn.dialect.name != "postgresql":
         yield
         return
-    conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    conn.execute(text("SET LOCAL enable_hashjoin = off"))
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
     try:
         yield
     finally:
-        conn.exec_driver_sql("RESET enable_hashjoin")
-        conn.exec_driver_sql("RESET enable_seqscan")
+        conn.execute(text("RESET enable_hashjoin"))
+        conn.execute(text("RESET enable_seqscan"))
 
 
 def open_cases_per_state(conn: Connection, scope: Scope) -> dict[str, int]:
