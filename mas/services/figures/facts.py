@@ -12,9 +12,10 @@ too. A case's stamp holds its journal as the facts saw it (number of events, las
 holds `event_id`, the journal's id up to which its cases were checked. `current` (read-only)
 says whether a team's facts can be used: made under the same settings, and no case of the team
 (or that was the team's) with a journal other than its stamp says. `ensure` (a write
-transaction, before the dashboard reads) makes what is missing or stale. A journal id is only
-taken as accounted for once its event is an hour old: an event written by a transaction that
-commits later than one with a higher id is still seen (ids are handed out before commit).
+transaction, before the dashboard reads) makes what is missing or stale. On PostgreSQL a journal
+id is only taken as accounted for once its event is SETTLED old: an event written by a
+transaction that commits later than one with a higher id is still seen (ids are handed out
+before commit); SQLite writes one transaction at a time, so its ids arrive in order.
 The figures never read facts that are not current: they fall back to the journals.
 """
 
@@ -40,8 +41,9 @@ VERSION = 1  # raise when what a fact means changes: every team's facts are made
 STAY, OFFER, DUE = "verblijf", "aanbod", "termijn"
 WITHIN, NOT_WITHIN = "binnen", "buiten"
 OPENED, TRANSITION = "zaak_geopend", "overgang"
-SETTLED = timedelta(hours=1)
+SETTLED = timedelta(minutes=15)  # longer than any transaction that writes journal events
 CHUNK = 2000
+BEHIND = 2000  # journal events to read through before a team's mark is moved on
 
 
 @lru_cache(maxsize=8192)
@@ -160,8 +162,12 @@ def _stale_cases(conn: Connection, team_ids: tuple[int, ...], after_event_id: in
 
 
 def _settled_event_id(conn: Connection, after_event_id: int, now: datetime) -> int:
-    """The journal id up to which every event is an hour old (so committed long since)."""
+    """The journal id up to which no event can still appear. SQLite has one writer at a time:
+    an event committed later has a higher id than any seen now. PostgreSQL hands out ids before
+    commit: up to the first event younger than SETTLED (its transaction may still run)."""
     last = conn.execute(select(func.max(_e.c.id))).scalar() or 0
+    if conn.dialect.name == "sqlite":
+        return last
     young = conn.execute(select(func.min(_e.c.id)).where(_e.c.id > after_event_id, _e.c.at >= now - SETTLED)).scalar()
     return young - 1 if young is not None else last
 
@@ -243,11 +249,19 @@ def outcomes(conn: Connection, team_ids, start: date, end: date, today: date) ->
         .group_by(_f.c.day, _f.c.key))]
 
 
+def _behind(conn: Connection, team_ids) -> bool:
+    """Many journal events (the other teams') since a team's facts were last checked: `current`
+    reads them all each time until `ensure` moves the team's mark on."""
+    last = conn.execute(select(func.max(_e.c.id))).scalar() or 0
+    marks = conn.execute(select(func.min(_t.c.event_id)).where(_t.c.team_id.in_(team_ids))).scalar() or 0
+    return last - marks > BEHIND
+
+
 def keep(db, ctx: ServiceContext, team_ids: tuple[int, ...], now: datetime) -> int:
     """Before a team's figures are read: a quick read-only look, and only when something is
     missing or stale a write transaction to make it. Returns the number of cases made."""
     with db.read() as conn:
-        if current(conn, ctx, team_ids):
+        if current(conn, ctx, team_ids) and not _behind(conn, team_ids):
             return 0
     with db.begin() as conn:
         return ensure(conn, ctx, team_ids, now)
