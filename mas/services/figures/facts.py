@@ -33,6 +33,7 @@ from mas.context import ServiceContext
 from mas.dates import local_date, start_of_day
 from mas.figures_config import figures_config
 from mas.models import Case, CaseEvent, CaseFigure, CaseFigureStamp, Deadline, FigureTeam
+from mas.services.figures.data import month_start
 
 _c, _e, _d = Case.__table__, CaseEvent.__table__, Deadline.__table__
 _f, _s, _t = CaseFigure.__table__, CaseFigureStamp.__table__, FigureTeam.__table__
@@ -215,38 +216,43 @@ def ensure(conn: Connection, ctx: ServiceContext, team_ids: tuple[int, ...], now
 # --- reading -------------------------------------------------------------------------------------
 
 def state_stays(conn: Connection, team_ids, start: date, end: date) -> list[tuple[str, date, float, int]]:
-    """As data.state_stays, from the facts."""
+    """As data.state_stays, from the facts, per (UTC) month instead of per day."""
+    month = month_start(_f.c.day)
     rows = conn.execute(
-        select(_f.c.key, _f.c.day, func.sum(_f.c.value), func.count())
+        select(_f.c.key, month, func.sum(_f.c.value), func.count())
         .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start - timedelta(days=1), _f.c.day < end,
                _f.c.at >= start_of_day(start), _f.c.at < start_of_day(end), _f.c.value.is_not(None))
-        .group_by(_f.c.key, _f.c.day))
+        .group_by(_f.c.key, month))
     return [(state, on, float(total), n) for state, on, total, n in rows]
 
 
 def nazorg_exits(conn: Connection, team_ids, nazorg_state: str, start: date, end: date):
-    """As data.nazorg_exits, from the facts."""
+    """As data.nazorg_exits, from the facts, per (UTC) month."""
+    month = month_start(_f.c.day)
     return [tuple(r) for r in conn.execute(
-        select(_f.c.detail, _f.c.day, func.count())
+        select(_f.c.detail, month, func.count())
         .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start - timedelta(days=1), _f.c.day < end,
                _f.c.key == nazorg_state, _f.c.at >= start_of_day(start), _f.c.at < start_of_day(end))
-        .group_by(_f.c.detail, _f.c.day))]
+        .group_by(_f.c.detail, month))]
 
 
 def offers(conn: Connection, team_ids, start: date, end: date) -> list[tuple[date, int, int]]:
-    """(day the offer started, days from the first day at home, number) in [start, end)."""
+    """(month the offer started, days from the first day at home, number) for offers in [start, end)."""
+    month = month_start(_f.c.day)
     return [(on, int(days), n) for on, days, n in conn.execute(
-        select(_f.c.day, _f.c.value, func.count())
+        select(month, _f.c.value, func.count())
         .where(_f.c.team_id.in_(team_ids), _f.c.figure == OFFER, _f.c.day >= start, _f.c.day < end)
-        .group_by(_f.c.day, _f.c.value))]
+        .group_by(month, _f.c.value))]
 
 
 def outcomes(conn: Connection, team_ids, start: date, end: date, today: date) -> list[tuple[date, str, int]]:
-    """(last day of the three months, binnen | buiten, number) for days in [start, end) before today."""
+    """(month of the last day of the three months, binnen | buiten, number) for those last days in
+    [start, end) before today."""
+    month = month_start(_f.c.day)
     return [tuple(r) for r in conn.execute(
-        select(_f.c.day, _f.c.key, func.count())
+        select(month, _f.c.key, func.count())
         .where(_f.c.team_id.in_(team_ids), _f.c.figure == DUE, _f.c.day >= start, _f.c.day < min(end, today))
-        .group_by(_f.c.day, _f.c.key))]
+        .group_by(month, _f.c.key))]
 
 
 def _behind(conn: Connection, team_ids) -> bool:
