@@ -705,6 +705,56 @@ class SchoolFigure(SQLModel, table=True):
     )
 
 
+class CaseFigure(SQLModel, table=True):
+    """A fact of one case for the dashboard's over-time panels, derived from its journal and its
+    Thuiszitterspact clock (mas.services.figures.facts): a stay in a state that ended (`verblijf`:
+    key the state left, detail the state entered, value the days, None without a start), an offer
+    that started (`aanbod`: value the days since the first day at home), a thuiszitter whose three
+    months ran out (`termijn`: key `binnen` with an offer by then, else `buiten`).
+
+    Rebuilt per case from its rows, never edited: the same case gives the same facts. A team's
+    panels sum these instead of walking every journal of the team."""
+
+    __tablename__ = "case_figure"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = _fk("case.id", nullable=False, index=False)  # ix_case_figure_case
+    team_id: int  # the case's team when the facts were made; the stamp says when
+    figure: str
+    day: date  # the UTC day of `at` for journal facts, else the day itself
+    at: datetime | None = _at(nullable=True)
+    key: str | None = None
+    detail: str | None = None
+    value: float | None = None
+
+    __table_args__ = (
+        Index("ix_case_figure_case", "case_id"),
+        # The panels read one team's facts of one kind over a range of days, from the index alone.
+        Index("ix_case_figure_team", "team_id", "figure", "day", "at", "key", "detail", "value"),
+    )
+
+
+class CaseFigureStamp(SQLModel, table=True):
+    """What a case's facts were made from: its team and its journal then (number of events and
+    the last one). A journal that grew since, or a case that moved team, makes them stale."""
+
+    __tablename__ = "case_figure_stamp"
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    team_id: int
+    events: int
+    last_event_id: int
+
+
+class FigureTeam(SQLModel, table=True):
+    """A team whose cases all have facts, made under `digest` (the clock and figures settings
+    they depend on); journal events up to `event_id` are accounted for."""
+
+    __tablename__ = "figure_team"
+    team_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    digest: str
+    event_id: int
+    built_at: datetime = _at()
+
+
 class RuntimeState(SQLModel, table=True):
     """What an installation last applied, by key (e.g. the escalation ladders): compared at start-up."""
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from mas.services import figures
 from mas.services.errors import ServiceError
+from mas.services.figures import facts
 from mas.services.figures.tables import shown
 from mas.web import context as web
 from mas.web.charts import chart_uri
@@ -25,11 +26,19 @@ def _period_args() -> dict:
 @bp.get("")
 @roles(*DIRECTORS)
 def index():
+    _keep_facts()
     with web.db().read() as conn:
         dashboard = figures.build_dashboard(conn, web.ctx(), web.actor(), web.now(), **_period_args())
     charts = {t.key: chart_uri(t) for t in dashboard.tables}
     return render_template("figures/dashboard.html", dashboard=dashboard, charts=charts, shown=shown,
                            is_coordinator=web.actor().role == Role.COORDINATOR, errors={}, values={})
+
+
+def _keep_facts() -> None:
+    """A coordinator's team figures are summed from facts per case: make those that are missing or stale first."""
+    actor = web.actor()
+    if actor.role == Role.COORDINATOR and actor.team_id is not None:
+        facts.keep(web.db(), web.ctx(), (actor.team_id,), web.now())
 
 
 def _download(name: str, content: bytes, mimetype: str) -> Response:
@@ -41,6 +50,7 @@ def _download(name: str, content: bytes, mimetype: str) -> Response:
 @bp.get("/export/<key>.<fmt>")
 @roles(*DIRECTORS)
 def export_table(key: str, fmt: str):
+    _keep_facts()
     with web.db().begin() as conn:  # the export is logged in the same transaction
         name, content = figures.export_dashboard_table(conn, web.ctx(), web.actor(), key, fmt, web.now(),
                                                        **_period_args())
@@ -50,6 +60,7 @@ def export_table(key: str, fmt: str):
 @bp.get("/export.xlsx")
 @roles(*DIRECTORS)
 def export_all():
+    _keep_facts()
     with web.db().begin() as conn:
         name, content = figures.export_dashboard_workbook(conn, web.ctx(), web.actor(), web.now(), **_period_args())
     return _download(name, content, XLSX)

@@ -6,15 +6,23 @@ from __future__ import annotations
 import pytest
 
 from mas.services.errors import Forbidden
-from mas.services.figures import build_dashboard
+from mas.services.figures import build_dashboard, facts
 from tests.figures.dataset import NOW, build
 
 MONTHS = ["jan 2026", "feb 2026", "mrt 2026", "apr 2026", "mei 2026", "jun 2026"]
 
 
-@pytest.fixture
-def dataset(db, ctx, world):
-    return build(db, ctx, world)
+@pytest.fixture(params=["journals", "facts"])
+def dataset(request, db, ctx, world):
+    """Every figure twice: read from the journals, and summed from the facts per case
+    (mas.services.figures.facts), which must give the same numbers."""
+    built = build(db, ctx, world)
+    if request.param == "facts":
+        with db.begin() as conn:
+            facts.ensure(conn, ctx, (world.team_a, world.team_b), NOW)
+        with db.read() as conn:
+            assert facts.current(conn, ctx, (world.team_a, world.team_b))
+    return built
 
 
 def _dash(db, ctx, actor, **period):

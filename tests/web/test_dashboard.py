@@ -79,3 +79,25 @@ def test_the_school_file_upload_reports_bad_lines(web_app, login, data):
                            content_type="multipart/form-data", follow_redirects=True)
     assert "1 regels voor schooljaar 2025-2026" in response.get_data(as_text=True)
     assert login("regisseur_a").post("/dashboard/scholen", data={}).status_code == 404
+
+
+def test_the_coordinators_dashboard_makes_the_facts_and_a_change_shows_on_the_next_page(web_app, login, data, db, ctx,
+                                                                                        world, clock):
+    from mas.services.figures import facts
+    from tests.factories import fire
+    from tests.figures.dataset import at
+
+    client = login("coordinator_a")
+    with db.read() as conn:
+        assert not facts.current(conn, ctx, (world.team_a,))
+    before = client.get("/dashboard?van=2026-06&tot=2026-06").get_data(as_text=True)
+    with db.read() as conn:
+        assert facts.current(conn, ctx, (world.team_a,))  # made by the page
+    # C, at the zorgtafel since 16 Mar, gets its plan on 10 Jun: a zorgtafel stay of 86 days ends in June.
+    fire(db, ctx, world, data.ids["C"], "maatwerkplan_vastgesteld", at("2026-06-10"), actor=world.regisseur_a,
+         data={"offer": "Maatwerk", "responsible_organisation_id": world.wijkteam, "planned_start_on": "2026-06-22"})
+    after = client.get("/dashboard?van=2026-06&tot=2026-06").get_data(as_text=True)
+    assert "86,0" not in before.split("Gemiddeld aantal dagen per fase", 1)[1].split("</table>", 1)[0]
+    assert "86,0" in after.split("Gemiddeld aantal dagen per fase", 1)[1].split("</table>", 1)[0]
+    with db.read() as conn:
+        assert facts.current(conn, ctx, (world.team_a,))

@@ -7,7 +7,6 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Connection
@@ -16,7 +15,8 @@ from mas.context import ServiceContext
 from mas.dates import local_date
 from mas.figures_config import FiguresConfig, figures_config
 from mas.services.actors import Actor
-from mas.services.figures import data
+from mas.services.figures import data, facts
+from mas.services.figures.facts import pact_months, plus_months
 from mas.services.figures.scope import Period, Scope, period_from, scope_for
 from mas.services.figures.tables import DATE, DAYS, PERCENT, TEXT, Column, Table
 from mas.workflows.vocabulary import DUO_CLOSING_REASONS, EDUCATION_KINDS, SIGNAL_KINDS, SIGNAL_SOURCES
@@ -61,17 +61,6 @@ def p90(values: list[float]) -> float | None:
     return float(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)])
 
 
-@lru_cache(maxsize=8192)
-def plus_months(day: date, months: int) -> date:
-    """Calendar months later (dateutil: 31 January + 1 month = 28 or 29 February), kept per day."""
-    return day + relativedelta(months=months)
-
-
-def pact_months(ctx: ServiceContext) -> int:
-    rule = ctx.rule_for(ctx.workflow.pact_clock)
-    return rule.amount if rule is not None and rule.unit == "calendar_months" else 3
-
-
 def build_dashboard(conn: Connection, ctx: ServiceContext, actor: Actor, now: datetime, *,
                     first: str | None = None, last: str | None = None) -> Dashboard:
     """Every figure of the dashboard for this actor: the team's for a coordinator, their own
@@ -82,10 +71,13 @@ def build_dashboard(conn: Connection, ctx: ServiceContext, actor: Actor, now: da
     period = period_from(first, last, today, config.months)
     school_year = config.school_year_of(min(today, period.end - relativedelta(days=1)))
     with data.team_driven(conn):
+        # A team's over-time panels sum its facts when they are current; a casusregisseur's
+        # own cases, or facts not made yet, are read from the journals.
+        summed = not scope.is_personal and facts.current(conn, ctx, scope.team_ids)
         return Dashboard(
             scope, period, school_year,
             now_tables(conn, ctx, scope, config, now),
-            history_tables(conn, ctx, scope, config, period, today),
+            history_tables(conn, ctx, scope, config, period, today, summed=summed),
             school_tables(conn, scope, school_year),
         )
 
@@ -142,7 +134,7 @@ def _month_of(day: date) -> date:
 
 
 def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: FiguresConfig, period: Period,
-                   today: date) -> list[Table]:
+                   today: date, *, summed: bool = False) -> list[Table]:
     wf = ctx.workflow
     months = period.months()
     labels = [month_label(m) for m in months]
@@ -164,9 +156,16 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
         tables[-1].chart_series = tuple(range(1, len(keys) + 1))
 
     pact = pact_months(ctx)
-    periods = data.home_periods(conn, scope, wf.pact_clock, start - relativedelta(months=pact), end)
     due_in = defaultdict(lambda: [0, 0])
     to_offer = defaultdict(list)
+    if summed:
+        for on, days, n in facts.offers(conn, scope.team_ids, start, end):
+            to_offer[_month_of(on)].extend([days] * n)
+        for due, key, n in facts.outcomes(conn, scope.team_ids, start, end, today):
+            due_in[_month_of(due)][0] += n
+            if key == facts.WITHIN:
+                due_in[_month_of(due)][1] += n
+    periods = () if summed else data.home_periods(conn, scope, wf.pact_clock, start - relativedelta(months=pact), end)
     for p in periods:
         if p.offer_on is not None and start <= p.offer_on < end:
             to_offer[_month_of(p.offer_on)].append((p.offer_on - p.started_on).days)
@@ -203,7 +202,8 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     tables.append(offer_days)
 
     stays = defaultdict(lambda: [0.0, 0])
-    for state, day, days, n in data.state_stays(conn, scope, start, end):
+    for state, day, days, n in (facts.state_stays(conn, scope.team_ids, start, end) if summed
+                                else data.state_stays(conn, scope, start, end)):
         stays[(_month_of(day), state)][0] += days
         stays[(_month_of(day), state)][1] += n
     state_names = list(wf.open_states)
@@ -227,7 +227,8 @@ def history_tables(conn: Connection, ctx: ServiceContext, scope: Scope, config: 
     tables[-1].chart_series = tuple(range(1, len(reasons) + 1))
 
     exits = Counter()
-    for to_state, day, n in data.nazorg_exits(conn, scope, wf.nazorg_state, start, end):
+    for to_state, day, n in (facts.nazorg_exits(conn, scope.team_ids, wf.nazorg_state, start, end) if summed
+                             else data.nazorg_exits(conn, scope, wf.nazorg_state, start, end)):
         exits[(_month_of(day), "gehouden" if wf.is_final(to_state) else "terugval")] += n
     reopened = Counter()
     for day, n in data.reopened_cases(conn, scope, start, end):

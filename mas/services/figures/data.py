@@ -45,6 +45,41 @@ def _utc_day_postgresql(element, compiler, **kw):
     return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
+class utc_month(FunctionElement):  # noqa: N801
+    """The first day of the UTC month of a stored moment: counted per month in the database,
+    a handful of rows per month instead of one per day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_month, "sqlite")
+def _utc_month_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(utc_month, "postgresql")
+def _utc_month_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', timezone('UTC', {compiler.process(element.clauses, **kw)})) AS DATE)"
+
+
+class month_start(FunctionElement):  # noqa: N801
+    """The first day of the month of a stored day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
 class days_between(FunctionElement):  # noqa: N801
     """Days (with fractions) from the second moment to the first, in SQL."""
 
@@ -186,8 +221,8 @@ def escalations_per_rung(conn: Connection, scope: Scope) -> list[tuple[str, str,
 
 
 def signals_received(conn: Connection, scope: Scope, start: date, end: date) -> list[tuple[str, str, date, int]]:
-    """(kind, source, day received, number) of the signals the scope's team(s) entered, counted in SQL."""
-    day = utc_day(_s.c.received_at)
+    """(kind, source, month received, number) of the signals the scope's team(s) entered, counted in SQL."""
+    day = utc_month(_s.c.received_at)
     query = (select(_s.c.kind, _s.c.source, day, func.count())
              .where(_s.c.team_id.in_(scope.team_ids), _s.c.received_at >= start_of_day(start),
                     _s.c.received_at < start_of_day(end))
@@ -211,9 +246,10 @@ def signals_for_municipalities(conn: Connection, scope: Scope, start: date, end:
 
 
 def closed_cases(conn: Connection, scope: Scope, start: date, end: date):
-    """Per closing reason and day in [start, end): cases closed, of them with contact with an
-    ervaringsdeskundige, and the sums and numbers of the satisfaction answers."""
-    day = utc_day(_c.c.closed_at)
+    """Per closing reason and (UTC) month, of the cases closed in [start, end): cases closed, of
+    them with contact with an ervaringsdeskundige, and the sums and numbers of the satisfaction
+    answers."""
+    day = utc_month(_c.c.closed_at)
     peer = func.sum(case((_c.c.peer_contact == literal_column("'ja'"), 1), else_=0))
     return [tuple(r) for r in conn.execute(
         select(_c.c.closing_reason, day, func.count(), peer, func.sum(_c.c.satisfaction_youth),
