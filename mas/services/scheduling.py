@@ -14,8 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from mas.context import ServiceContext
 from mas.db import Database
+from mas.models import Team
 from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
 from mas.notifications.health import claim_alert
 from mas.services.delivery import DeliveryHooks
@@ -41,6 +44,7 @@ class TickReport:
     dropped: int = 0
     paused_until: datetime | None = None
     handovers: int = 0
+    figures_made: int = 0  # cases whose dashboard facts were made ahead
 
 
 class LazyTransport:
@@ -85,7 +89,19 @@ def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickRep
     report = report or TickReport()
     report.handovers += plan_handovers(db, ctx, now)
     report.digests_queued += queue_digests(db, ctx, now)
+    report.figures_made += keep_figures(db, ctx, now)
     return report
+
+
+def keep_figures(db: Database, ctx: ServiceContext, now: datetime) -> int:
+    """The dashboard's facts per case, made ahead for every team (the dashboard still makes on
+    read whatever is missing or stale), so that no coordinator's view pays for making them:
+    after migration 0017 that was 3.5–4.5 s for a team of 20,000 cases. Idempotent."""
+    from mas.services.figures import facts  # here, not above: a `mas tick` that finds nothing stays light
+
+    with db.read() as conn:
+        team_ids = conn.execute(select(Team.__table__.c.id).order_by(Team.__table__.c.id)).scalars().all()
+    return sum(facts.keep(db, ctx, (team_id,), now) for team_id in team_ids)
 
 
 def run_dispatch(db: Database, ctx: ServiceContext, clock: Callable[[], datetime], transport,

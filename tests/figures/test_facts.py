@@ -119,3 +119,16 @@ def test_other_settings_other_facts(db, ctx, world):
     assert not _current(db, ctx, world.team_a)
     assert _ensure(db, ctx, world.team_a) > 0
     assert _current(db, ctx, world.team_a)
+
+
+def test_the_scheduler_s_daily_job_makes_every_team_s_facts_ahead(db, ctx, world):
+    from mas.services.scheduling import run_digest
+
+    data = build(db, ctx, world)
+    assert not _current(db, ctx, world.team_a) and not _current(db, ctx, world.team_b)
+    first = run_digest(db, ctx, NOW).figures_made
+    assert first > 0 and _current(db, ctx, world.team_a) and _current(db, ctx, world.team_b)
+    assert run_digest(db, ctx, NOW).figures_made == 0  # idempotent: nothing stale, nothing made
+    fire(db, ctx, world, data.ids["C"], "maatwerkplan_vastgesteld", at("2026-06-10"), actor=world.regisseur_a,
+         data={"offer": "Maatwerk", "responsible_organisation_id": world.wijkteam, "planned_start_on": "2026-06-22"})
+    assert run_digest(db, ctx, NOW).figures_made == 1 and _current(db, ctx, world.team_a)
