@@ -7,7 +7,7 @@ changes the case with Core statements and writes its event(s). The caller commit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, exc, select, update
 from sqlalchemy.engine import Connection
@@ -454,22 +454,39 @@ def add_note(conn: Connection, actor: Actor, case_id: int, text: str, *, now: da
 
 
 def change_route(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, route: str, *, now: datetime,
-                 expected_version: int | None, reason: str) -> None:
+                 expected_version: int | None, reason: str, pv_on: date | None = None) -> None:
+    """Change the route, or, on the route strafrechtelijk, record the day of the proces-verbaal
+    (often made after the route was chosen). The route's day moves only when the route does."""
     case = get_case(conn, case_id)
     require_directs(actor, case)
     check_version(conn, case, expected_version, actor)
     require_open(case)
     errors = {}
+    today = local_date(now)
     if route not in ctx.workflow.routes:
         errors["route"] = "Kies een van de routes."
     if not (reason or "").strip():
         errors["reason"] = "Geef een reden voor het wijzigen van de route."
+    if pv_on is not None:
+        earliest, _latest = case_date_bounds(ctx.settings.input, today)
+        if route != ctx.workflow.pv_route:
+            errors["pv_on"] = "Een proces-verbaal hoort bij de route strafrechtelijk."
+        elif pv_on > today:
+            errors["pv_on"] = "De datum van het proces-verbaal ligt in de toekomst."
+        elif pv_on < earliest:
+            errors["pv_on"] = f"Een datum vanaf {earliest:%d-%m-%Y}."
     check_texts("De route kan zo niet worden gewijzigd.", reason=reason)
     if errors:
         raise ValidationError("De route kan zo niet worden gewijzigd.", errors=errors)
     old = conn.execute(select(_c.c.route).where(_c.c.id == case.id)).scalar_one()
-    bump(conn, case, {"route": route, "route_on": local_date(now), "updated_at": now}, actor)
-    events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(), data={"from": old, "to": route})
+    values = {"route": route, "updated_at": now}
+    if route != old:
+        values["route_on"] = today
+    if pv_on is not None:
+        values["pv_on"] = pv_on
+    bump(conn, case, values, actor)
+    events.record(conn, case.id, actor, "route_gewijzigd", now, reason=reason.strip(),
+                  data={"from": old, "to": route, **({"pv_on": pv_on} if pv_on is not None else {})})
 
 
 def hand_over(conn: Connection, actor: Actor, case_id: int, to_user_id: int, *,

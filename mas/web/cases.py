@@ -166,9 +166,14 @@ def note(reference: str):
 @bp.post("/<reference>/route")
 @roles(*DIRECTORS)
 def route(reference: str):
-    return _act(reference, "route", lambda conn, case_id: case_service.change_route(
-        conn, web.ctx(), web.actor(), case_id, request.form.get("route", ""), now=web.now(),
-        expected_version=_version(), reason=request.form.get("reason", "")), "De route is gewijzigd.")
+    def run(conn, case_id):
+        read = FormReader(request.form)
+        pv_on = read.date("pv_on", False, "De datum van het proces-verbaal")
+        read.check()
+        case_service.change_route(conn, web.ctx(), web.actor(), case_id, request.form.get("route", ""),
+                                  now=web.now(), expected_version=_version(), reason=request.form.get("reason", ""),
+                                  pv_on=pv_on)
+    return _act(reference, "route", run, "De route is gewijzigd.")
 
 
 @bp.post("/<reference>/handover")

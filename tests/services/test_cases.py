@@ -328,3 +328,26 @@ def test_a_signal_stores_the_bsn_normalised(db, ctx, world, now):
     with db.read() as conn:
         stored = conn.execute(select(y.c.bsn).where(y.c.id == case_row(db, result.case_id).youth_id)).scalar_one()
     assert stored == "111222333"
+
+
+def test_a_proces_verbaal_is_recorded_later_on_the_route_strafrechtelijk(db, ctx, world, now):
+    case_id = open_case(db, ctx, world, now).case_id
+    later = now + timedelta(days=20)
+
+    def change(route, pv_on=None, moment=now):
+        with db.begin() as conn:
+            version = case_row(db, case_id).version
+            cases.change_route(conn, ctx, world.regisseur_a, case_id, route, now=moment, expected_version=version,
+                               reason="Zitting bij het OM", pv_on=pv_on)
+
+    change(ctx.workflow.pv_route)
+    assert (case_row(db, case_id).route_on, case_row(db, case_id).pv_on) == (now.date(), None)
+    change(ctx.workflow.pv_route, date(2026, 3, 18), later)  # the same route, a PV made since
+    row = case_row(db, case_id)
+    assert (row.route_on, row.pv_on) == (now.date(), date(2026, 3, 18))  # the route's day stays
+    for route, pv_on, message in ((ctx.workflow.halt_route, date(2026, 3, 18), "hoort bij de route strafrechtelijk"),
+                                  (ctx.workflow.pv_route, later.date() + timedelta(days=1), "in de toekomst")):
+        with pytest.raises(ValidationError) as refused:
+            change(route, pv_on, later)
+        assert message in refused.value.errors["pv_on"]
+    assert case_row(db, case_id).pv_on == date(2026, 3, 18)
