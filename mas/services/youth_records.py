@@ -95,7 +95,7 @@ def add_guardians(conn: Connection, record_id: int, guardians: tuple[GuardianInp
 
 def copy_record(conn: Connection, record_id: int, team_id: int, now: datetime) -> int:
     """A copy of a record (and its guardians) for the team a case is handed to."""
-    columns = ("youth_id", *_RECORD_FIELDS)
+    columns = ("youth_id", *_RECORD_FIELDS, *SCHOOLING, "school_years_on")  # the schooling goes along too
     new_id = conn.execute(
         insert(_r).from_select(
             [*columns, "team_id", "copied_from_id", "created_at"],

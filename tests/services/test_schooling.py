@@ -89,3 +89,18 @@ def test_the_12th_birthday_itself_is_accepted_and_every_wrong_field_is_named_at_
     correct(db, world, case.case_id, {"startkwalificatie_on": date(2021, 3, 10), "school_years_completed": 0}, now)
     youth = page(db, ctx, world.regisseur_a, case.reference, now)["youth"]
     assert (youth.startkwalificatie_on, youth.school_years_completed) == (date(2021, 3, 10), 0)
+
+
+def test_a_hand_over_copies_the_schooling_to_the_receiving_team(db, ctx, world, now):
+    from mas.services import transfers
+
+    case = open_case(db, ctx, world, now, birth_on=date(2010, 10, 1))
+    correct(db, world, case.case_id, {"school_years_completed": 11, "startkwalificatie_on": date(2026, 3, 2)}, now)
+    with db.begin() as conn:
+        version = cases.get_case(conn, case.case_id).version
+        transfers.transfer_case(conn, ctx, world.regisseur_a, case.case_id, world.team_b, reason="Verhuisd",
+                                now=now, expected_version=version)
+    youth = page(db, ctx, world.coordinator_b, case.reference, now)["youth"]
+    assert youth.team_id == world.team_b
+    assert (youth.startkwalificatie_on, youth.school_years_completed, youth.school_years_on) == (
+        date(2026, 3, 2), 11, date(2026, 3, 3))
