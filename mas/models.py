@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, false, literal_column, text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, false, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from mas.db import UTCDateTime
@@ -273,6 +273,7 @@ class YouthRecord(SQLModel, table=True):
     """
 
     __tablename__ = "youth_record"
+    __table_args__ = (CheckConstraint("school_years_completed BETWEEN 0 AND 12", name="ck_youth_record_school_years"),)
     id: int | None = Field(default=None, primary_key=True)
     youth_id: int = _fk("youth.id", nullable=False)
     team_id: int = _fk("team.id", nullable=False, index=False)
@@ -285,6 +286,11 @@ class YouthRecord(SQLModel, table=True):
     school_id: int | None = _fk("organisation.id")
     education_kind: str | None = Field(default=None, max_length=SHORT)  # po, vo, mbo, vso, …
     education_level: str | None = Field(default=None, max_length=SHORT)  # vmbo-b, havo, mbo-2, …
+    # What ends the obligation early (mas.clocks.obligation): a startkwalificatie, or 12 full school
+    # years; the count holds for the school year of the day it was recorded (school_years_on).
+    startkwalificatie_on: date | None = None
+    school_years_completed: int | None = None
+    school_years_on: date | None = None
     copied_from_id: int | None = _fk("youth_record.id", index=False)
     created_at: datetime = _at()
 

@@ -64,6 +64,7 @@ class ObligationToday:
     current: Period | None
     next: Period | None
     changes_on: date | None  # the first day the obligation is different
+    ended: Period | None = None  # without a current one: the last that ended before the day (and why)
 
     @property
     def kind(self) -> str:
@@ -171,7 +172,9 @@ def obligation_on(day: date, birth_on: date, **facts) -> ObligationToday:
         following = following if following is not None and following.first_on == changes_on else None
     else:
         changes_on = following.first_on if following else None
-    return ObligationToday(day, current, following, changes_on)
+    before = [p for p in found if p.last_on < day]
+    ended = before[-1] if before and current is None else None
+    return ObligationToday(day, current, following, changes_on, ended)
 
 
 def in_age_bounds(cutoff: date, is_school_day: Callable[[date], bool] | None = None) -> tuple[date, date]:

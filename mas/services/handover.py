@@ -8,6 +8,11 @@ cases whose record's birth date lies in the ranges that can change soon (an inde
 youth_record.birth_on, never a scan of all cases), and creates each clock once: the change
 decides the generation (1: leerplicht ends; 2: 18th birthday), and the deadline's unique
 (case, kind, generation) makes a second sweep, or a second scheduler, create nothing.
+
+The team's recorded startkwalificatie and school years count (mas.services.obligation): a youth
+whose startkwalificatie already ended the obligation gets no clock. Not covered: a leerplicht
+that 12 school years end a year or more before the age rule lies outside the birth-date ranges,
+so it gets no leerplicht-ends clock; a clock made before the diploma was recorded stays.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from mas.db import Database
 from mas.models import OPEN_CASE, Case, YouthRecord
 from mas.services import deadlines, events
 from mas.services.actors import SYSTEM
-from mas.services.obligation import school_day_test
+from mas.services.obligation import recorded_facts, school_day_test
 
 _c, _r = Case.__table__, YouthRecord.__table__
 LEERPLICHT_ENDS, TURNS_18 = 1, 2
@@ -37,10 +42,12 @@ def weeks_before(ctx: ServiceContext) -> int:
     return ctx.settings.handover_weeks_before
 
 
-def changes(birth_on: date, region_test) -> dict[int, date]:
-    """The days the obligation changes, by generation: leerplicht's end + 1, the 18th birthday."""
-    found = {p.kind: p for p in rules.periods(birth_on, is_school_day=region_test)}
-    out = {TURNS_18: rules.birthday(birth_on, 18)}
+def changes(birth_on: date, region_test, **facts) -> dict[int, date]:
+    """The days the obligation changes, by generation: leerplicht's end + 1, the 18th birthday.
+    A recorded startkwalificatie (`facts`, as mas.services.obligation.recorded_facts) leaves out
+    a change it already made moot: no RMC at 18, no kwalificatieplicht after leerplicht."""
+    found = {p.kind: p for p in rules.periods(birth_on, is_school_day=region_test, **facts)}
+    out = {TURNS_18: rules.birthday(birth_on, 18)} if rules.RMC in found else {}
     if rules.LEERPLICHT in found and rules.KWALIFICATIEPLICHT in found:
         out[LEERPLICHT_ENDS] = found[rules.LEERPLICHT].last_on + timedelta(days=1)
     return out
@@ -61,7 +68,8 @@ def _birth_ranges(today: date, horizon: date):
 
 def _candidates(conn: Connection, today: date, horizon: date):
     return conn.execute(
-        select(_c.c.id, _c.c.region, _r.c.birth_on).join(_r, _r.c.id == _c.c.record_id)
+        select(_c.c.id, _c.c.region, _r.c.birth_on, _r.c.startkwalificatie_on, _r.c.school_years_completed,
+               _r.c.school_years_on).join(_r, _r.c.id == _c.c.record_id)
         .where(_birth_ranges(today, horizon), OPEN_CASE)).all()
 
 
@@ -72,8 +80,10 @@ def plan_handovers(db: Database, ctx: ServiceContext, now: datetime) -> int:
     kind = ctx.workflow.handover_clock
     made = 0
     with db.begin() as conn:
-        for case_id, region, birth_on in _candidates(conn, today, horizon):
-            for generation, change_on in sorted(changes(birth_on, school_day_test(ctx, region)).items()):
+        for row in _candidates(conn, today, horizon):
+            case_id, region = row.id, row.region
+            found = changes(row.birth_on, school_day_test(ctx, region), **recorded_facts(row))
+            for generation, change_on in sorted(found.items()):
                 if not today < change_on <= horizon:
                     continue
                 due_at = end_of_day(change_on - timedelta(days=1))

@@ -23,11 +23,19 @@ def school_day_test(ctx: ServiceContext, region: str) -> Callable[[date], bool]:
     return is_school_day
 
 
-def obligation_today(ctx: ServiceContext, birth_on: date | None, region: str, today: date) -> rules.ObligationToday | None:
-    """What the case page shows: the obligation today and when it changes (None without a birth date)."""
+def recorded_facts(record) -> dict:
+    """What a team recorded that ends the obligation early (a youth_record row), as the rules take it."""
+    return {"startkwalificatie_on": record.startkwalificatie_on,
+            "school_years_completed": record.school_years_completed, "as_of": record.school_years_on}
+
+
+def obligation_today(ctx: ServiceContext, birth_on: date | None, region: str, today: date,
+                     **facts) -> rules.ObligationToday | None:
+    """What the case page shows: the obligation today and when it changes (None without a birth
+    date); `facts` as `recorded_facts` gives them."""
     if birth_on is None:
         return None
-    return rules.obligation_on(today, birth_on, is_school_day=school_day_test(ctx, region))
+    return rules.obligation_on(today, birth_on, is_school_day=school_day_test(ctx, region), **facts)
 
 
 def age_bounds(ctx: ServiceContext, cutoff: date, region: str) -> tuple[date, date]:

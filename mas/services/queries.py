@@ -37,7 +37,7 @@ from mas.services.access import directs, in_team, may_fire
 from mas.services.actors import Actor
 from mas.services.audit import log_access
 from mas.services.errors import NotFound
-from mas.services.obligation import obligation_today
+from mas.services.obligation import obligation_today, recorded_facts
 from mas.workflows import Role
 from mas.workflows.roles import TEAM_ROLES
 
@@ -238,7 +238,7 @@ def case_page(conn: Connection, ctx: ServiceContext, actor: Actor, reference: st
     teams = {t.id: t.name for t in conn.execute(select(_t.c.id, _t.c.name).order_by(_t.c.name))}
     signals = conn.execute(select(_sig).where(_sig.c.case_id == case.id).order_by(_sig.c.received_at, _sig.c.id)).all()
     return {
-        "obligation": obligation_today(ctx, youth.birth_on, case.region, local_date(now)),
+        "obligation": obligation_today(ctx, youth.birth_on, case.region, local_date(now), **recorded_facts(youth)),
         "proposed_first_day": _proposed_first_day(journal, case),
         "case": case, "youth": youth, "basis": basis, "may_direct": directs(actor, case),
         "school": orgs.get(youth.school_id),

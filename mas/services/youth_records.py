@@ -8,18 +8,20 @@ the copy it was handed with an overdracht. Another team's record is never read f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, exc, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from mas.dates import local_date
+from mas.clocks import obligation as rules
+from mas.dates import local_date, nl_date
 from mas.models import Guardian, Organisation, Team, Youth, YouthRecord
 from mas.services import events
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.errors import CaseClosed, Conflict, ValidationError
 from mas.services.inputs import GuardianInput, YouthInput
+from mas.values import BadValue, parse_int
 
 _y, _r, _g, _org, _team = (Youth.__table__, YouthRecord.__table__, Guardian.__table__, Organisation.__table__,
                            Team.__table__)
@@ -38,8 +40,11 @@ _INSERT_RECORD = _r.insert().returning(_r.c.id)
 _INSERT_GUARDIAN = _g.insert()
 _RECORD_FIELDS = ("given_name", "family_name", "birth_on", "bsn", "onderwijsnummer", "municipality", "school_id",
                   "education_kind", "education_level")
-CORRECTABLE = ("given_name", "family_name", "birth_on", "municipality", "school_id", "education_kind",
-               "education_level")
+_YOUTH_INPUT = ("given_name", "family_name", "birth_on", "municipality", "school_id", "education_kind",
+                "education_level")
+# What ends the obligation early (mas.clocks.obligation); recorded only through a correction.
+SCHOOLING = ("startkwalificatie_on", "school_years_completed")
+CORRECTABLE = (*_YOUTH_INPUT, *SCHOOLING)
 
 
 def match(conn: Connection, youth: YouthInput, team_id: int):
@@ -90,7 +95,7 @@ def add_guardians(conn: Connection, record_id: int, guardians: tuple[GuardianInp
 
 def copy_record(conn: Connection, record_id: int, team_id: int, now: datetime) -> int:
     """A copy of a record (and its guardians) for the team a case is handed to."""
-    columns = ("youth_id", *_RECORD_FIELDS)
+    columns = ("youth_id", *_RECORD_FIELDS, *SCHOOLING, "school_years_on")  # the schooling goes along too
     new_id = conn.execute(
         insert(_r).from_select(
             [*columns, "team_id", "copied_from_id", "created_at"],
@@ -119,17 +124,49 @@ def correct_youth(conn: Connection, actor: Actor, case, changes: dict, *, now: d
         raise CaseClosed("Deze zaak is afgesloten. Een nieuw signaal opent een nieuwe zaak.")
     current = conn.execute(select(_r).where(_r.c.id == case.record_id)).one()
     merged = {name: changes.get(name, getattr(current, name)) for name in CORRECTABLE}
+    today = local_date(now)
     checked = YouthInput(bsn=current.bsn, onderwijsnummer=current.onderwijsnummer,
-                         guardians=(guardian,) if guardian else (), **merged)
-    cleaned = checked.cleaned(local_date(now))  # the rules of a new signal: names, a birth date in the past
+                         guardians=(guardian,) if guardian else (), **{name: merged[name] for name in _YOUTH_INPUT})
+    schooling, errors = _schooling(merged, today)
+    try:
+        cleaned = checked.cleaned(today)  # the rules of a new signal: names, a birth date in the past
+    except ValidationError as exc:  # every wrong field at once, the schooling's too
+        raise ValidationError(exc.message, errors={**errors, **(exc.errors or {})}) from None
+    if errors:
+        raise ValidationError("Niet alle velden zijn juist ingevuld.", errors=errors)
     if cleaned.school_id is not None and not conn.execute(select(_org.c.id).where(_org.c.id == cleaned.school_id)).first():
         raise ValidationError("Kies een bestaande school.", field="school_id")
-    values = {name: getattr(cleaned, name) for name in CORRECTABLE}
+    values = {**{name: getattr(cleaned, name) for name in _YOUTH_INPUT}, **schooling}
     changed = sorted(name for name in CORRECTABLE if values[name] != getattr(current, name))
     if not changed and guardian is None:
         raise ValidationError("Er is niets gewijzigd.", field="form")
     if changed:
-        conn.execute(update(_r).where(_r.c.id == current.id).values(**{name: values[name] for name in changed}))
+        written = {name: values[name] for name in changed}
+        if "school_years_completed" in changed:  # the count holds for the school year it was told in
+            written["school_years_on"] = today if values["school_years_completed"] is not None else None
+        conn.execute(update(_r).where(_r.c.id == current.id).values(**written))
     add_guardians(conn, current.id, cleaned.guardians)
     events.record(conn, case.id, actor, "gegevens_jongere_gewijzigd", now,
                   data={"fields": changed, "guardian_added": guardian is not None})
+
+
+def _schooling(merged: dict, today: date) -> tuple[dict, dict[str, str]]:
+    """The schooling values, and what is wrong with them: a startkwalificatie lies in the past
+    and not before the 12th birthday; the school years are a whole number 0-12."""
+    values, errors = {name: merged[name] for name in SCHOOLING}, {}
+    obtained, birth_on = merged["startkwalificatie_on"], merged["birth_on"]
+    if obtained is not None:
+        if not isinstance(obtained, date) or isinstance(obtained, datetime):
+            errors["startkwalificatie_on"] = "Vul een datum in."
+        elif obtained > today:
+            errors["startkwalificatie_on"] = "De startkwalificatie kan niet in de toekomst behaald zijn."
+        elif isinstance(birth_on, date) and obtained < rules.birthday(birth_on, 12):
+            errors["startkwalificatie_on"] = ("Een startkwalificatie vóór de 12e verjaardag "
+                                              f"({nl_date(rules.birthday(birth_on, 12))}) kan niet kloppen.")
+    if merged["school_years_completed"] is not None:
+        try:
+            values["school_years_completed"] = parse_int(merged["school_years_completed"], low=0,
+                                                         high=rules.SCHOOL_YEARS_FOR_LEERPLICHT)
+        except BadValue as exc:
+            errors["school_years_completed"] = exc.message
+    return values, errors

@@ -320,7 +320,9 @@ def correct_youth(reference: str):
         changes = {"given_name": read.text("given_name"), "family_name": read.text("family_name"),
                    "birth_on": read.date("birth_on", True, "Geboortedatum"), "municipality": read.text("municipality"),
                    "school_id": read.integer("school_id"), "education_kind": read.text("education_kind"),
-                   "education_level": read.text("education_level")}
+                   "education_level": read.text("education_level"),
+                   "startkwalificatie_on": read.date("startkwalificatie_on"),
+                   "school_years_completed": read.integer("school_years_completed")}
         guardian = None
         if read.text("guardian_name"):
             guardian = GuardianInput(name=read.text("guardian_name"), relation=read.text("guardian_relation") or "ouder",

@@ -60,3 +60,23 @@ def test_closed_cases_get_none_and_the_digest_job_runs_it(db, ctx, world, now):
     assert run_digest(db, ctx, now).handovers == 0
     open_case(db, ctx, world, now, birth_on=date(2008, 4, 21))
     assert run_digest(db, ctx, now).handovers == 1
+
+
+def test_a_recorded_startkwalificatie_or_school_years_leave_out_changes_already_made(db, ctx, world, now):
+    from mas.services import cases, youth_records
+
+    # Born 20 Apr 2008 (18 on 20 Apr 2026) with a diploma on 2 Mar 2026: kwalificatieplicht ended
+    # 1 Mar 2026 and no RMC follows, so nothing changes at 18.
+    diploma = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))
+    # Born 31 Jul 2010 (by age leerplicht until 31 Jul 2026) with 12 full school years before
+    # 2025-2026: leerplicht ended 31 Jul 2025, so no change on 1 Aug 2026.
+    twelve = open_case(db, ctx, world, now, birth_on=date(2010, 7, 31))
+    with db.begin() as conn:
+        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, diploma.case_id),
+                                    {"startkwalificatie_on": date(2026, 3, 2)}, now=now)
+        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, twelve.case_id),
+                                    {"school_years_completed": 12}, now=now)
+    assert plan_handovers(db, ctx, now) == 0
+    assert plan_handovers(db, ctx, datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)) == 0
+    # Without them, both would have had their clock (the two tests above).
+    assert clocks(db) == []

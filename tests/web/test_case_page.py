@@ -137,3 +137,51 @@ def test_case_page_shows_the_obligation_today_and_when_it_changes(db, ctx, world
     page = re.sub(r"\s+", " ", page)
     assert "Plicht vandaag Leerplicht (tot en met vrijdag 31 juli 2026: einde van het schooljaar waarin de jongere 16 wordt)" in page
     assert "vanaf zaterdag 1 augustus 2026: Kwalificatieplicht" in page
+
+
+def _form_version(client, reference) -> str:
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    return page.split('name="version" value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_youth_form_records_school_years_and_a_startkwalificatie(db, ctx, world, now, login):
+    # Born 1 October 2010: by age leerplicht until 31 July 2027; 11 full school years before
+    # 2025-2026 (told today, 3 March 2026) make this school year the 12th: until 31 July 2026.
+    case = open_case(db, ctx, world, now, birth_on=date(2010, 10, 1))
+    client = login("regisseur_a")
+    form = {"given_name": "Sem", "family_name": "de Vries", "birth_on": "2010-10-01", "municipality": "Utrecht",
+            "version": _form_version(client, case.reference)}
+    # Wrong values: the page again, each error beside its field, what was typed still there.
+    refused = client.post(f"/cases/{case.reference}/youth",
+                          data={**form, "startkwalificatie_on": "2026-03-04", "school_years_completed": "elf"})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert 'id="youth-school_years_completed-error"' in body and 'value="elf"' in body
+    refused = client.post(f"/cases/{case.reference}/youth",
+                          data={**form, "startkwalificatie_on": "2026-03-04", "school_years_completed": "13"})
+    assert refused.status_code == 422
+    body = _text(refused)
+    assert "De startkwalificatie kan niet in de toekomst behaald zijn." in body
+    assert "Vul een getal van hoogstens 12 in." in body and 'value="2026-03-04"' in body
+    done = client.post(f"/cases/{case.reference}/youth", data={**form, "school_years_completed": "11"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    response = client.get(f"/cases/{case.reference}")
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _text(response)))
+    assert "Plicht vandaag Leerplicht (tot en met vrijdag 31 juli 2026: 12 volledige schooljaren)" in page
+    assert "vanaf zaterdag 1 augustus 2026: Kwalificatieplicht" in page
+    assert 'name="school_years_completed" type="number" value="11"' in response.get_data(as_text=True)
+
+
+def test_the_case_page_says_a_startkwalificatie_ended_the_obligation(db, ctx, world, now, clock, login):
+    # Born 10 March 2009: kwalificatieplicht from 1 August 2025; a diploma on 1 July 2026 ends it on 30 June.
+    case = open_case(db, ctx, world, now, birth_on=date(2009, 3, 10))
+    clock.now = datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
+    client = login("regisseur_a")
+    done = client.post(f"/cases/{case.reference}/youth", data={
+        "given_name": "Sem", "family_name": "de Vries", "birth_on": "2009-03-10", "startkwalificatie_on": "2026-07-01",
+        "version": _form_version(client, case.reference)})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _text(client.get(f"/cases/{case.reference}"))))
+    assert ("Plicht vandaag Geen leer- of kwalificatieplicht (Kwalificatieplicht liep tot en met dinsdag 30 juni 2026: "
+            "startkwalificatie behaald)") in page
+    assert "Startkwalificatie behaald op woensdag 1 juli 2026" in page
