@@ -39,7 +39,7 @@ _c, _e, _d = Case.__table__, CaseEvent.__table__, Deadline.__table__
 _f, _s, _t = CaseFigure.__table__, CaseFigureStamp.__table__, FigureTeam.__table__
 
 VERSION = 1  # raise when what a fact means changes: every team's facts are made again
-STAY, OFFER, DUE = "verblijf", "aanbod", "termijn"
+STAY, OFFER, DUE = "verblijf", "start_aanbod", "termijn"  # kinds of fact (not states)
 WITHIN, NOT_WITHIN = "binnen", "buiten"
 OPENED, TRANSITION = "zaak_geopend", "overgang"
 SETTLED = timedelta(minutes=15)  # longer than any transaction that writes journal events
