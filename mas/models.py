@@ -726,7 +726,7 @@ class CaseFigure(SQLModel, table=True):
     case_id: int = _fk("case.id", nullable=False, index=False)  # ix_case_figure_case
     team_id: int  # the case's team when the facts were made; the stamp says when
     figure: str
-    day: date  # the UTC day of `at` for journal facts, else the day itself
+    day: date  # the Amsterdam day of `at` for journal facts, else the day itself
     at: datetime | None = _at(nullable=True)
     key: str | None = None
     detail: str | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from mas.dates import local_date, start_of_day
+from mas.dates import TZ, local_date, start_of_day
 from mas.models import Case, CaseEvent, Deadline, Organisation, SchoolFigure, Signal, Step
 from mas.services.figures.scope import Scope
 
@@ -25,42 +25,51 @@ _STOPPED = literal_column("'stopped'")
 OPENED, TRANSITION = "zaak_geopend", "overgang"
 
 
-class utc_day(FunctionElement):  # noqa: N801 - an SQL function, named like one
-    """The UTC calendar day of a stored moment, in SQL (the figures count per day in the database).
-
-    Days are UTC days: a moment between midnight and 01:00/02:00 Amsterdam time counts on the
-    day before. The database has no time zone table to do better on SQLite."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
+# Summer time in the Netherlands (EU rule, since 1996): from the last Sunday of March to the last
+# Sunday of October, both at 01:00 UTC. SQLite has no time zone table, so the rule is written out
+# (tests/services/test_figures_local_days.py checks it against zoneinfo); PostgreSQL uses its own.
+def _sqlite_local(moment: str) -> str:
+    """A stored SQLite moment (naive UTC text) in Amsterdam time, as SQL."""
+    year = f"substr({moment}, 1, 4)"
+    summer = (f"({moment} >= date({year} || '-03-25', 'weekday 0') || ' 01:00:00'"
+              f" AND {moment} < date({year} || '-10-25', 'weekday 0') || ' 01:00:00')")
+    return f"datetime({moment}, CASE WHEN {summer} THEN '+2 hours' ELSE '+1 hours' END)"
 
 
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw):
-    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-class utc_month(FunctionElement):  # noqa: N801
-    """The first day of the UTC month of a stored moment: counted per month in the database,
-    a handful of rows per month instead of one per day."""
+class local_day(FunctionElement):  # noqa: N801 - an SQL function, named like one
+    """The Amsterdam calendar day of a stored moment, in SQL (the figures count per day in the
+    database), so that days and months match the ranges, which start at Amsterdam midnight."""
 
     type = Date()
     inherit_cache = True
 
 
-@compiles(utc_month, "sqlite")
-def _utc_month_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    return f"date({_sqlite_local(compiler.process(element.clauses, **kw))})"
 
 
-@compiles(utc_month, "postgresql")
-def _utc_month_postgresql(element, compiler, **kw):
-    return f"CAST(date_trunc('month', timezone('UTC', {compiler.process(element.clauses, **kw)})) AS DATE)"
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element, compiler, **kw):
+    return f"CAST(timezone('{TZ.key}', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+class local_month(FunctionElement):  # noqa: N801
+    """The first day of the Amsterdam month of a stored moment: counted per month in the
+    database, a handful of rows per month instead of one per day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element, compiler, **kw):
+    return f"date({_sqlite_local(compiler.process(element.clauses, **kw))}, 'start of month')"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', timezone('{TZ.key}', {compiler.process(element.clauses, **kw)})) AS DATE)"
 
 
 class month_start(FunctionElement):  # noqa: N801
@@ -222,7 +231,7 @@ def escalations_per_rung(conn: Connection, scope: Scope) -> list[tuple[str, str,
 
 def signals_received(conn: Connection, scope: Scope, start: date, end: date) -> list[tuple[str, str, date, int]]:
     """(kind, source, month received, number) of the signals the scope's team(s) entered, counted in SQL."""
-    day = utc_month(_s.c.received_at)
+    day = local_month(_s.c.received_at)
     query = (select(_s.c.kind, _s.c.source, day, func.count())
              .where(_s.c.team_id.in_(scope.team_ids), _s.c.received_at >= start_of_day(start),
                     _s.c.received_at < start_of_day(end))
@@ -246,10 +255,10 @@ def signals_for_municipalities(conn: Connection, scope: Scope, start: date, end:
 
 
 def closed_cases(conn: Connection, scope: Scope, start: date, end: date):
-    """Per closing reason and (UTC) month, of the cases closed in [start, end): cases closed, of
+    """Per closing reason and (Amsterdam) month, of the cases closed in [start, end): cases closed, of
     them with contact with an ervaringsdeskundige, and the sums and numbers of the satisfaction
     answers."""
-    day = utc_month(_c.c.closed_at)
+    day = local_month(_c.c.closed_at)
     peer = func.sum(case((_c.c.peer_contact == literal_column("'ja'"), 1), else_=0))
     return [tuple(r) for r in conn.execute(
         select(_c.c.closing_reason, day, func.count(), peer, func.sum(_c.c.satisfaction_youth),
@@ -268,7 +277,7 @@ def state_stays(conn: Connection, scope: Scope, start: date, end: date) -> list[
         .where(scope.cases(), _e.c.kind.in_((OPENED, TRANSITION)), _c.c.opened_at < start_of_day(end),
                or_(_c.c.closed_at.is_(None), _c.c.closed_at >= start_of_day(start)))
     ).subquery()
-    day = utc_day(inner.c.at)
+    day = local_day(inner.c.at)
     rows = conn.execute(
         select(inner.c.from_state, day, func.sum(days_between(inner.c.at, inner.c.entered_at)), func.count())
         .where(inner.c.kind == TRANSITION, inner.c.at >= start_of_day(start), inner.c.at < start_of_day(end),
@@ -279,7 +288,7 @@ def state_stays(conn: Connection, scope: Scope, start: date, end: date) -> list[
 
 def nazorg_exits(conn: Connection, scope: Scope, nazorg_state: str, start: date, end: date):
     """(state it went to, day, number) of the cases leaving the nazorg state in [start, end)."""
-    day = utc_day(_e.c.at)
+    day = local_day(_e.c.at)
     return [tuple(r) for r in conn.execute(
         select(_e.c.to_state, day, func.count()).select_from(_e.join(_c, _c.c.id == _e.c.case_id))
         .where(scope.cases(), _e.c.kind == TRANSITION, _e.c.from_state == nazorg_state,
@@ -289,7 +298,7 @@ def nazorg_exits(conn: Connection, scope: Scope, nazorg_state: str, start: date,
 
 def reopened_cases(conn: Connection, scope: Scope, start: date, end: date) -> list[tuple[date, int]]:
     """(day, number) of the cases a new signal opened after an earlier, closed one."""
-    day = utc_day(_c.c.opened_at)
+    day = local_day(_c.c.opened_at)
     return [tuple(r) for r in conn.execute(
         select(day, func.count()).where(scope.cases(), _c.c.previous_case_id.is_not(None),
                                         _c.c.opened_at >= start_of_day(start), _c.c.opened_at < start_of_day(end))

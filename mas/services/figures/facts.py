@@ -22,7 +22,7 @@ The figures never read facts that are not current: they fall back to the journal
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -38,7 +38,7 @@ from mas.services.figures.data import month_start
 _c, _e, _d = Case.__table__, CaseEvent.__table__, Deadline.__table__
 _f, _s, _t = CaseFigure.__table__, CaseFigureStamp.__table__, FigureTeam.__table__
 
-VERSION = 1  # raise when what a fact means changes: every team's facts are made again
+VERSION = 2  # raise when what a fact means changes: every team's facts are made again
 STAY, OFFER, DUE = "verblijf", "start_aanbod", "termijn"  # kinds of fact (not states)
 WITHIN, NOT_WITHIN = "binnen", "buiten"
 OPENED, TRANSITION = "zaak_geopend", "overgang"
@@ -73,7 +73,7 @@ def _facts(ctx: ServiceContext, case, events, periods) -> list[dict]:
     for e in events:
         if e.kind == TRANSITION and e.from_state is not None:
             days = (e.at - entered).total_seconds() / 86400 if entered is not None else None
-            out.append({"figure": STAY, "day": e.at.astimezone(UTC).date(), "at": e.at, "key": e.from_state,
+            out.append({"figure": STAY, "day": local_date(e.at), "at": e.at, "key": e.from_state,
                         "detail": e.to_state, "value": days})
         entered = e.at
     months = pact_months(ctx)
@@ -216,22 +216,22 @@ def ensure(conn: Connection, ctx: ServiceContext, team_ids: tuple[int, ...], now
 # --- reading -------------------------------------------------------------------------------------
 
 def state_stays(conn: Connection, team_ids, start: date, end: date) -> list[tuple[str, date, float, int]]:
-    """As data.state_stays, from the facts, per (UTC) month instead of per day."""
+    """As data.state_stays, from the facts, per (Amsterdam) month instead of per day."""
     month = month_start(_f.c.day)
     rows = conn.execute(
         select(_f.c.key, month, func.sum(_f.c.value), func.count())
-        .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start - timedelta(days=1), _f.c.day < end,
+        .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start, _f.c.day < end,
                _f.c.at >= start_of_day(start), _f.c.at < start_of_day(end), _f.c.value.is_not(None))
         .group_by(_f.c.key, month))
     return [(state, on, float(total), n) for state, on, total, n in rows]
 
 
 def nazorg_exits(conn: Connection, team_ids, nazorg_state: str, start: date, end: date):
-    """As data.nazorg_exits, from the facts, per (UTC) month."""
+    """As data.nazorg_exits, from the facts, per (Amsterdam) month."""
     month = month_start(_f.c.day)
     return [tuple(r) for r in conn.execute(
         select(_f.c.detail, month, func.count())
-        .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start - timedelta(days=1), _f.c.day < end,
+        .where(_f.c.team_id.in_(team_ids), _f.c.figure == STAY, _f.c.day >= start, _f.c.day < end,
                _f.c.key == nazorg_state, _f.c.at >= start_of_day(start), _f.c.at < start_of_day(end))
         .group_by(_f.c.detail, month))]
 
