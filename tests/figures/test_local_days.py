@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 
-from mas.db import UTCDateTime
 from mas.dates import local_date
+from mas.db import UTCDateTime
 from mas.services.figures import facts
 from mas.services.figures.data import local_day, local_month
 
