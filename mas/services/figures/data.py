@@ -27,7 +27,7 @@ OPENED, TRANSITION = "zaak_geopend", "overgang"
 
 # Summer time in the Netherlands (EU rule, since 1996): from the last Sunday of March to the last
 # Sunday of October, both at 01:00 UTC. SQLite has no time zone table, so the rule is written out
-# (tests/services/test_figures_local_days.py checks it against zoneinfo); PostgreSQL uses its own.
+# (tests/figures/test_local_days.py checks it against zoneinfo); PostgreSQL uses its own.
 def _sqlite_local(moment: str) -> str:
     """A stored SQLite moment (naive UTC text) in Amsterdam time, as SQL."""
     year = f"substr({moment}, 1, 4)"
@@ -54,24 +54,6 @@ def _local_day_postgresql(element, compiler, **kw):
     return f"CAST(timezone('{TZ.key}', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
-class local_month(FunctionElement):  # noqa: N801
-    """The first day of the Amsterdam month of a stored moment: counted per month in the
-    database, a handful of rows per month instead of one per day."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(local_month, "sqlite")
-def _local_month_sqlite(element, compiler, **kw):
-    return f"date({_sqlite_local(compiler.process(element.clauses, **kw))}, 'start of month')"
-
-
-@compiles(local_month, "postgresql")
-def _local_month_postgresql(element, compiler, **kw):
-    return f"CAST(date_trunc('month', timezone('{TZ.key}', {compiler.process(element.clauses, **kw)})) AS DATE)"
-
-
 class month_start(FunctionElement):  # noqa: N801
     """The first day of the month of a stored day."""
 
@@ -87,6 +69,12 @@ def _month_start_sqlite(element, compiler, **kw):
 @compiles(month_start, "postgresql")
 def _month_start_postgresql(element, compiler, **kw):
     return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+def local_month(moment):
+    """The first day of the Amsterdam month of a stored moment: counted per month in the
+    database, a handful of rows per month instead of one per day."""
+    return month_start(local_day(moment))
 
 
 class days_between(FunctionElement):  # noqa: N801
