@@ -80,18 +80,16 @@ one JSON object: "database" says which database, "statements_per_lifecycle" the 
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import hashlib
 import itertools
 import os
 import platform
 import re
-import sqlite3
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -100,7 +98,7 @@ if __package__ in (None, ""):  # run as `python bench/engine.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from bench.common import (
     Scratch,
@@ -110,13 +108,12 @@ from bench.common import (
     kind_of,
     median,
     peak_rss_mb,
-    psycopg_conninfo,
     rotated,
     run_child,
-    sqlite_path,
     table,
 )
-from mas.db import SQLITE_BUSY_TIMEOUT_MS, Database, json_dumps, upgrade
+from bench.replay import Recorder, Transaction, raw_psycopg, raw_sqlite, replay_core, replay_raw
+from mas.db import Database, upgrade
 from mas.models import TABLES, Case, Organisation, ReferenceCounter, Team, User
 from mas.settings import load_settings
 
@@ -296,81 +293,6 @@ class EngineArm(Arm):
 # --- the recording ------------------------------------------------------------------------------
 
 
-@dataclass
-class Transaction:
-    begin: list = field(default_factory=list)  # driver SQL the engine's `begin` listener sent: never replayed
-    core: list = field(default_factory=list)  # (statement, parameters, execution options) for Connection.execute
-    driver: list = field(default_factory=list)  # (sql, parameters, executemany) as the DBAPI cursor got them
-
-
-class Recorder:
-    """Listeners on an engine that keep what one lifecycle after another sends, per transaction.
-
-    Ours are registered after mas.db's own `begin` listener, so they run after it: driver SQL
-    sent while no transaction is open is what that listener sent to begin one (SQLite's
-    BEGIN IMMEDIATE); it is kept apart, checked against EXPECTED_BEGIN and never replayed.
-    """
-
-    def __init__(self, engine):
-        self.lifecycles: list[list[Transaction]] = [[]]
-        self.problems: list[str] = []
-        self._tx: Transaction | None = None
-        self._before_begin: list[str] = []
-        event.listen(engine, "begin", self._begin)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._rollback)
-        event.listen(engine, "before_execute", self._core)
-        event.listen(engine, "before_cursor_execute", self._driver)
-
-    def cut(self) -> None:
-        """One lifecycle ends here."""
-        if self._tx is not None or self._before_begin:
-            self.problems.append("a lifecycle ended inside a transaction")
-        self.lifecycles.append([])
-
-    def finish(self) -> list[list[Transaction]]:
-        return [lc for lc in self.lifecycles if lc]
-
-    def _begin(self, conn) -> None:
-        if self._tx is not None:
-            self.problems.append("a transaction began inside another")
-        self._tx = Transaction(begin=self._before_begin)
-        self._before_begin = []
-
-    def _commit(self, conn) -> None:
-        if self._tx is None:
-            self.problems.append("COMMIT outside a transaction")
-            return
-        self.lifecycles[-1].append(self._tx)
-        self._tx = None
-
-    def _rollback(self, conn) -> None:
-        self.problems.append("a transaction rolled back")
-        self._tx = None
-
-    def _core(self, conn, statement, multiparams, params, execution_options) -> None:
-        if self._tx is None:
-            self.problems.append(f"a Core statement outside a transaction: {statement}")
-            return
-        parameters = copy.deepcopy(list(multiparams) if multiparams else params) or None
-        own = statement.get_execution_options()
-        options = {k: v for k, v in execution_options.items() if own.get(k, _MISSING) != v}
-        self._tx.core.append((statement, parameters, options or None))
-
-    def _driver(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if self._tx is None:
-            self._before_begin.append(statement)
-            return
-        if context is None or context.compiled is None:
-            # exec_driver_sql: not seen by before_execute, so the Core floor could not replay it.
-            self.problems.append(f"driver SQL beside Connection.execute on Core: {statement[:200]}")
-            return
-        self._tx.driver.append((statement, copy.deepcopy(parameters), bool(executemany)))
-
-
-_MISSING = object()
-
-
 def record(url: str, count: int, world: World, instance_dir: Path) -> list[list[Transaction]]:
     """`count` lifecycles of the engine with the recorder on (untimed)."""
     arm = EngineArm(url, world, instance_dir)
@@ -402,41 +324,14 @@ class CoreArm(Arm):
         self.next = iter(recording)
 
     def lifecycles(self, count: int) -> None:
-        begin = self.db.begin
         for lifecycle in itertools.islice(self.next, count):
-            for tx in lifecycle:
-                with begin() as conn:
-                    execute = conn.execute
-                    for statement, parameters, options in tx.core:
-                        result = execute(statement, parameters, execution_options=options)
-                        if result.returns_rows:
-                            result.all()
+            replay_core(self.db.begin, lifecycle)
 
     def close(self) -> None:
         self.db.dispose()
 
 
 # --- arm: the raw floor, the driver-level recording through plain sqlite3 / psycopg ---------------
-
-
-def raw_sqlite(url: str) -> sqlite3.Connection:
-    """The connection settings of mas.db for SQLite; transactions are explicit."""
-    conn = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
-def raw_psycopg(url: str):
-    """Plain psycopg with the JSON dumps/loads mas.db gives SQLAlchemy; psycopg begins transactions."""
-    import orjson
-    import psycopg
-    from psycopg.types.json import set_json_dumps, set_json_loads
-
-    conn = psycopg.connect(psycopg_conninfo(url))
-    set_json_dumps(json_dumps, conn)
-    set_json_loads(orjson.loads, conn)
-    return conn
 
 
 class RawArm(Arm):
@@ -450,23 +345,8 @@ class RawArm(Arm):
         self.next = iter(recording)
 
     def lifecycles(self, count: int) -> None:
-        conn = self.conn
-        cur = conn.cursor()
-        execute, executemany, commit = cur.execute, cur.executemany, conn.commit
-        begin = "BEGIN IMMEDIATE" if self.kind == "sqlite" else None
         for lifecycle in itertools.islice(self.next, count):
-            for tx in lifecycle:
-                if begin:
-                    execute(begin)
-                for sql, parameters, many in tx.driver:
-                    if many:
-                        executemany(sql, parameters)
-                    else:
-                        execute(sql, parameters)
-                    if cur.description is not None:
-                        cur.fetchall()
-                commit()
-        cur.close()
+            replay_raw(self.conn, lifecycle, sqlite_begin="BEGIN IMMEDIATE")
 
     def close(self) -> None:
         self.conn.close()

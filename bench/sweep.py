@@ -33,6 +33,18 @@ What is measured (each in a fresh child process, `--child …`):
         `SELECT id, due_at, rung FROM deadline WHERE status = 'open'` on the large database:
         what any sweep that scans the open deadlines must at least pay.
 
+  floors
+        the sweep's own statements without mas (bench/replay.py), as bench/engine.py's floors:
+        recorded, untimed, from the sweep on one fresh copy of the large file after its
+        previous tick (`before_execute`: the Core statements and parameters; `before_cursor_execute`:
+        the SQL and parameters the driver got), then replayed, each on another fresh copy after
+        the same previous tick so the recorded ids hold again: through `Connection.execute` in
+        `Database.begin()` (the Core floor) and through plain sqlite3 / psycopg with the
+        scheduler's connection settings (the raw floor), rows fetched. Each replay is checked
+        as a sweep is. Reported beside the targets: full read ÷ floor is the most any sweep that
+        writes these rows (raw) or sends these statements through SQLAlchemy (Core) can reach;
+        sweep ÷ Core floor is what mas itself adds.
+
 Rounds alternate the arms (the machine is shared and noisy); figures are medians.
 
 The databases are built once as SQLite files and cached under bench/out/ (gitignored), named by
@@ -115,6 +127,7 @@ from bench.common import (
     sqlite_path,
     table,
 )
+from bench.replay import Recorder, raw_psycopg, raw_sqlite, replay_core, replay_raw
 
 OUT = REPO_ROOT / "bench" / "out"
 SCRIPT = str(Path(__file__).resolve())
@@ -130,7 +143,7 @@ DEADLINES_PER_CASE = 4  # the state's clock, Thuiszitterspact, LRV, the step's c
 
 FULL = {"large": 1_000_000, "small": 100_000, "due": 1_000, "rounds": 5}
 QUICK = {"large": 100_000, "small": 10_000, "due": 1_000, "rounds": 3}
-ARMS = ("sweep_large", "sweep_small", "full_read")
+ARMS = ("sweep_large", "sweep_small", "full_read", "floors")
 
 # Targets of the issue (judged on the full run's output; never asserted in a test).
 TARGET_SPEEDUP_VS_FULL_READ = 15.0
@@ -745,30 +758,89 @@ def _expected(meta: dict, prefix: str = "") -> dict:
         "levels", "milestones", "recorded_only", "fallbacks", "unreachable", "messages")}}
 
 
-def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
-    from mas.models import CaseEvent, Deadline, OutboxItem, OutboxMessage
-    from mas.scheduler import prepare_process
-    from mas.services.escalation import sweep
+def _opened(url: str):
+    """The context and database as `mas scheduler` opens them."""
     from mas.services.runtime import open_context, open_database
 
-    d, e, o, it = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__, OutboxItem.__table__
-    meta = json.loads(meta_path.read_text())
-    now = datetime.fromisoformat(meta["now"])
     settings = _settings(url)
-    ctx = open_context(settings)
-    db = open_database(settings, scheduler=True)  # as `mas scheduler` opens it
-    selects = _SelectsSeen(db.engine) if profile else None
-    # The previous tick, and the checkpoint job after it, as `mas scheduler` ran them.
+    return open_context(settings), open_database(settings, scheduler=True)
+
+
+def _previous_tick(db, ctx, meta: dict) -> tuple[int, int]:
+    """The scheduler's previous tick and the checkpoint job after it, as `mas scheduler` ran them;
+    then the last case_event and outbox_message ids, from which the timed sweep's rows count."""
+    from mas.models import CaseEvent, OutboxMessage
+    from mas.services.escalation import sweep
+
     earlier = sweep(db, ctx, datetime.fromisoformat(meta["previous_tick"]))
     got, expected = _reported(earlier), _expected(meta, "previous_")
     if got != expected:
         _fail(f"the previous tick reported {got}; expected {expected}")
+    db.checkpoint()
+    e, o = CaseEvent.__table__, OutboxMessage.__table__
+    with db.read() as conn:
+        return (conn.execute(select(func.coalesce(func.max(e.c.id), 0))).scalar_one(),
+                conn.execute(select(func.coalesce(func.max(o.c.id), 0))).scalar_one())
+
+
+def _check_swept(db, meta: dict, marks: tuple[int, int]) -> None:
+    """Exactly the due rows climbed, to the level the ladder says, nothing else moved, and the
+    case_event, outbox_message and outbox_item rows expected were written (after `marks`)."""
+    from mas.models import CaseEvent, Deadline, OutboxItem, OutboxMessage
+
+    d, e, o, it = Deadline.__table__, CaseEvent.__table__, OutboxMessage.__table__, OutboxItem.__table__
+    now = datetime.fromisoformat(meta["now"])
+    events_before, outbox_before = marks
+    n_due, levels, milestones, messages = meta["due"], meta["levels"], meta["milestones"], meta["messages"]
+    with db.read() as conn:
+        expected = {row[0]: row[2] for row in meta["due_rows"]}
+        got = {}
+        ids = list(expected)
+        for i in range(0, len(ids), 500):
+            for did, rung, next_at in conn.execute(select(d.c.id, d.c.rung, d.c.next_at).where(
+                    d.c.id.in_(ids[i:i + 500]))):
+                got[did] = rung
+                if next_at is not None and next_at <= now:
+                    _fail(f"deadline {did} is still due ({next_at})")
+        if got != expected:
+            wrong = [did for did in expected if got.get(did) != expected[did]][:5]
+            _fail(f"due deadlines not on their expected rung, e.g. {[(x, got.get(x), expected[x]) for x in wrong]}")
+        still_due = conn.execute(select(func.count()).select_from(d).where(
+            d.c.status == "open", d.c.next_at.is_not(None), d.c.next_at <= now)).scalar_one()
+        final = sorted(([kind, rung, n] for kind, rung, n in conn.execute(
+            select(d.c.kind, d.c.rung, func.count()).group_by(d.c.kind, d.c.rung))), key=_by_level)
+        events = tuple(conn.execute(select(func.count(), func.count(distinct(e.c.deadline_id))).where(
+            e.c.id > events_before, e.c.deadline_id.is_not(None),
+            e.c.kind.in_(("herinnering", "escalatie", "mijlpaal")))).one())
+        all_events = conn.execute(select(func.count()).select_from(e).where(e.c.id > events_before)).scalar_one()
+        queued = conn.execute(select(func.count()).select_from(o).where(
+            o.c.id > outbox_before, o.c.status == "pending")).scalar_one()
+        all_queued = conn.execute(select(func.count()).select_from(o).where(o.c.id > outbox_before)).scalar_one()
+        items = conn.execute(select(func.count()).select_from(it).where(it.c.message_pk > outbox_before)).scalar_one()
+    if still_due:
+        _fail(f"{still_due} deadlines still due after the sweep")
+    if final != meta["final_levels"]:
+        _fail(f"deadlines per (kind, level) after the sweeps {final}; expected {meta['final_levels']}")
+    if events != (levels + milestones, n_due) or all_events != levels + milestones:
+        _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
+              f" expected {levels + milestones} on {n_due}")
+    if queued != messages or all_queued != messages or items != meta["items"]:
+        _fail(f"outbox rows written {all_queued} ({queued} pending) carrying {items} items;"
+              f" expected {messages} carrying {meta['items']}")
+
+
+def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
+    from mas.scheduler import prepare_process
+    from mas.services.escalation import sweep
+
+    meta = json.loads(meta_path.read_text())
+    now = datetime.fromisoformat(meta["now"])
+    ctx, db = _opened(url)
+    selects = _SelectsSeen(db.engine) if profile else None
+    marks = _previous_tick(db, ctx, meta)
     if selects is not None:
         event.remove(db.engine, "before_cursor_execute", selects._seen)
-    db.checkpoint()
     with db.read() as conn:
-        events_before = conn.execute(select(func.coalesce(func.max(e.c.id), 0))).scalar_one()
-        outbox_before = conn.execute(select(func.coalesce(func.max(o.c.id), 0))).scalar_one()
         wal_before = _wal_position(conn)
     prepare_process()  # as `mas scheduler` does once it has started
     profiler = cProfile.Profile() if profile else None
@@ -794,52 +866,18 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
     db.checkpoint()
     checkpoint_s = time.perf_counter() - started
 
-    # Checks (not timed): the due rows and nothing else climbed; the rows written are the ones expected.
-    n_due, levels, milestones, messages = meta["due"], meta["levels"], meta["milestones"], meta["messages"]
+    # Checks (not timed): what it reported, the due rows and nothing else climbed, the rows written.
     got, expected = _reported(result), _expected(meta)
     if got != expected:
         _fail(f"the sweep reported {got}; expected {expected}")
     try:
-        with db.read() as conn:
-            expected = {row[0]: row[2] for row in meta["due_rows"]}
-            got = {}
-            ids = list(expected)
-            for i in range(0, len(ids), 500):
-                for did, rung, next_at in conn.execute(select(d.c.id, d.c.rung, d.c.next_at).where(
-                        d.c.id.in_(ids[i:i + 500]))):
-                    got[did] = rung
-                    if next_at is not None and next_at <= now:
-                        _fail(f"deadline {did} is still due ({next_at})")
-            if got != expected:
-                wrong = [did for did in expected if got.get(did) != expected[did]][:5]
-                _fail(f"due deadlines not on their expected rung, e.g. {[(x, got.get(x), expected[x]) for x in wrong]}")
-            still_due = conn.execute(select(func.count()).select_from(d).where(
-                d.c.status == "open", d.c.next_at.is_not(None), d.c.next_at <= now)).scalar_one()
-            final = sorted(([kind, rung, n] for kind, rung, n in conn.execute(
-                select(d.c.kind, d.c.rung, func.count()).group_by(d.c.kind, d.c.rung))), key=_by_level)
-            events = tuple(conn.execute(select(func.count(), func.count(distinct(e.c.deadline_id))).where(
-                e.c.id > events_before, e.c.deadline_id.is_not(None),
-                e.c.kind.in_(("herinnering", "escalatie", "mijlpaal")))).one())
-            all_events = conn.execute(select(func.count()).select_from(e).where(e.c.id > events_before)).scalar_one()
-            queued = conn.execute(select(func.count()).select_from(o).where(
-                o.c.id > outbox_before, o.c.status == "pending")).scalar_one()
-            all_queued = conn.execute(select(func.count()).select_from(o).where(o.c.id > outbox_before)).scalar_one()
-            items = conn.execute(select(func.count()).select_from(it).where(it.c.message_pk > outbox_before)).scalar_one()
+        _check_swept(db, meta, marks)
     finally:
         db.dispose()
-    if still_due:
-        _fail(f"{still_due} deadlines still due after the sweep")
-    if final != meta["final_levels"]:
-        _fail(f"deadlines per (kind, level) after the sweeps {final}; expected {meta['final_levels']}")
-    if events != (levels + milestones, n_due) or all_events != levels + milestones:
-        _fail(f"case_event rows written {all_events} ({events[0]} ladder events on {events[1]} deadlines);"
-              f" expected {levels + milestones} on {n_due}")
-    if queued != messages or all_queued != messages or items != meta["items"]:
-        _fail(f"outbox rows written {all_queued} ({queued} pending) carrying {items} items;"
-              f" expected {messages} carrying {meta['items']}")
-
-    out = {"arm": "sweep", "open": meta["open"], "due": n_due, "seconds": elapsed, "peak_rss_mb": rss,
-           "levels": levels, "milestones": milestones, "events": levels + milestones, "messages": messages, "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
+    levels, milestones = meta["levels"], meta["milestones"]
+    out = {"arm": "sweep", "open": meta["open"], "due": meta["due"], "seconds": elapsed, "peak_rss_mb": rss,
+           "levels": levels, "milestones": milestones, "events": levels + milestones, "messages": meta["messages"],
+           "wal_mb": wal_mb, "checkpoint_s": checkpoint_s,
            # where the time went: this process's CPU in Python/the driver and in the kernel, and
            # blocks read from disk (0: every page came from the OS page cache; on PostgreSQL the
            # server's own reads and CPU are not this process's)
@@ -853,6 +891,59 @@ def child_sweep(url: str, meta_path: Path, profile: bool = False) -> dict:
         out["profile"] = stream.getvalue()
         out["plans"] = selects.plans(url)
     return out
+
+
+def child_floors(record_url: str, raw_url: str, core_url: str, meta_path: Path) -> dict:
+    """The sweep's own statements without mas. Recorded (untimed, listeners on) from the sweep on
+    one fresh copy; each floor on another fresh copy after the same previous tick, so the
+    recorded ids hold again: the driver SQL through plain sqlite3 / psycopg (raw), the Core
+    statements through `Connection.execute` in `Database.begin()` (Core). Each replay is checked
+    as the sweep is: the same rows climbed and were written."""
+    from mas.scheduler import prepare_process
+    from mas.services.escalation import sweep
+
+    meta = json.loads(meta_path.read_text())
+    now = datetime.fromisoformat(meta["now"])
+    ctx, db = _opened(record_url)
+    _previous_tick(db, ctx, meta)
+    recorder = Recorder(db.engine)
+    result = sweep(db, ctx, now)
+    db.dispose()
+    got, expected = _reported(result), _expected(meta)
+    if got != expected:
+        _fail(f"the recorded sweep reported {got}; expected {expected}")
+    if recorder.problems:
+        _fail("the sweep's recording cannot be replayed: " + "; ".join(dict.fromkeys(recorder.problems)))
+    [transactions] = recorder.finish()
+    statements = sum(len(tx.driver) for tx in transactions)
+
+    ctx, db = _opened(raw_url)  # the previous tick through mas, then the raw replay
+    marks = _previous_tick(db, ctx, meta)
+    db.dispose()
+    conn = raw_sqlite(raw_url, background_checkpoint=True) if kind_of(raw_url) == "sqlite" else raw_psycopg(raw_url)
+    conn.execute("SELECT 1").fetchall()
+    prepare_process()
+    started = time.perf_counter()
+    replay_raw(conn, transactions)
+    raw_s = time.perf_counter() - started
+    conn.close()
+    ctx, db = _opened(raw_url)
+    try:
+        _check_swept(db, meta, marks)
+    finally:
+        db.dispose()
+
+    ctx, db = _opened(core_url)
+    try:
+        marks = _previous_tick(db, ctx, meta)
+        started = time.perf_counter()
+        replay_core(db.begin, transactions)
+        core_s = time.perf_counter() - started
+        _check_swept(db, meta, marks)
+    finally:
+        db.dispose()
+    return {"arm": "floors", "open": meta["open"], "raw_s": raw_s, "core_s": core_s,
+            "transactions": len(transactions), "statements": statements}
 
 
 def child_full_read(url: str, meta_path: Path) -> dict:
@@ -885,6 +976,14 @@ def run_arm(arm: str, sizes: dict, sources: dict, metas: dict, scratch: Scratch)
     if arm == "full_read":
         return run_child([SCRIPT, "--child", "full-read", "--url", sources[sizes["large"]],
                           "--meta", str(metas[sizes["large"]])])
+    if arm == "floors":
+        urls = [scratch.copy(sources[sizes["large"]], label, strategy="FILE_COPY") for label in ("record", "raw", "core")]
+        try:
+            return run_child([SCRIPT, "--child", "floors", "--url", urls[0], "--floor-urls", *urls[1:],
+                              "--meta", str(metas[sizes["large"]])])
+        finally:
+            for url in urls:
+                scratch.drop(url)
     n_open = sizes["large"] if arm == "sweep_large" else sizes["small"]
     url = scratch.copy(sources[n_open], arm, strategy="FILE_COPY")
     try:
@@ -903,7 +1002,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="build the files even if cached")
     parser.add_argument("--profile", action="store_true", help="profile one sweep at the large size and exit")
     add_database_option(parser)
-    parser.add_argument("--child", choices=("build", "sweep", "full-read"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("build", "sweep", "full-read", "floors"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor-urls", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--meta", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -914,6 +1014,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "build":
         db_path, meta_path = built_paths(args.open, args.due)
         print(json_line(build(args.open, args.due, db_path, meta_path)))
+        return 0
+    if args.child == "floors":
+        print(json_line(child_floors(args.url, *args.floor_urls, args.meta)))
         return 0
     if args.child == "full-read":
         print(json_line(child_full_read(args.url, args.meta)))
@@ -963,6 +1066,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"\n{exc}", file=sys.stderr)
                     return 2
                 results[arm].append(res)
+                if arm == "floors":
+                    print(f"  round {r + 1}: {'floors':<12} {res['open']:>9,} open  raw {res['raw_s'] * 1000:7.1f} ms,"
+                          f" Core {res['core_s'] * 1000:7.1f} ms  (the sweep's {res['statements']} statements in"
+                          f" {res['transactions']} transactions, replayed)", flush=True)
+                    continue
                 wal = (f"  user {res['user_s'] * 1000:5.1f} sys {res['sys_s'] * 1000:5.1f} ms, {res['blocks_read']} blocks"
                        f" read, WAL {res['wal_mb']:5.1f} MB, checkpoint job {res['checkpoint_s'] * 1000:6.1f} ms"
                        if "wal_mb" in res else "")
@@ -973,6 +1081,7 @@ def main(argv: list[str] | None = None) -> int:
         return median(res[key] for res in results[arm])
 
     sweep_large, sweep_small, full_read = med("sweep_large", "seconds"), med("sweep_small", "seconds"), med("full_read", "seconds")
+    raw_floor, core_floor = med("floors", "raw_s"), med("floors", "core_s")
     rss_large, rss_small = med("sweep_large", "peak_rss_mb"), med("sweep_small", "peak_rss_mb")
     speedup, ratio, rss_ratio = full_read / sweep_large, sweep_large / sweep_small, rss_large / rss_small
     meta_large = built[sizes["large"]][2]
@@ -981,7 +1090,10 @@ def main(argv: list[str] | None = None) -> int:
         ("arm", "open", "due", "median ms", "min ms", "max ms", "peak RSS MB"),
         [(arm, f"{results[arm][0]['open']:,}", "-" if arm == "full_read" else f"{n_due:,}",
           f"{med(arm, 'seconds') * 1000:.1f}", f"{min(r['seconds'] for r in results[arm]) * 1000:.1f}",
-          f"{max(r['seconds'] for r in results[arm]) * 1000:.1f}", f"{med(arm, 'peak_rss_mb'):.1f}") for arm in ARMS]))
+          f"{max(r['seconds'] for r in results[arm]) * 1000:.1f}", f"{med(arm, 'peak_rss_mb'):.1f}") for arm in ARMS[:3]]
+        + [(f"{name} floor", f"{sizes['large']:,}", f"{n_due:,}", f"{med('floors', key) * 1000:.1f}",
+            f"{min(r[key] for r in results['floors']) * 1000:.1f}", f"{max(r[key] for r in results['floors']) * 1000:.1f}",
+            "-") for name, key in (("Core", "core_s"), ("raw", "raw_s"))]))
     meta_small = built[sizes["small"]][2]
     print(f"\nVerified: every sweep raised exactly {n_due:,} due deadlines and nothing else, and wrote"
           f" {meta_large['levels'] + meta_large['milestones']:,} case_event ({meta_large['milestones']:,} of them"
@@ -998,6 +1110,15 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(f"\nTargets on {args.db}:")
     print(table(("target", "measured", "target", "met"), [(a, b, c, "yes" if ok else "NO") for a, b, c, ok in checks]))
+    print("\nBeside them (the floors replay this sweep's own statements; bench/replay.py):")
+    for label, figure, meaning in (
+        ("sweep / Core floor", f"{sweep_large / core_floor:.2f}", "what mas itself adds above SQLAlchemy"),
+        ("sweep / raw floor", f"{sweep_large / raw_floor:.2f}", "what mas and SQLAlchemy add above the driver"),
+        ("full read / Core floor", f"{full_read / core_floor:.1f}x",
+         "the most a sweep sending these statements through Connection.execute can reach"),
+        ("full read / raw floor", f"{full_read / raw_floor:.1f}x", "the most a sweep writing these rows can reach"),
+    ):
+        print(f"  {label:<24}{figure:>7}  {meaning}")
     if args.quick:
         print("(quick run: smaller sizes; the targets are judged on the full run)")
     print(json_line({
@@ -1005,7 +1126,8 @@ def main(argv: list[str] | None = None) -> int:
         "sweep_1m_s": round(sweep_large, 5), "sweep_100k_s": round(sweep_small, 5),
         "full_read_1m_s": round(full_read, 5), "speedup_vs_full_read": round(speedup, 2),
         "ratio_1m_to_100k": round(ratio, 3), "peak_rss_mb_1m": round(rss_large, 1),
-        "peak_rss_mb_100k": round(rss_small, 1),
+        "peak_rss_mb_100k": round(rss_small, 1), "core_floor_1m_s": round(core_floor, 5),
+        "raw_floor_1m_s": round(raw_floor, 5),
     }))
     return 0
 

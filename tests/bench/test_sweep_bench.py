@@ -15,7 +15,7 @@ import pytest
 
 from tests.bench.conftest import run_bench
 
-SECONDS = ("sweep_1m_s", "sweep_100k_s", "full_read_1m_s")
+SECONDS = ("sweep_1m_s", "sweep_100k_s", "full_read_1m_s", "core_floor_1m_s", "raw_floor_1m_s")
 RATIOS = ("speedup_vs_full_read", "ratio_1m_to_100k")
 RSS = ("peak_rss_mb_1m", "peak_rss_mb_100k")
 KEYS = {"bench", "quick", "database", "open", "due", *SECONDS, *RATIOS, *RSS}
@@ -38,3 +38,7 @@ def test_quick_sweep_bench_verifies_its_sweeps_and_ends_with_the_promised_json()
     # Printed only after every child checked its sweep (a failed check exits non-zero first).
     [verified] = [line for line in lines if line.startswith("Verified:")]
     assert f"raised exactly {result['due']:,} due deadlines" in verified
+    # The floors replayed the sweep's own recorded statements in every round (a replay that
+    # raised other rows, or a recording that could not be replayed, exits non-zero first).
+    floors = [line for line in lines if "floors" in line and "replayed" in line]
+    assert len(floors) == 3, floors  # one per round of the quick run
