@@ -387,6 +387,8 @@ def tick(now_text: str | None) -> None:
     click.echo(f"mijlpalen bereikt: {report.milestones}")
     if report.handovers:
         click.echo(f"overdrachten gepland (de plicht van de jongere verandert): {report.handovers}")
+    if report.uploads_purged:
+        click.echo(f"importbestanden opgeruimd (niet bevestigd, verlopen): {report.uploads_purged}")
     if report.fallbacks or report.unreachable:
         click.echo(f"treden naar het vangnet: {report.fallbacks}, naar niemand: {report.unreachable}")
     click.echo(f"berichten in de wachtrij: {report.messages_queued + report.digests_queued} "

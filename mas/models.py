@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, false, literal_column, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+    literal_column,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from mas.db import UTCDateTime
@@ -432,6 +444,23 @@ class Verzuimmelding(SQLModel, table=True):
     data: dict | None = _json()  # the melding's other fields (days missed, what the school did, …)
     imported_at: datetime = _at()
     imported_by_id: int | None = _fk("user.id", index=False)  # None: the command line
+
+
+class PendingUpload(SQLModel, table=True):
+    """A verzuimmeldingen file between its preview and its import, for the user who uploaded it.
+
+    In the database, so that whichever web worker (on whichever machine) answers the
+    confirmation finds it; taken by one DELETE … RETURNING, so it is imported once; gone when
+    it expires (mas.services.verzuim_import.purge_uploads): a file full of youths' data is
+    never left lying about. The browser holds the token; only its hash is stored.
+    """
+
+    __tablename__ = "pending_upload"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    user_id: int = _fk("user.id", nullable=False)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = _at(index=True)
 
 
 class VangnetRound(SQLModel, table=True):

@@ -25,6 +25,7 @@ from mas.services.delivery import DeliveryHooks
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
 from mas.services.handover import plan_handovers
+from mas.services.verzuim_import import purge_uploads
 
 log = logging.getLogger("mas.scheduler")
 
@@ -45,6 +46,7 @@ class TickReport:
     paused_until: datetime | None = None
     handovers: int = 0
     figures_made: int = 0  # cases whose dashboard facts were made ahead
+    uploads_purged: int = 0  # import files nobody confirmed before they expired
 
 
 class LazyTransport:
@@ -85,8 +87,9 @@ def run_sweep(db: Database, ctx: ServiceContext, now: datetime, report: TickRepo
 
 def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickReport | None = None) -> TickReport:
     """The daily digest, and the handover clocks of youths whose obligation changes soon (both are
-    about days, not minutes)."""
+    about days, not minutes); and the import files nobody confirmed, once expired."""
     report = report or TickReport()
+    report.uploads_purged += purge_uploads(db, ctx, now)
     report.handovers += plan_handovers(db, ctx, now)
     report.digests_queued += queue_digests(db, ctx, now)
     report.figures_made += keep_figures(db, ctx, now)

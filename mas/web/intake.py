@@ -65,7 +65,7 @@ def preview():
         return _page(422, errors={"file": str(exc)})
     if report.file_problem:
         return _page(422, errors={"file": report.file_problem})
-    token = verzuim_import.keep_upload(web.ctx(), web.actor(), data) if report.imported else None
+    token = verzuim_import.keep_upload(web.db(), web.actor(), data, web.now()) if report.imported else None
     return _page(report=report, token=token, filename=upload.filename)
 
 
@@ -73,7 +73,7 @@ def preview():
 @roles(*DIRECTORS)
 def confirm():
     try:
-        data = verzuim_import.take_upload(web.ctx(), web.actor(), request.form.get("token", ""))
+        data = verzuim_import.take_upload(web.db(), web.actor(), request.form.get("token", ""), web.now())
         report = _run(data, dry_run=False)
     except (ServiceError, FileProblem) as exc:
         message = getattr(exc, "message", None) or str(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from sqlalchemy import func, select
 from mas.models import Signal, VangnetEntry
 from mas.services import vangnet
 from mas.services.actors import SYSTEM
+from mas.web import create_app
 from tests.factories import valid_bsn
+from tests.web.conftest import log_in
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -54,6 +57,23 @@ def test_preview_then_import_then_nothing_new(db, login):
     assert client.post("/import/verzuim/bevestig", data={"token": token}).status_code == 422  # used once
     again = upload(client, data)
     assert 'id="count-new">0<' in again.get_data(as_text=True) and "Al eerder geïmporteerd 20" in _text(again)
+
+
+def test_a_preview_on_one_worker_is_imported_by_another(db, settings, clock, login, tmp_path):
+    """Several web workers, each with its own instance folder (another machine): the one that
+    answers the confirmation imports the file the other one previewed."""
+    first = login("regisseur_a")
+    preview = upload(first, (EXAMPLES / "verzuimmeldingen.csv").read_bytes())
+    token = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    other = create_app(replace(settings, instance_dir=tmp_path / "other-machine"), clock=clock)
+    other.config["WTF_CSRF_ENABLED"] = False
+    try:
+        done = log_in(other, clock, "regisseur_a").post("/import/verzuim/bevestig", data={"token": token})
+    finally:
+        other.extensions["mas"]["db"].dispose()
+    assert done.status_code == 200, _text(done)
+    assert signals(db) == 20
+    assert not (settings.instance_dir / "uploads").exists()  # nothing left on the first worker's disk
 
 
 def test_bad_rows_are_listed_by_line_field_and_reason(db, login):
