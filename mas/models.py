@@ -285,7 +285,14 @@ class YouthRecord(SQLModel, table=True):
     """
 
     __tablename__ = "youth_record"
-    __table_args__ = (CheckConstraint("school_years_completed BETWEEN 0 AND 12", name="ck_youth_record_school_years"),)
+    __table_args__ = (
+        CheckConstraint("school_years_completed BETWEEN 0 AND 12", name="ck_youth_record_school_years"),
+        # The handover sweep also reads the few records whose school years a team recorded: 12 of
+        # them can end leerplicht years before the birth-date ranges it reads would.
+        Index("ix_youth_record_school_years", "school_years_completed",
+              sqlite_where=text("school_years_completed IS NOT NULL"),
+              postgresql_where=text("school_years_completed IS NOT NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     youth_id: int = _fk("youth.id", nullable=False)
     team_id: int = _fk("team.id", nullable=False, index=False)

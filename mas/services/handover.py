@@ -10,9 +10,10 @@ decides the generation (1: leerplicht ends; 2: 18th birthday), and the deadline'
 (case, kind, generation) makes a second sweep, or a second scheduler, create nothing.
 
 The team's recorded startkwalificatie and school years count (mas.services.obligation): a youth
-whose startkwalificatie already ended the obligation gets no clock. Not covered: a leerplicht
-that 12 school years end a year or more before the age rule lies outside the birth-date ranges,
-so it gets no leerplicht-ends clock; a clock made before the diploma was recorded stays.
+whose startkwalificatie already ended the obligation gets no clock; one whose 12 school years
+end leerplicht years before the age rule does get it (the sweep also reads the few records with
+school years recorded, by a partial index). Not covered: a clock made before the diploma was
+recorded stays.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ def changes(birth_on: date, region_test, **facts) -> dict[int, date]:
 
 
 def _birth_ranges(today: date, horizon: date):
-    """Birth dates whose 18th birthday, or whose leerplicht's end, falls in (today, horizon]."""
+    """Birth dates whose 18th birthday, or whose leerplicht's end by age, falls in (today,
+    horizon]; and every record with school years recorded (12 of them may end leerplicht sooner)."""
     eighteen = and_(_r.c.birth_on >= rules.birthday(today, -18) - timedelta(days=1),
                     _r.c.birth_on <= rules.birthday(horizon, -18) + timedelta(days=1))
-    ranges = [eighteen]
+    ranges = [eighteen, _r.c.school_years_completed.is_not(None)]
     for year in range(rules.school_year_start(today), rules.school_year_start(horizon) + 1):
         # leerplicht ends 31 July (year + 1) for a 16th birthday in school year `year`
         if today < date(year + 1, 8, 1) <= horizon:

@@ -80,3 +80,23 @@ def test_a_recorded_startkwalificatie_or_school_years_leave_out_changes_already_
     assert plan_handovers(db, ctx, datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)) == 0
     # Without them, both would have had their clock (the two tests above).
     assert clocks(db) == []
+
+
+def test_twelve_school_years_that_end_leerplicht_years_early_give_the_clock(db, ctx, world, now):
+    from mas.services import cases, youth_records
+
+    # Born 15 Sep 2011: by age leerplicht runs to 31 Jul 2028, outside the birth dates whose
+    # change comes this summer. 11 full school years before 2025-2026 (recorded 3 Mar 2026): the
+    # 12th ends with this school year, so leerplicht ends 31 Jul 2026.
+    early = open_case(db, ctx, world, now, birth_on=date(2011, 9, 15))
+    by_age = open_case(db, ctx, world, now, birth_on=date(2011, 9, 16))  # nothing recorded: 2028
+    with db.begin() as conn:
+        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, early.case_id),
+                                    {"school_years_completed": 11}, now=now)
+    june = datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)
+    assert plan_handovers(db, ctx, june) == 1
+    [found] = clocks(db)
+    assert (found.case_id, found.generation, found.inputs["change_on"]) == (early.case_id, 1, "2026-08-01")
+    assert found.due_at == datetime(2026, 7, 31, 21, 59, 59, tzinfo=timezone.utc)  # 23:59:59 CEST, Fri 31 Jul
+    assert by_age.case_id != found.case_id
+    assert plan_handovers(db, ctx, june) == 0  # made once
