@@ -458,7 +458,7 @@ class PendingUpload(SQLModel, table=True):
 
     In the database, so that whichever web worker (on whichever machine) answers the
     confirmation finds it; taken by one DELETE … RETURNING, so it is imported once; gone when
-    it expires (mas.services.verzuim_import.purge_uploads): a file full of youths' data is
+    it expires (mas.services.pending_uploads): a file full of youths' data is
     never left lying about. The browser holds the token; only its hash is stored.
     """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, NotFound
 from mas.workflows import Role, Transition
-from mas.workflows.roles import TEAM_ROLES
+from mas.workflows.roles import DIRECTORS, TEAM_ROLES
 
 
 def directs(actor: Actor, case) -> bool:
@@ -41,3 +41,9 @@ def require_directs(actor: Actor, case) -> None:
 def require_system(actor: Actor) -> None:
     if not actor.is_system:
         raise Forbidden("Alleen het systeem mag dit doen.")
+
+
+def require_importer(actor: Actor) -> None:
+    """Imports and exports of meldingen, and the vangnet: a leerplicht team's own work."""
+    if not actor.is_system and actor.role not in DIRECTORS:
+        raise Forbidden("Alleen medewerkers van een leerplichtteam importeren meldingen.")

@@ -21,11 +21,11 @@ from mas.db import Database
 from mas.models import Team
 from mas.notifications.dispatcher import DEFAULT_BATCH, dispatch
 from mas.notifications.health import claim_alert
+from mas.services import pending_uploads
 from mas.services.delivery import DeliveryHooks
 from mas.services.digest import queue_digests
 from mas.services.escalation import sweep
 from mas.services.handover import plan_handovers
-from mas.services.verzuim_import import purge_uploads
 
 log = logging.getLogger("mas.scheduler")
 
@@ -89,7 +89,7 @@ def run_digest(db: Database, ctx: ServiceContext, now: datetime, report: TickRep
     """The daily digest, and the handover clocks of youths whose obligation changes soon (both are
     about days, not minutes); and the import files nobody confirmed, once expired."""
     report = report or TickReport()
-    report.uploads_purged += purge_uploads(db, ctx, now)
+    report.uploads_purged += pending_uploads.purge(db, ctx, now)
     report.handovers += plan_handovers(db, ctx, now)
     report.digests_queued += queue_digests(db, ctx, now)
     report.figures_made += keep_figures(db, ctx, now)

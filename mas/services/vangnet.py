@@ -30,12 +30,12 @@ from mas.dates import local_date
 from mas.db import Database
 from mas.models import Case, Team, VangnetEntry, VangnetRound
 from mas.services import cases
+from mas.services.access import require_importer
 from mas.services.actors import Actor
 from mas.services.csvfiles import FileProblem, Table, normalise_header, open_path, parse_date
 from mas.services.errors import Conflict, NotFound, ServiceError, ValidationError
 from mas.services.inputs import SignalInput, YouthInput, check_texts
 from mas.services.obligation import age_bounds
-from mas.services.verzuim_import import require_importer
 from mas.settings import config_file
 
 _r, _e, _t, _c = VangnetRound.__table__, VangnetEntry.__table__, Team.__table__, Case.__table__

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mas.models import Case, Signal, Verzuimmelding
+from mas.services.access import require_importer
 from mas.services.actors import Actor
 from mas.services.audit import log_access
-from mas.services.verzuim_import import require_importer
 from mas.workflows.vocabulary import CLOSING_REASONS, DUO_STATUS_CLOSED, DUO_STATUS_NOTED, DUO_STATUS_OPEN
 
 _m, _sig, _c = Verzuimmelding.__table__, Signal.__table__, Case.__table__

@@ -16,16 +16,13 @@ savepoint per melding, leaving that melding out).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import re
-import secrets
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -33,14 +30,14 @@ from mas.bsn import bsn_problem, normalise_bsn
 from mas.context import ServiceContext
 from mas.dates import local_date
 from mas.db import Database
-from mas.models import Organisation, PendingUpload, Verzuimmelding
+from mas.models import Organisation, Verzuimmelding
 from mas.services import cases
+from mas.services.access import require_importer
 from mas.services.actors import Actor
 from mas.services.csvfiles import FileProblem, Table, normalise_header, parse_date
-from mas.services.errors import Forbidden, ServiceError, ValidationError
+from mas.services.errors import ServiceError, ValidationError
 from mas.services.inputs import SignalInput, YouthInput, validate_signal
 from mas.settings import config_file
-from mas.workflows.roles import DIRECTORS
 from mas.workflows.vocabulary import SIGNAL_KINDS
 
 _m, _org = Verzuimmelding.__table__, Organisation.__table__
@@ -223,11 +220,6 @@ def schools_by_brin(conn: Connection) -> dict[str, int]:
         select(_org.c.id, _org.c.brin).where(_org.c.brin.is_not(None)).order_by(_org.c.id.desc()))}
 
 
-def require_importer(actor: Actor) -> None:
-    if not actor.is_system and actor.role not in DIRECTORS:
-        raise Forbidden("Alleen medewerkers van een leerplichtteam importeren meldingen.")
-
-
 _KNOWN = select(_m.c.identity_key).where(_m.c.identity_key.in_(bindparam("keys", expanding=True)))
 
 
@@ -386,55 +378,3 @@ def describe(report: ImportReport) -> list[str]:
              f"{report.bad_rows} regel(s) met fouten (niet geïmporteerd)."]
     lines.extend(f"regel {p.line}: {p.field}: {p.reason}" for p in report.problems)
     return lines
-
-
-# -- the upload page: a file kept between its preview and the import ----------------------
-
-_UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-UPLOAD_KEPT = timedelta(hours=1)  # from the preview to the import; then the file is purged
-_pu = PendingUpload.__table__
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def keep_upload(db: Database, actor: Actor, data: bytes, now: datetime) -> str:
-    """Keep an uploaded file for its import after the preview, for this user only, in the
-    database (any web worker may get the confirmation); the token names it."""
-    require_importer(actor)
-    token = secrets.token_urlsafe(24)
-    with db.begin() as conn:
-        conn.execute(_pu.insert().values(token_hash=_token_hash(token), user_id=actor.id, data=data,
-                                         expires_at=now + UPLOAD_KEPT))
-    return token
-
-
-def take_upload(db: Database, actor: Actor, token: str, now: datetime) -> bytes:
-    """The file kept under `token` by this user, taken: one DELETE … RETURNING, so two
-    confirmations at once (a double click, two workers) import it once."""
-    require_importer(actor)
-    data = None
-    if _UPLOAD_TOKEN.match(token or ""):
-        with db.begin() as conn:
-            data = conn.execute(delete(_pu).where(_pu.c.token_hash == _token_hash(token), _pu.c.user_id == actor.id,
-                                                  _pu.c.expires_at > now).returning(_pu.c.data)).scalar_one_or_none()
-    if data is None:
-        raise ValidationError("Dit bestand is niet meer beschikbaar (een voorbeeld blijft een uur bewaard); "
-                              "upload het opnieuw.", field="file")
-    return data
-
-
-def purge_uploads(db: Database, ctx: ServiceContext, now: datetime) -> int:
-    """Remove the files nobody imported before they expired (the scheduler runs this), and what
-    versions before migration 0022 left under instance/uploads/ (no version reads them now)."""
-    with db.begin() as conn:
-        purged = conn.execute(delete(_pu).where(_pu.c.expires_at <= now)).rowcount
-    folder = ctx.settings.instance_dir / "uploads"
-    if folder.is_dir():
-        for path in folder.glob("*.csv"):
-            path.unlink(missing_ok=True)
-            purged += 1
-        with contextlib.suppress(OSError):  # not empty: something else lives there; leave it
-            folder.rmdir()
-    return purged

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mas.services import pending_uploads, verzuim_export, verzuim_import
 from mas.services import vangnet as vangnet_service
-from mas.services import verzuim_export, verzuim_import
 from mas.services.csvfiles import FileProblem, read_bytes
 from mas.services.errors import NotFound, ServiceError
 from mas.web import context as web
@@ -65,7 +65,7 @@ def preview():
         return _page(422, errors={"file": str(exc)})
     if report.file_problem:
         return _page(422, errors={"file": report.file_problem})
-    token = verzuim_import.keep_upload(web.db(), web.actor(), data, web.now()) if report.imported else None
+    token = pending_uploads.keep(web.db(), web.actor(), data, web.now()) if report.imported else None
     return _page(report=report, token=token, filename=upload.filename)
 
 
@@ -73,7 +73,7 @@ def preview():
 @roles(*DIRECTORS)
 def confirm():
     try:
-        data = verzuim_import.take_upload(web.db(), web.actor(), request.form.get("token", ""), web.now())
+        data = pending_uploads.take(web.db(), web.actor(), request.form.get("token", ""), web.now())
         report = _run(data, dry_run=False)
     except (ServiceError, FileProblem) as exc:
         message = getattr(exc, "message", None) or str(exc)
