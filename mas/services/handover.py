@@ -12,15 +12,16 @@ decides the generation (1: leerplicht ends; 2: 18th birthday), and the deadline'
 The team's recorded startkwalificatie and school years count (mas.services.obligation): a youth
 whose startkwalificatie already ended the obligation gets no clock; one whose 12 school years
 end leerplicht years before the age rule does get it (the sweep also reads the few records with
-school years recorded, by a partial index). Not covered: a clock made before the diploma was
-recorded stays.
+school years recorded, by a partial index). When the team records or corrects them (or the
+birth date) later, `follow_facts` closes a clock whose change they no longer make and moves one
+whose change moved (the levels it reached stay reached).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from mas.clocks import obligation as rules
@@ -28,12 +29,12 @@ from mas.clocks.rules import fixed_clock
 from mas.context import ServiceContext
 from mas.dates import end_of_day, local_date, nl_date
 from mas.db import Database
-from mas.models import OPEN_CASE, Case, YouthRecord
+from mas.models import DEADLINE_OPEN, OPEN_CASE, Case, Deadline, YouthRecord
 from mas.services import deadlines, events
-from mas.services.actors import SYSTEM
+from mas.services.actors import SYSTEM, Actor
 from mas.services.obligation import recorded_facts, school_day_test
 
-_c, _r = Case.__table__, YouthRecord.__table__
+_c, _r, _d = Case.__table__, YouthRecord.__table__, Deadline.__table__
 LEERPLICHT_ENDS, TURNS_18 = 1, 2
 WHAT = {LEERPLICHT_ENDS: "de leerplicht eindigt; kwalificatieplicht tot 18 jaar of een startkwalificatie",
         TURNS_18: "de jongere wordt 18: geen kwalificatieplicht meer, RMC / Doorstroompunt tot 23 jaar"}
@@ -75,11 +76,52 @@ def _candidates(conn: Connection, today: date, horizon: date):
         .where(_birth_ranges(today, horizon), OPEN_CASE)).all()
 
 
+def _handover_clock(ctx: ServiceContext, today: date, generation: int, change_on: date):
+    due_at = end_of_day(change_on - timedelta(days=1))
+    return fixed_clock(ctx.workflow.handover_clock, today, due_at, f"de dag vóór {nl_date(change_on)}: {WHAT[generation]}",
+                       change_on=change_on.isoformat(), weeks_before=weeks_before(ctx))
+
+
+def follow_facts(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: int, region: str, record,
+                 now: datetime) -> int:
+    """The youth's facts changed (`record`: the youth_record row as it now is): each open handover
+    clock of the case whose change they no longer make is closed, one whose change moved to a
+    later or earlier day is moved there: the levels it reached stay reached (each is journalled
+    once per clock), the next one falls due by the new day. Returns how many changed."""
+    rows = conn.execute(select(_d.c.id, _d.c.generation, _d.c.started_on, _d.c.inputs, _d.c.rung).where(
+        _d.c.case_id == case_id, _d.c.kind == ctx.workflow.handover_clock, _d.c.status == DEADLINE_OPEN)).all()
+    if not rows:
+        return 0
+    today = local_date(now)
+    found = (changes(record.birth_on, school_day_test(ctx, region), **recorded_facts(record))
+             if record.birth_on is not None else {})
+    ladder = ctx.ladder_for(ctx.workflow.handover_clock)
+    changed = 0
+    for row in rows:
+        was_on, change_on = row.inputs.get("change_on"), found.get(row.generation)
+        if change_on is not None and change_on.isoformat() == was_on:
+            continue
+        this = _d.c.id == row.id, _d.c.status == DEADLINE_OPEN
+        if change_on is None or change_on <= today:
+            conn.execute(update(_d).where(*this).values(status="closed", closed_at=now,
+                                                        closed_reason="de overgang vervalt door de gegevens van de jongere"))
+            events.record(conn, case_id, actor, "overdracht_vervallen", now,
+                          data={"change_on": was_on, "what": WHAT.get(row.generation)})
+        else:
+            moved = _handover_clock(ctx, today, row.generation, change_on)
+            next_at = ctx.ladders.next_after(ladder, row.rung, moved.due_at, row.started_on, region, ctx.calendar)
+            conn.execute(update(_d).where(*this).values(due_at=moved.due_at, inputs=moved.inputs, next_at=next_at))
+            events.record(conn, case_id, actor, "overdracht_verplaatst", now,
+                          data={"change_on": change_on, "was_on": was_on, "what": WHAT[row.generation],
+                                "due_at": moved.due_at})
+        changed += 1
+    return changed
+
+
 def plan_handovers(db: Database, ctx: ServiceContext, now: datetime) -> int:
     """Create every handover clock that has come within its weeks; returns how many were made."""
     today = local_date(now)
     horizon = today + timedelta(weeks=weeks_before(ctx))
-    kind = ctx.workflow.handover_clock
     made = 0
     with db.begin() as conn:
         for row in _candidates(conn, today, horizon):
@@ -88,11 +130,9 @@ def plan_handovers(db: Database, ctx: ServiceContext, now: datetime) -> int:
             for generation, change_on in sorted(found.items()):
                 if not today < change_on <= horizon:
                     continue
-                due_at = end_of_day(change_on - timedelta(days=1))
-                computed = fixed_clock(kind, today, due_at, f"de dag vóór {nl_date(change_on)}: {WHAT[generation]}",
-                                       change_on=change_on.isoformat(), weeks_before=weeks_before(ctx))
+                computed = _handover_clock(ctx, today, generation, change_on)
                 if deadlines.start_generation_once(conn, ctx, computed, case_id, region, generation):
                     events.record(conn, case_id, SYSTEM, "overdracht_gepland", now,
-                                  data={"change_on": change_on, "what": WHAT[generation], "due_at": due_at})
+                                  data={"change_on": change_on, "what": WHAT[generation], "due_at": computed.due_at})
                     made += 1
     return made

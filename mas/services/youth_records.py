@@ -14,9 +14,10 @@ from sqlalchemy import bindparam, exc, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from mas.clocks import obligation as rules
+from mas.context import ServiceContext
 from mas.dates import local_date, nl_date
 from mas.models import Guardian, Organisation, Team, Youth, YouthRecord
-from mas.services import events
+from mas.services import events, handover
 from mas.services.access import require_directs
 from mas.services.actors import Actor
 from mas.services.errors import CaseClosed, Conflict, ValidationError
@@ -45,6 +46,8 @@ _YOUTH_INPUT = ("given_name", "family_name", "birth_on", "municipality", "school
 # What ends the obligation early (mas.clocks.obligation); recorded only through a correction.
 SCHOOLING = ("startkwalificatie_on", "school_years_completed")
 CORRECTABLE = (*_YOUTH_INPUT, *SCHOOLING)
+# What decides when the youth's obligation changes (mas.clocks.obligation).
+_OBLIGATION_FACTS = frozenset({"birth_on", *SCHOOLING})
 
 
 def match(conn: Connection, youth: YouthInput, team_id: int):
@@ -111,7 +114,7 @@ def copy_record(conn: Connection, record_id: int, team_id: int, now: datetime) -
     return new_id
 
 
-def correct_youth(conn: Connection, actor: Actor, case, changes: dict, *, now: datetime,
+def correct_youth(conn: Connection, ctx: ServiceContext, actor: Actor, case, changes: dict, *, now: datetime,
                   guardian: GuardianInput | None = None) -> None:
     """The directing team fills in or corrects its own record of the youth for this case.
 
@@ -145,6 +148,9 @@ def correct_youth(conn: Connection, actor: Actor, case, changes: dict, *, now: d
         if "school_years_completed" in changed:  # the count holds for the school year it was told in
             written["school_years_on"] = today if values["school_years_completed"] is not None else None
         conn.execute(update(_r).where(_r.c.id == current.id).values(**written))
+        if _OBLIGATION_FACTS.intersection(changed):  # a planned handover may be moot, or move
+            handover.follow_facts(conn, ctx, actor, case.id, case.region,
+                                  conn.execute(select(_r).where(_r.c.id == current.id)).one(), now)
     add_guardians(conn, current.id, cleaned.guardians)
     events.record(conn, case.id, actor, "gegevens_jongere_gewijzigd", now,
                   data={"fields": changed, "guardian_added": guardian is not None})

@@ -329,8 +329,8 @@ def correct_youth(reference: str):
                                      phone=read.text("guardian_phone"), email=read.text("guardian_email"),
                                      has_custody=request.form.get("guardian_custody") == "1")
         read.check()
-        youth_records.correct_youth(conn, web.actor(), case_service.get_case(conn, case_id), changes, now=web.now(),
-                                    guardian=guardian)
+        youth_records.correct_youth(conn, web.ctx(), web.actor(), case_service.get_case(conn, case_id), changes,
+                                    now=web.now(), guardian=guardian)
     return _act(reference, "youth", run, "De gegevens van de jongere zijn bijgewerkt.")
 
 

@@ -72,9 +72,9 @@ def test_a_recorded_startkwalificatie_or_school_years_leave_out_changes_already_
     # 2025-2026: leerplicht ended 31 Jul 2025, so no change on 1 Aug 2026.
     twelve = open_case(db, ctx, world, now, birth_on=date(2010, 7, 31))
     with db.begin() as conn:
-        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, diploma.case_id),
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, diploma.case_id),
                                     {"startkwalificatie_on": date(2026, 3, 2)}, now=now)
-        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, twelve.case_id),
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, twelve.case_id),
                                     {"school_years_completed": 12}, now=now)
     assert plan_handovers(db, ctx, now) == 0
     assert plan_handovers(db, ctx, datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)) == 0
@@ -91,7 +91,7 @@ def test_twelve_school_years_that_end_leerplicht_years_early_give_the_clock(db, 
     early = open_case(db, ctx, world, now, birth_on=date(2011, 9, 15))
     by_age = open_case(db, ctx, world, now, birth_on=date(2011, 9, 16))  # nothing recorded: 2028
     with db.begin() as conn:
-        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, early.case_id),
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, early.case_id),
                                     {"school_years_completed": 11}, now=now)
     june = datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc)
     assert plan_handovers(db, ctx, june) == 1
@@ -100,3 +100,56 @@ def test_twelve_school_years_that_end_leerplicht_years_early_give_the_clock(db, 
     assert found.due_at == datetime(2026, 7, 31, 21, 59, 59, tzinfo=timezone.utc)  # 23:59:59 CEST, Fri 31 Jul
     assert by_age.case_id != found.case_id
     assert plan_handovers(db, ctx, june) == 0  # made once
+
+
+def _events(db, case_id, kind):
+    e = CaseEvent.__table__
+    with db.read() as conn:
+        return conn.execute(select(e.c.data).where(e.c.case_id == case_id, e.c.kind == kind)).scalars().all()
+
+
+def test_a_diploma_recorded_after_the_clock_was_made_closes_it(db, ctx, world, now):
+    from mas.services import cases, youth_records
+
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))  # 18 on 20 Apr 2026
+    assert plan_handovers(db, ctx, now) == 1
+    later = now + timedelta(days=7)
+    with db.begin() as conn:
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, case.case_id),
+                                    {"startkwalificatie_on": date(2026, 3, 5)}, now=later)
+    d = Deadline.__table__
+    with db.read() as conn:
+        status, reason, closed_at = conn.execute(select(d.c.status, d.c.closed_reason, d.c.closed_at)
+                                                 .where(d.c.kind == KIND)).one()
+    assert (status, closed_at) == ("closed", later) and "vervalt" in reason
+    [data] = _events(db, case.case_id, "overdracht_vervallen")
+    assert data["change_on"] == "2026-04-20"
+    assert plan_handovers(db, ctx, later) == 0  # and the sweep does not make it again
+
+
+def test_a_corrected_birth_date_moves_the_clock_and_its_next_level(db, ctx, world, now):
+    from mas.services import cases, youth_records
+    from mas.services.escalation import sweep
+
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))  # 18 on Mon 20 Apr 2026
+    assert plan_handovers(db, ctx, now) == 1
+    sweep(db, ctx, datetime(2026, 4, 14, 8, 0, tzinfo=timezone.utc))  # 5 school days before: the reminder
+    assert [c.inputs["change_on"] for c in clocks(db)] == ["2026-04-20"]
+    corrected_at = datetime(2026, 4, 15, 8, 0, tzinfo=timezone.utc)
+    with db.begin() as conn:  # the real birth date: 18 on Fri 1 May 2026
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, case.case_id),
+                                    {"birth_on": date(2008, 5, 1)}, now=corrected_at)
+    d = Deadline.__table__
+    with db.read() as conn:
+        row = conn.execute(select(d.c.status, d.c.generation, d.c.due_at, d.c.rung, d.c.next_at, d.c.inputs)
+                           .where(d.c.kind == KIND)).one()
+    assert (row.status, row.generation, row.rung) == ("open", 2, "herinnering")  # reached stays reached
+    assert row.due_at == datetime(2026, 4, 30, 21, 59, 59, tzinfo=timezone.utc)  # 23:59:59 CEST, Thu 30 Apr
+    assert row.inputs["change_on"] == "2026-05-01"
+    assert row.next_at == row.due_at  # "verstreken" falls due with the new day, not the old one
+    [data] = _events(db, case.case_id, "overdracht_verplaatst")
+    assert (data["was_on"], data["change_on"]) == ("2026-04-20", "2026-05-01")
+    assert sweep(db, ctx, datetime(2026, 4, 20, 8, 0, tzinfo=timezone.utc)).levels_raised == 0  # the old day passes quietly
+    assert sweep(db, ctx, datetime(2026, 5, 1, 8, 0, tzinfo=timezone.utc)).levels_raised == 1
+    [passed] = [e for e in _events(db, case.case_id, "escalatie") if e["deadline_kind"] == KIND]
+    assert (passed["level"], passed["due_at"]) == ("escalatie trede 1", row.due_at.isoformat())  # "verstreken"

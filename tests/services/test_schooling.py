@@ -17,9 +17,9 @@ def page(db, ctx, actor, reference, now):
         return queries.case_page(conn, ctx, actor, reference, now)
 
 
-def correct(db, world, case_id, changes, now):
+def correct(db, ctx, world, case_id, changes, now):
     with db.begin() as conn:
-        youth_records.correct_youth(conn, world.regisseur_a, cases.get_case(conn, case_id), changes, now=now)
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, case_id), changes, now=now)
 
 
 def test_a_startkwalificatie_ends_kwalificatieplicht_the_day_before(db, ctx, world, now):
@@ -30,7 +30,7 @@ def test_a_startkwalificatie_ends_kwalificatieplicht_the_day_before(db, ctx, wor
     before = page(db, ctx, world.regisseur_a, case.reference, first_july)["obligation"]
     assert (before.kind, before.current.last_on, before.current.ends_because) == (
         rules.KWALIFICATIEPLICHT, date(2027, 3, 9), "18 jaar")
-    correct(db, world, case.case_id, {"startkwalificatie_on": date(2026, 7, 1)}, first_july)
+    correct(db, ctx, world, case.case_id, {"startkwalificatie_on": date(2026, 7, 1)}, first_july)
     seen = page(db, ctx, world.regisseur_a, case.reference, first_july)
     assert seen["youth"].startkwalificatie_on == date(2026, 7, 1)
     today = seen["obligation"]
@@ -51,7 +51,7 @@ def test_twelve_school_years_end_leerplicht_before_the_school_year_of_the_16th_b
     case = open_case(db, ctx, world, now, birth_on=date(2010, 10, 1))
     assert page(db, ctx, world.regisseur_a, case.reference, now)["obligation"].current.last_on == date(2027, 7, 31)
     # Told on 3 March 2026: 11 full school years before 2025-2026, so this is the 12th: it ends 31 July 2026.
-    correct(db, world, case.case_id, {"school_years_completed": 11}, now)
+    correct(db, ctx, world, case.case_id, {"school_years_completed": 11}, now)
     seen = page(db, ctx, world.regisseur_a, case.reference, now)
     assert (seen["youth"].school_years_completed, seen["youth"].school_years_on) == (11, date(2026, 3, 3))
     today = seen["obligation"]
@@ -60,7 +60,7 @@ def test_twelve_school_years_end_leerplicht_before_the_school_year_of_the_16th_b
     assert (today.changes_on, today.next.kind) == (date(2026, 8, 1), rules.KWALIFICATIEPLICHT)
     assert events_of(db, case.case_id)[-1].data["fields"] == ["school_years_completed"]
     # Another correction that leaves the count alone keeps the day it was told.
-    correct(db, world, case.case_id, {"municipality": "Zeist"}, datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc))
+    correct(db, ctx, world, case.case_id, {"municipality": "Zeist"}, datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc))
     assert page(db, ctx, world.regisseur_a, case.reference, now)["youth"].school_years_on == date(2026, 3, 3)
 
 
@@ -75,7 +75,7 @@ def test_twelve_school_years_end_leerplicht_before_the_school_year_of_the_16th_b
 def test_schooling_that_cannot_be_true_is_refused_by_field(db, ctx, world, now, changes, field):
     case = open_case(db, ctx, world, now, birth_on=date(2009, 3, 10))
     with pytest.raises(ValidationError) as err:
-        correct(db, world, case.case_id, changes, now)
+        correct(db, ctx, world, case.case_id, changes, now)
     assert set(err.value.errors) == {field}
     youth = page(db, ctx, world.regisseur_a, case.reference, now)["youth"]
     assert (youth.startkwalificatie_on, youth.school_years_completed, youth.school_years_on) == (None, None, None)
@@ -84,9 +84,9 @@ def test_schooling_that_cannot_be_true_is_refused_by_field(db, ctx, world, now, 
 def test_the_12th_birthday_itself_is_accepted_and_every_wrong_field_is_named_at_once(db, ctx, world, now):
     case = open_case(db, ctx, world, now, birth_on=date(2009, 3, 10))
     with pytest.raises(ValidationError) as err:
-        correct(db, world, case.case_id, {"given_name": "", "school_years_completed": 13}, now)
+        correct(db, ctx, world, case.case_id, {"given_name": "", "school_years_completed": 13}, now)
     assert {"given_name", "school_years_completed"} <= set(err.value.errors)
-    correct(db, world, case.case_id, {"startkwalificatie_on": date(2021, 3, 10), "school_years_completed": 0}, now)
+    correct(db, ctx, world, case.case_id, {"startkwalificatie_on": date(2021, 3, 10), "school_years_completed": 0}, now)
     youth = page(db, ctx, world.regisseur_a, case.reference, now)["youth"]
     assert (youth.startkwalificatie_on, youth.school_years_completed) == (date(2021, 3, 10), 0)
 
@@ -95,7 +95,7 @@ def test_a_hand_over_copies_the_schooling_to_the_receiving_team(db, ctx, world, 
     from mas.services import transfers
 
     case = open_case(db, ctx, world, now, birth_on=date(2010, 10, 1))
-    correct(db, world, case.case_id, {"school_years_completed": 11, "startkwalificatie_on": date(2026, 3, 2)}, now)
+    correct(db, ctx, world, case.case_id, {"school_years_completed": 11, "startkwalificatie_on": date(2026, 3, 2)}, now)
     with db.begin() as conn:
         version = cases.get_case(conn, case.case_id).version
         transfers.transfer_case(conn, ctx, world.regisseur_a, case.case_id, world.team_b, reason="Verhuisd",

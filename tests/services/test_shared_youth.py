@@ -179,7 +179,7 @@ def test_hand_over_to_another_team(db, ctx, world, now):
     # Team B works on; a correction of its record stays its own.
     with db.begin() as conn:
         cases.add_note(conn, world.coordinator_b, a.case_id, "Nieuwe school gezocht.", now=later)
-        youth_records.correct_youth(conn, world.coordinator_b, cases.get_case(conn, a.case_id),
+        youth_records.correct_youth(conn, ctx, world.coordinator_b, cases.get_case(conn, a.case_id),
                                     {"family_name": "Aalders-de Boer"}, now=later)
     # The handing team reads what it entered itself, read-only, and every read is logged.
     seen_by_a = page(db, ctx, world.regisseur_a2, a.reference, later + timedelta(hours=1))
@@ -209,14 +209,14 @@ def test_a_team_fills_in_its_own_record(db, ctx, world, now):
     with db.begin() as conn:
         case = cases.get_case(conn, a.case_id)
         with pytest.raises(ValidationError) as err:
-            youth_records.correct_youth(conn, world.regisseur_a, case, {"given_name": "", "birth_on": now.date()},
+            youth_records.correct_youth(conn, ctx, world.regisseur_a, case, {"given_name": "", "birth_on": now.date()},
                                         now=now)
     assert {"given_name", "birth_on"} <= set(err.value.errors)
     with db.begin() as conn:
         case = cases.get_case(conn, a.case_id)
         with pytest.raises(Forbidden):
-            youth_records.correct_youth(conn, world.regisseur_a2, case, {"given_name": "X"}, now=now)
-        youth_records.correct_youth(conn, world.regisseur_a, case, {"given_name": "Anna-Bel"}, now=now,
+            youth_records.correct_youth(conn, ctx, world.regisseur_a2, case, {"given_name": "X"}, now=now)
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, case, {"given_name": "Anna-Bel"}, now=now,
                                     guardian=GuardianInput("Opa Aalders", "grootvader", "0633333333"))
     seen = page(db, ctx, world.regisseur_a, a.reference, now)
     assert seen["youth"].given_name == "Anna-Bel" and seen["youth"].bsn == BSN

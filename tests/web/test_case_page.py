@@ -185,3 +185,19 @@ def test_the_case_page_says_a_startkwalificatie_ended_the_obligation(db, ctx, wo
     assert ("Plicht vandaag Geen leer- of kwalificatieplicht (Kwalificatieplicht liep tot en met dinsdag 30 juni 2026: "
             "startkwalificatie behaald)") in page
     assert "Startkwalificatie behaald op woensdag 1 juli 2026" in page
+
+
+def test_a_diploma_entered_on_the_case_page_ends_the_planned_handover_and_the_journal_says_so(
+        db, ctx, world, now, login):
+    from mas.services.handover import plan_handovers
+
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))  # 18 on 20 April 2026
+    assert plan_handovers(db, ctx, now) == 1
+    client = login("regisseur_a")
+    journal = _text(client.get(f"/cases/{case.reference}"))
+    assert "Overdracht gepland (de plicht verandert)" in journal
+    done = client.post(f"/cases/{case.reference}/youth", data={
+        "given_name": "Sem", "family_name": "de Vries", "birth_on": "2008-04-20", "startkwalificatie_on": "2026-03-02",
+        "version": _form_version(client, case.reference)})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert "Geplande overdracht vervallen" in _text(client.get(f"/cases/{case.reference}"))
