@@ -86,8 +86,9 @@ def follow_facts(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
                  now: datetime) -> int:
     """The youth's facts changed (`record`: the youth_record row as it now is): each open handover
     clock of the case whose change they no longer make is closed, one whose change moved to a
-    later or earlier day is moved there: the levels it reached stay reached (each is journalled
-    once per clock), the next one falls due by the new day. Returns how many changed."""
+    later or earlier day (even one already past: the handover is still to be arranged) is moved
+    there: the levels it reached stay reached (each is journalled once per clock), the next one
+    falls due by the new day. Returns how many changed."""
     rows = conn.execute(select(_d.c.id, _d.c.generation, _d.c.started_on, _d.c.inputs, _d.c.rung).where(
         _d.c.case_id == case_id, _d.c.kind == ctx.workflow.handover_clock, _d.c.status == DEADLINE_OPEN)).all()
     if not rows:
@@ -102,7 +103,7 @@ def follow_facts(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
         if change_on is not None and change_on.isoformat() == was_on:
             continue
         this = _d.c.id == row.id, _d.c.status == DEADLINE_OPEN
-        if change_on is None or change_on <= today:
+        if change_on is None:
             conn.execute(update(_d).where(*this).values(status="closed", closed_at=now,
                                                         closed_reason="de overgang vervalt door de gegevens van de jongere"))
             events.record(conn, case_id, actor, "overdracht_vervallen", now,

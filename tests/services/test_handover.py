@@ -153,3 +153,19 @@ def test_a_corrected_birth_date_moves_the_clock_and_its_next_level(db, ctx, worl
     assert sweep(db, ctx, datetime(2026, 5, 1, 8, 0, tzinfo=timezone.utc)).levels_raised == 1
     [passed] = [e for e in _events(db, case.case_id, "escalatie") if e["deadline_kind"] == KIND]
     assert (passed["level"], passed["due_at"]) == ("escalatie trede 1", row.due_at.isoformat())  # "verstreken"
+
+
+def test_a_birth_date_corrected_into_the_past_leaves_the_handover_overdue_not_gone(db, ctx, world, now):
+    from mas.services import cases, youth_records
+    from mas.services.escalation import sweep
+
+    case = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20))  # 18 on 20 Apr 2026
+    assert plan_handovers(db, ctx, now) == 1
+    with db.begin() as conn:  # the real birth date: 18 on 1 Mar 2026, two days ago
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, case.case_id),
+                                    {"birth_on": date(2008, 3, 1)}, now=now)
+    [found] = clocks(db)
+    assert found.inputs["change_on"] == "2026-03-01" and found.due_at < now
+    assert sweep(db, ctx, now).levels_raised >= 1  # the handover is still to be arranged: it escalates
+    assert [e["due_at"] for e in _events(db, case.case_id, "escalatie") if e["deadline_kind"] == KIND] == \
+        [found.due_at.isoformat()]
