@@ -8,7 +8,6 @@ the database its hash. Idle timeout 30 minutes, absolute 12 hours.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mas.db import UTCDateTime
 from mas.models import LoginThrottle, Organisation, Team, User, UserSession
+from mas.notifications.links import token_hash
 from mas.services.actors import Actor
 from mas.services.errors import Forbidden, ValidationError
 from mas.services.inputs import email_error
@@ -57,10 +57,6 @@ class SessionUser:
     actor: Actor
     name: str
     email: str
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_password_strength(password: str) -> None:
@@ -274,7 +270,7 @@ def unlock(conn: Connection, actor: Actor, user_id: int) -> None:
 def start_session(conn: Connection, user_id: int, now: datetime) -> str:
     """A fresh session at every login; returns the token for the browser."""
     token = secrets.token_urlsafe(32)
-    conn.execute(_s.insert(), {"token_hash": _hash_token(token), "user_id": user_id, "created_at": now,
+    conn.execute(_s.insert(), {"token_hash": token_hash(token), "user_id": user_id, "created_at": now,
                                "last_seen_at": now})
     return token
 
@@ -296,7 +292,7 @@ def load_session(db, token: str, now: datetime) -> SessionUser | None:
     if not token:
         return None
     with db.read() as conn:
-        row = conn.execute(_SESSION.where(_s.c.token_hash == _hash_token(token))).one_or_none()
+        row = conn.execute(_SESSION.where(_s.c.token_hash == token_hash(token))).one_or_none()
     if row is None or row.ended_at is not None or not row.is_active:
         return None
     if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:
@@ -312,7 +308,7 @@ def load_session(db, token: str, now: datetime) -> SessionUser | None:
 
 
 def end_session(conn: Connection, token: str, now: datetime, reason: str = "uitgelogd") -> None:
-    conn.execute(update(_s).where(_s.c.token_hash == _hash_token(token), _s.c.ended_at.is_(None))
+    conn.execute(update(_s).where(_s.c.token_hash == token_hash(token), _s.c.ended_at.is_(None))
                  .values(ended_at=now, ended_reason=reason))
 
 

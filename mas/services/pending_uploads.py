@@ -9,7 +9,6 @@ left lying about. Light on purpose: a quiet `mas tick` imports this, not the imp
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy import delete
 from mas.context import ServiceContext
 from mas.db import Database
 from mas.models import PendingUpload
+from mas.notifications.links import token_hash
 from mas.services.access import require_importer
 from mas.services.actors import Actor
 from mas.services.errors import ValidationError
@@ -28,17 +28,13 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _pu = PendingUpload.__table__
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def keep(db: Database, actor: Actor, data: bytes, now: datetime) -> str:
     """Keep an uploaded file for its import after the preview, for this user only; the token
     (only its hash is stored) names it."""
     require_importer(actor)
     token = secrets.token_urlsafe(24)
     with db.begin() as conn:
-        conn.execute(_pu.insert().values(token_hash=_token_hash(token), user_id=actor.id, data=data,
+        conn.execute(_pu.insert().values(token_hash=token_hash(token), user_id=actor.id, data=data,
                                          expires_at=now + KEPT))
     return token
 
@@ -50,7 +46,7 @@ def take(db: Database, actor: Actor, token: str, now: datetime) -> bytes:
     data = None
     if _TOKEN.match(token or ""):
         with db.begin() as conn:
-            data = conn.execute(delete(_pu).where(_pu.c.token_hash == _token_hash(token), _pu.c.user_id == actor.id,
+            data = conn.execute(delete(_pu).where(_pu.c.token_hash == token_hash(token), _pu.c.user_id == actor.id,
                                                   _pu.c.expires_at > now).returning(_pu.c.data)).scalar_one_or_none()
     if data is None:
         raise ValidationError("Dit bestand is niet meer beschikbaar (een voorbeeld blijft een uur bewaard); "
