@@ -89,8 +89,11 @@ def follow_facts(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
     later or earlier day (even one already past: the handover is still to be arranged) is moved
     there: the levels it reached stay reached (each is journalled once per clock), the next one
     falls due by the new day. Returns how many changed."""
+    # Locked while they are changed (PostgreSQL: the sweep skips locked rows), so the level read
+    # here is the level the clock keeps; SQLite's BEGIN IMMEDIATE already serialises writers.
     rows = conn.execute(select(_d.c.id, _d.c.generation, _d.c.started_on, _d.c.inputs, _d.c.rung).where(
-        _d.c.case_id == case_id, _d.c.kind == ctx.workflow.handover_clock, _d.c.status == DEADLINE_OPEN)).all()
+        _d.c.case_id == case_id, _d.c.kind == ctx.workflow.handover_clock, _d.c.status == DEADLINE_OPEN)
+        .with_for_update()).all()
     if not rows:
         return 0
     today = local_date(now)
@@ -102,16 +105,16 @@ def follow_facts(conn: Connection, ctx: ServiceContext, actor: Actor, case_id: i
         was_on, change_on = row.inputs.get("change_on"), found.get(row.generation)
         if change_on is not None and change_on.isoformat() == was_on:
             continue
-        this = _d.c.id == row.id, _d.c.status == DEADLINE_OPEN
         if change_on is None:
-            conn.execute(update(_d).where(*this).values(status="closed", closed_at=now,
-                                                        closed_reason="de overgang vervalt door de gegevens van de jongere"))
+            conn.execute(update(_d).where(_d.c.id == row.id).values(
+                status="closed", closed_at=now, closed_reason="de overgang vervalt door de gegevens van de jongere"))
             events.record(conn, case_id, actor, "overdracht_vervallen", now,
                           data={"change_on": was_on, "what": WHAT.get(row.generation)})
         else:
             moved = _handover_clock(ctx, today, row.generation, change_on)
             next_at = ctx.ladders.next_after(ladder, row.rung, moved.due_at, row.started_on, region, ctx.calendar)
-            conn.execute(update(_d).where(*this).values(due_at=moved.due_at, inputs=moved.inputs, next_at=next_at))
+            conn.execute(update(_d).where(_d.c.id == row.id).values(due_at=moved.due_at, inputs=moved.inputs,
+                                                                    next_at=next_at))
             events.record(conn, case_id, actor, "overdracht_verplaatst", now,
                           data={"change_on": change_on, "was_on": was_on, "what": WHAT[row.generation],
                                 "due_at": moved.due_at})

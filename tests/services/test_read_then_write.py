@@ -40,15 +40,16 @@ def database_url(pg_database_url):
     return pg_database_url
 
 
-def race(db, first, second):
-    """Run `first(conn)` held before its first write while `second(conn)` runs and commits.
+def race(db, first, second, held_at=("UPDATE", "INSERT", "DELETE")):
+    """Run `first(conn)` held before its first write (or first statement starting with one of
+    `held_at`) while `second(conn)` runs and commits.
     Returns (outcome of first, outcome of second): the value, or the ServiceError raised."""
     held, go = threading.Event(), threading.Event()
     outcome = {}
 
     def hold(conn, cursor, statement, parameters, context, executemany):
         if threading.current_thread().name == "first" and not held.is_set() and \
-                statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+                statement.lstrip().upper().startswith(held_at):
             held.set()
             assert go.wait(30), "the second call did not finish"
 
@@ -245,3 +246,31 @@ def test_one_copy_of_a_message_to_a_fallback_when_two_dispatchers_make_it_at_onc
                             .order_by(o.c.idempotency_key)).scalars().all()
         items = conn.execute(select(i.c.key).order_by(i.c.key)).scalars().all()
     assert len(keys) == 2 and keys[0] == "m:1:vangnet:beheer2" and items == ["k:1:beheer2", "k:2:beheer2"]
+
+
+def test_a_handover_clock_being_moved_is_not_climbed_by_a_sweep_meanwhile(db, ctx, world, now):
+    """handover.follow_facts reads the open handover clocks and then moves them: it locks them
+    first, so a sweep meanwhile skips them (SKIP LOCKED) instead of climbing a level the move
+    does not know of."""
+    from datetime import datetime, timezone
+
+    from mas.services import cases, youth_records
+    from mas.services.escalation import sweep_batch
+    from mas.services.handover import plan_handovers
+
+    kind = ctx.workflow.handover_clock
+    case_id = open_case(db, ctx, world, now, birth_on=date(2008, 4, 20)).case_id  # 18 on 20 Apr 2026
+    assert plan_handovers(db, ctx, now) == 1
+    reminder_due = datetime(2026, 4, 14, 8, 0, tzinfo=timezone.utc)  # 5 school days before: the reminder
+
+    def correct(conn):
+        youth_records.correct_youth(conn, ctx, world.regisseur_a, cases.get_case(conn, case_id),
+                                    {"birth_on": date(2008, 5, 1)}, now=reminder_due)
+
+    _, swept = race(db, correct, lambda conn: sweep_batch(conn, ctx, reminder_due), held_at=("UPDATE DEADLINE",))
+    assert kind not in [found_kind for _ref, found_kind, _levels in swept.details]  # skipped: it was locked
+    d = Deadline.__table__
+    with db.read() as conn:
+        rung, inputs = conn.execute(select(d.c.rung, d.c.inputs).where(d.c.kind == kind)).one()
+    assert rung is None and inputs["change_on"] == "2026-05-01"
+
